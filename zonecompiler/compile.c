@@ -1,0 +1,1391 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Zone compiler.
+ *
+ * Design note. Records are gathered into nodes keyed by their lower-cased
+ * owner name (an open-addressing hash of node ids) and kept in two arenas
+ * (names, rdata), so a million RRs cost a few large allocations, not a
+ * million small ones. zw_builder_finish() then works in passes, each over
+ * arrays:
+ *   1. zone origin, out-of-zone owners, empty non-terminals and parents;
+ *   2. canonical order of the nodes (RFC 4034 6.1), by sorting keys built
+ *      from the reversed labels, so every later pass meets a node after
+ *      all of its ancestors;
+ *   3. RRsets: sort, drop duplicates, normalise TTLs, attach RRSIGs;
+ *   4. flags and checks: cuts, glue, occlusion, CNAME/DNAME rules, SOA
+ *      and apex NS, name-server host names and counts;
+ *   5. layout: names, nodes, hash index, RRsets and their chunks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ldns/ldns.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "chunk.h"
+#include "compile.h"
+#include "image.h"
+#include "name.h"
+#include "rdata.h"
+#include "zw_err.h"
+
+#define NODE_ENT_CREATED (1u << 16) /* builder-only flags above 16 bits */
+#define NODE_OUT	 (1u << 17) /* out of zone: not in the image */
+#define NODE_BELOW_CUT	 (1u << 18)
+#define NODE_BELOW_DNAME (1u << 19)
+#define NODE_KEEP	 (1u << 20) /* below a cut, kept for glue */
+#define NODE_GLUE_REF	 (1u << 21) /* named by an NS RRset */
+
+struct brr {
+	uint32_t node;
+	uint32_t next;
+	uint16_t type;
+	uint16_t rclass;
+	uint16_t rdlen;
+	uint16_t file;
+	uint32_t ttl;
+	uint32_t line;
+	uint8_t dropped;
+	uint64_t rdata;
+};
+
+struct bset {
+	uint32_t first; /* index in b->order (sorted RR ids) */
+	uint16_t count;
+	uint16_t type;
+	uint32_t ttl;
+	uint32_t sig_first; /* index in b->order of its RRSIGs, or ZW_NONE */
+	uint32_t sig_count;
+	uint32_t out; /* index in the image */
+};
+
+struct bnode {
+	uint32_t name_off; /* in names: [len][lower wire] */
+	uint32_t hash;
+	uint32_t head, tail; /* RR list */
+	uint32_t nrr;
+	uint32_t parent;
+	uint32_t flags;
+	uint32_t set_first; /* in b->sets */
+	uint32_t set_count;
+	uint32_t out;  /* index in the image, or ZW_NONE */
+	uint32_t aux;  /* builder id of '*' child, or of the cut */
+	uint32_t line; /* first RR's line, for diagnostics */
+	uint16_t file;
+};
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct zw_builder {
+	struct zw_compile_opts opts;
+	struct zw_compile_stats st;
+	struct buf names;
+	struct buf rdata;
+	struct bnode *nodes;
+	uint32_t nnodes, capnodes;
+	uint32_t *tab; /* node id + 1 */
+	uint32_t tabmask;
+	struct brr *rrs;
+	uint32_t nrrs, caprrs;
+	char **files;
+	unsigned nfiles;
+	const char *last_file_ptr;
+	/* finish */
+	uint8_t origin[ZW_NAME_MAX + 1];
+	unsigned origin_len;
+	uint32_t *order; /* RR ids, grouped by node then RRset */
+	struct bset *sets;
+	uint32_t nsets;
+	uint32_t *sorted; /* node ids in canonical order */
+	uint32_t nsorted;
+	struct zw_chunk_builder *cb, *cb2;
+	bool finished;
+};
+
+static int buf_reserve(struct buf *b, size_t n)
+{
+	if (b->len + n <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 65536;
+	while (cap < b->len + n)
+		cap *= 2;
+	uint8_t *p = realloc(b->p, cap);
+	if (p == NULL)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void diag(struct zw_builder *b, enum zw_diag_code code, enum zw_severity sev, uint16_t file,
+		 uint32_t line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void diag(struct zw_builder *b, enum zw_diag_code code, enum zw_severity sev, uint16_t file,
+		 uint32_t line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (sev == ZW_SEV_ERROR)
+		b->st.errors++;
+	else
+		b->st.warnings++;
+	if (b->opts.on_diag == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	struct zw_diag d = {
+		.code = code,
+		.severity = sev,
+		.file = (file < b->nfiles) ? b->files[file] : NULL,
+		.line = line,
+		.msg = msg,
+	};
+	b->opts.on_diag(b->opts.ctx, &d);
+}
+
+static const uint8_t *node_name(const struct zw_builder *b, const struct bnode *n)
+{
+	return b->names.p + n->name_off + 1;
+}
+
+static unsigned node_name_len(const struct zw_builder *b, const struct bnode *n)
+{
+	return b->names.p[n->name_off];
+}
+
+static const char *node_str(const struct zw_builder *b, const struct bnode *n, char *buf,
+			    size_t len)
+{
+	zw_name_to_str(node_name(b, n), buf, len);
+	return buf;
+}
+
+struct zw_builder *zw_builder_create(const struct zw_compile_opts *opts)
+{
+	struct zw_builder *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	if (opts != NULL)
+		b->opts = *opts;
+	if (b->opts.max_ns == 0)
+		b->opts.max_ns = 10;
+	if (b->opts.sig_horizon == 0)
+		b->opts.sig_horizon = 7 * 86400;
+	if (b->opts.now == 0)
+		b->opts.now = time(NULL);
+	b->tabmask = 1023;
+	b->tab = calloc(b->tabmask + 1, sizeof(*b->tab));
+	if (b->tab == NULL) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void zw_builder_free(struct zw_builder *b)
+{
+	if (b == NULL)
+		return;
+	free(b->names.p);
+	free(b->rdata.p);
+	free(b->nodes);
+	free(b->tab);
+	free(b->rrs);
+	for (unsigned i = 0; i < b->nfiles; i++)
+		free(b->files[i]);
+	free(b->files);
+	free(b->order);
+	free(b->sets);
+	free(b->sorted);
+	free(b->cb);
+	free(b->cb2);
+	free(b);
+}
+
+const struct zw_compile_stats *zw_builder_stats(const struct zw_builder *b)
+{
+	return &b->st;
+}
+
+static int tab_grow(struct zw_builder *b)
+{
+	uint32_t mask = b->tabmask * 2 + 1;
+	uint32_t *t = calloc((size_t)mask + 1, sizeof(*t));
+
+	if (t == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->nnodes; i++) {
+		uint32_t h = b->nodes[i].hash & mask;
+		while (t[h] != 0)
+			h = (h + 1) & mask;
+		t[h] = i + 1;
+	}
+	free(b->tab);
+	b->tab = t;
+	b->tabmask = mask;
+	return 0;
+}
+
+static uint32_t node_lookup(const struct zw_builder *b, const uint8_t *lname, unsigned len,
+			    uint32_t hash)
+{
+	uint32_t h = hash & b->tabmask;
+
+	for (;;) {
+		uint32_t v = b->tab[h];
+		if (v == 0)
+			return ZW_NONE;
+		const struct bnode *n = &b->nodes[v - 1];
+		if (n->hash == hash && node_name_len(b, n) == len &&
+		    memcmp(node_name(b, n), lname, len) == 0)
+			return v - 1;
+		h = (h + 1) & b->tabmask;
+	}
+}
+
+/* Finds or creates the node of a lower-cased name; ZW_NONE on ENOMEM. */
+static uint32_t node_get(struct zw_builder *b, const uint8_t *lname, unsigned len, bool *created)
+{
+	uint32_t hash = zw_name_hash(lname, len);
+	uint32_t id = node_lookup(b, lname, len, hash);
+
+	*created = false;
+	if (id != ZW_NONE)
+		return id;
+	if ((b->nnodes + 1) * 2 > b->tabmask && tab_grow(b) != 0)
+		return ZW_NONE;
+	if (b->nnodes == b->capnodes) {
+		uint32_t cap = b->capnodes ? b->capnodes * 2 : 4096;
+		struct bnode *nn = realloc(b->nodes, (size_t)cap * sizeof(*nn));
+		if (nn == NULL)
+			return ZW_NONE;
+		b->nodes = nn;
+		b->capnodes = cap;
+	}
+	if (buf_reserve(&b->names, len + 1u) != 0)
+		return ZW_NONE;
+	id = b->nnodes++;
+	struct bnode *n = &b->nodes[id];
+	memset(n, 0, sizeof(*n));
+	n->name_off = (uint32_t)b->names.len;
+	n->hash = hash;
+	n->head = n->tail = ZW_NONE;
+	n->parent = n->aux = n->out = ZW_NONE;
+	b->names.p[b->names.len] = (uint8_t)len;
+	memcpy(b->names.p + b->names.len + 1, lname, len);
+	b->names.len += len + 1u;
+	uint32_t h = hash & b->tabmask;
+	while (b->tab[h] != 0)
+		h = (h + 1) & b->tabmask;
+	b->tab[h] = id + 1;
+	*created = true;
+	return id;
+}
+
+static int file_id(struct zw_builder *b, const char *file)
+{
+	if (file == NULL)
+		return 0xffff;
+	if (b->nfiles > 0 &&
+	    (file == b->last_file_ptr || strcmp(b->files[b->nfiles - 1], file) == 0)) {
+		b->last_file_ptr = file;
+		return (int)b->nfiles - 1;
+	}
+	for (unsigned i = 0; i < b->nfiles; i++)
+		if (strcmp(b->files[i], file) == 0) {
+			b->last_file_ptr = file;
+			return (int)i;
+		}
+	if (b->nfiles >= 0xfffe)
+		return 0xffff;
+	char **f = realloc(b->files, (b->nfiles + 1) * sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	b->files = f;
+	if ((f[b->nfiles] = strdup(file)) == NULL)
+		return -ENOMEM;
+	b->last_file_ptr = file;
+	return (int)b->nfiles++;
+}
+
+int zw_builder_add(void *builder, const struct zw_rr *rr)
+{
+	struct zw_builder *b = builder;
+	uint8_t lname[ZW_NAME_MAX + 1];
+	bool created;
+
+	if (b->finished)
+		return -EINVAL;
+	if (zw_name_len(rr->owner, rr->owner_len) != (int)rr->owner_len)
+		return ZW_ENAME;
+	int fid = file_id(b, rr->file);
+	if (fid < 0)
+		return fid;
+	b->st.rrs_in++;
+	if (rr->rclass != 1) {
+		char tmp[ZW_NAME_MAX * 4 + 1];
+		zw_name_to_str(rr->owner, tmp, sizeof(tmp));
+		diag(b, ZW_D_CLASS, ZW_SEV_ERROR, (uint16_t)fid, rr->line,
+		     "%s: class %u is not IN; only class IN zones are served", tmp, rr->rclass);
+		return 0;
+	}
+	if (rr->type == ZW_T_OPT || rr->type == ZW_T_AXFR || rr->type == ZW_T_IXFR ||
+	    rr->type == ZW_T_ANY || (rr->type >= 128 && rr->type <= 255)) {
+		diag(b, ZW_D_BAD_RDATA, ZW_SEV_ERROR, (uint16_t)fid, rr->line,
+		     "type %u is a meta-type and cannot appear in a zone", rr->type);
+		return 0;
+	}
+	struct zw_rdata_names nm;
+	if (zw_rdata_names(rr->type, rr->rdata, rr->rdlen, &nm) != 0) {
+		char tmp[ZW_NAME_MAX * 4 + 1];
+		zw_name_to_str(rr->owner, tmp, sizeof(tmp));
+		diag(b, ZW_D_BAD_RDATA, ZW_SEV_ERROR, (uint16_t)fid, rr->line,
+		     "%s: malformed rdata for type %u", tmp, rr->type);
+		return 0;
+	}
+	unsigned len = zw_name_lower(lname, rr->owner);
+	uint32_t id = node_get(b, lname, len, &created);
+	if (id == ZW_NONE)
+		return -ENOMEM;
+	if (b->nrrs == b->caprrs) {
+		uint32_t cap = b->caprrs ? b->caprrs * 2 : 16384;
+		struct brr *r = realloc(b->rrs, (size_t)cap * sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		b->rrs = r;
+		b->caprrs = cap;
+	}
+	if (b->nrrs == ZW_NONE - 1)
+		return ZW_ETOOBIG;
+	if (buf_reserve(&b->rdata, rr->rdlen) != 0)
+		return -ENOMEM;
+	uint32_t rid = b->nrrs++;
+	struct brr *r = &b->rrs[rid];
+	r->node = id;
+	r->next = ZW_NONE;
+	r->type = rr->type;
+	r->rclass = rr->rclass;
+	r->rdlen = rr->rdlen;
+	r->file = (uint16_t)fid;
+	r->ttl = rr->ttl;
+	r->line = rr->line;
+	r->dropped = 0;
+	r->rdata = b->rdata.len;
+	memcpy(b->rdata.p + b->rdata.len, rr->rdata, rr->rdlen);
+	b->rdata.len += rr->rdlen;
+	struct bnode *n = &b->nodes[id];
+	if (n->head == ZW_NONE) {
+		n->head = rid;
+		n->line = rr->line;
+		n->file = (uint16_t)fid;
+	} else {
+		b->rrs[n->tail].next = rid;
+	}
+	n->tail = rid;
+	n->nrr++;
+	return 0;
+}
+
+/* ---- pass 1: origin, ENTs, parents ---- */
+
+static int find_origin(struct zw_builder *b)
+{
+	if (b->opts.origin != NULL) {
+		ldns_rdf *d = NULL;
+		if (ldns_str2rdf_dname(&d, b->opts.origin) != LDNS_STATUS_OK || d == NULL)
+			return ZW_ENAME;
+		uint8_t *data = ldns_rdf_data(d);
+		size_t len = ldns_rdf_size(d);
+		if (zw_name_len(data, len) != (int)len) {
+			ldns_rdf_deep_free(d);
+			return ZW_ENAME;
+		}
+		b->origin_len = zw_name_lower(b->origin, data);
+		ldns_rdf_deep_free(d);
+		return 0;
+	}
+	for (uint32_t i = 0; i < b->nrrs; i++) {
+		if (b->rrs[i].type == ZW_T_SOA) {
+			const struct bnode *n = &b->nodes[b->rrs[i].node];
+			b->origin_len = node_name_len(b, n);
+			memcpy(b->origin, node_name(b, n), b->origin_len);
+			return 0;
+		}
+	}
+	return ZW_ENOTFOUND;
+}
+
+static int link_parents(struct zw_builder *b)
+{
+	char tmp[1024];
+	bool created;
+
+	for (uint32_t i = 0; i < b->nnodes; i++) {
+		struct bnode *n = &b->nodes[i];
+		unsigned len = node_name_len(b, n);
+		if (!zw_name_is_sub(node_name(b, n), len, b->origin, b->origin_len)) {
+			n->flags |= NODE_OUT;
+			for (uint32_t r = n->head; r != ZW_NONE; r = b->rrs[r].next) {
+				b->rrs[r].dropped = 1;
+				diag(b, ZW_D_OUT_OF_ZONE, ZW_SEV_ERROR, b->rrs[r].file,
+				     b->rrs[r].line, "%s is outside the zone",
+				     node_str(b, n, tmp, sizeof(tmp)));
+			}
+			continue;
+		}
+		if (len == b->origin_len) {
+			n->flags |= ZW_NODE_APEX;
+			continue;
+		}
+		/* parent: strip the first label; create it as an ENT if absent */
+		uint8_t pname[ZW_NAME_MAX + 1];
+		const uint8_t *name = node_name(b, n);
+		unsigned plen = len - 1u - name[0];
+		memcpy(pname, name + 1 + name[0], plen);
+		uint32_t pid = node_get(b, pname, plen, &created);
+		if (pid == ZW_NONE)
+			return -ENOMEM;
+		n = &b->nodes[i]; /* node_get may have moved the array */
+		if (created)
+			b->nodes[pid].flags |= NODE_ENT_CREATED;
+		n->parent = pid;
+	}
+	return 0;
+}
+
+/* ---- pass 2: canonical order ---- */
+
+struct sortkey {
+	const uint8_t *k;
+	uint32_t len;
+	uint32_t id;
+};
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct sortkey *a = pa, *b = pb;
+	unsigned l = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->k, b->k, l);
+
+	if (c != 0)
+		return c;
+	return a->len < b->len ? -1 : (a->len > b->len);
+}
+
+/* Key of a name below the origin: its labels from the right, each byte
+ * escaped so that 0x00 can separate labels (0x00 -> 01 01, 0x01 -> 01 02),
+ * which makes memcmp order equal to RFC 4034 canonical order. */
+static unsigned make_key(const uint8_t *lname, unsigned rel_len, uint8_t *out)
+{
+	uint8_t off[128];
+	unsigned n = 0, o = 0;
+
+	for (unsigned pos = 0; pos < rel_len && n < 128; pos += 1u + lname[pos])
+		off[n++] = (uint8_t)pos;
+	while (n-- > 0) {
+		const uint8_t *l = lname + off[n];
+		for (unsigned i = 1; i <= l[0]; i++) {
+			uint8_t c = l[i];
+			if (c <= 1) {
+				out[o++] = 1;
+				out[o++] = (uint8_t)(c + 1);
+			} else {
+				out[o++] = c;
+			}
+		}
+		out[o++] = 0;
+	}
+	return o;
+}
+
+static int sort_nodes(struct zw_builder *b)
+{
+	uint32_t n = 0;
+	struct sortkey *keys = malloc((size_t)b->nnodes * sizeof(*keys));
+	size_t kbytes = 0;
+
+	if (keys == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->nnodes; i++)
+		if (!(b->nodes[i].flags & NODE_OUT))
+			kbytes += 2u * (node_name_len(b, &b->nodes[i]) - b->origin_len) + 1;
+	uint8_t *kb = malloc(kbytes + 1);
+	if (kb == NULL) {
+		free(keys);
+		return -ENOMEM;
+	}
+	size_t ko = 0;
+	for (uint32_t i = 0; i < b->nnodes; i++) {
+		const struct bnode *nd = &b->nodes[i];
+		if (nd->flags & NODE_OUT)
+			continue;
+		unsigned rel = node_name_len(b, nd) - b->origin_len;
+		keys[n].k = kb + ko;
+		keys[n].len = make_key(node_name(b, nd), rel, kb + ko);
+		keys[n].id = i;
+		ko += keys[n].len;
+		n++;
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	b->sorted = malloc((size_t)(n ? n : 1) * sizeof(*b->sorted));
+	if (b->sorted == NULL) {
+		free(kb);
+		free(keys);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		b->sorted[i] = keys[i].id;
+	b->nsorted = n;
+	free(kb);
+	free(keys);
+	return 0;
+}
+
+/* ---- pass 3: RRsets ---- */
+
+static const uint8_t *rr_rdata(const struct zw_builder *b, const struct brr *r)
+{
+	return b->rdata.p + r->rdata;
+}
+
+static uint16_t rr_sort_type(const struct zw_builder *b, const struct brr *r)
+{
+	/* RRSIGs sort with the type they cover, after it */
+	if (r->type == ZW_T_RRSIG && r->rdlen >= 2) {
+		const uint8_t *d = rr_rdata(b, r);
+		return (uint16_t)(d[0] << 8 | d[1]);
+	}
+	return r->type;
+}
+
+static int rdata_cmp(const struct zw_builder *b, const struct brr *x, const struct brr *y)
+{
+	uint8_t cx[65536], cy[65536];
+	struct zw_rdata_names nx, ny;
+	const uint8_t *dx = rr_rdata(b, x), *dy = rr_rdata(b, y);
+
+	if (zw_rdata_names(x->type, dx, x->rdlen, &nx) == 0 && nx.n > 0 &&
+	    zw_rdata_names(y->type, dy, y->rdlen, &ny) == 0) {
+		zw_rdata_canon(x->type, dx, x->rdlen, &nx, cx);
+		zw_rdata_canon(y->type, dy, y->rdlen, &ny, cy);
+		dx = cx;
+		dy = cy;
+	}
+	unsigned l = x->rdlen < y->rdlen ? x->rdlen : y->rdlen;
+	int c = memcmp(dx, dy, l);
+	if (c != 0)
+		return c;
+	return x->rdlen < y->rdlen ? -1 : (x->rdlen > y->rdlen);
+}
+
+static int rr_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct zw_builder *b = arg;
+	const struct brr *x = &b->rrs[*(const uint32_t *)pa], *y = &b->rrs[*(const uint32_t *)pb];
+	uint16_t tx = rr_sort_type(b, x), ty = rr_sort_type(b, y);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	bool sx = x->type == ZW_T_RRSIG, sy = y->type == ZW_T_RRSIG;
+	if (sx != sy)
+		return sx ? 1 : -1;
+	return rdata_cmp(b, x, y);
+}
+
+static int build_sets(struct zw_builder *b)
+{
+	char tmp[1024];
+	uint32_t pos = 0;
+
+	b->order = malloc((size_t)(b->nrrs ? b->nrrs : 1) * sizeof(*b->order));
+	b->sets = malloc((size_t)(b->nrrs ? b->nrrs : 1) * sizeof(*b->sets));
+	if (b->order == NULL || b->sets == NULL)
+		return -ENOMEM;
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		uint32_t start = pos;
+		for (uint32_t r = n->head; r != ZW_NONE; r = b->rrs[r].next)
+			if (!b->rrs[r].dropped)
+				b->order[pos++] = r;
+		uint32_t cnt = pos - start;
+		if (cnt > 1)
+			qsort_r(b->order + start, cnt, sizeof(uint32_t), rr_cmp, b);
+		n->set_first = b->nsets;
+		n->set_count = 0;
+		/* group; drop duplicates; normalise TTLs; attach RRSIGs */
+		uint32_t i = start;
+		while (i < pos) {
+			struct brr *r0 = &b->rrs[b->order[i]];
+			if (r0->type == ZW_T_RRSIG) {
+				uint16_t cov = rr_sort_type(b, r0);
+				struct bset *owner = NULL;
+				if (n->set_count > 0 && b->sets[b->nsets - 1].type == cov)
+					owner = &b->sets[b->nsets - 1];
+				uint32_t j = i;
+				while (j < pos && b->rrs[b->order[j]].type == ZW_T_RRSIG &&
+				       rr_sort_type(b, &b->rrs[b->order[j]]) == cov)
+					j++;
+				if (owner == NULL) {
+					diag(b, ZW_D_BAD_RDATA, ZW_SEV_WARNING, r0->file, r0->line,
+					     "%s: RRSIG covers type %u, which the name does not "
+					     "have; dropped",
+					     node_str(b, n, tmp, sizeof(tmp)), cov);
+					for (uint32_t k = i; k < j; k++)
+						b->rrs[b->order[k]].dropped = 1;
+				} else {
+					owner->sig_first = i;
+					owner->sig_count = (uint16_t)(j - i);
+				}
+				i = j;
+				continue;
+			}
+			struct bset *set = &b->sets[b->nsets++];
+			n->set_count++;
+			set->first = i;
+			set->type = r0->type;
+			set->ttl = r0->ttl;
+			set->sig_first = ZW_NONE;
+			set->sig_count = 0;
+			uint32_t j = i + 1, out = i + 1;
+			bool mixed = false;
+			while (j < pos && b->rrs[b->order[j]].type == r0->type) {
+				struct brr *r = &b->rrs[b->order[j]];
+				struct brr *prev = &b->rrs[b->order[out - 1]];
+				if (rdata_cmp(b, prev, r) == 0) {
+					diag(b, ZW_D_DUPLICATE, ZW_SEV_WARNING, r->file, r->line,
+					     "%s: duplicate record dropped (type %u)",
+					     node_str(b, n, tmp, sizeof(tmp)), r->type);
+					b->st.duplicates++;
+					r->dropped = 1;
+				} else {
+					if (r->ttl != set->ttl) {
+						if (!mixed)
+							diag(b, ZW_D_TTL_MISMATCH, ZW_SEV_WARNING,
+							     r->file, r->line,
+							     "%s: TTL %u differs from %u in the "
+							     "same RRset (type %u); the lowest is "
+							     "used",
+							     node_str(b, n, tmp, sizeof(tmp)),
+							     r->ttl, set->ttl, r->type);
+						mixed = true;
+						if (r->ttl < set->ttl)
+							set->ttl = r->ttl;
+					}
+					b->order[out++] = b->order[j];
+				}
+				j++;
+			}
+			if (mixed)
+				b->st.ttl_fixed++;
+			if (out - i > 0xffff)
+				return ZW_ETOOBIG;
+			set->count = (uint16_t)(out - i);
+			/* keep the slots after the compacted RRs unused */
+			for (uint32_t k = out; k < j; k++)
+				b->order[k] = ZW_NONE;
+			i = j;
+		}
+	}
+	return 0;
+}
+
+/* ---- pass 4: flags and checks ---- */
+
+static struct bset *node_set(struct zw_builder *b, const struct bnode *n, uint16_t type)
+{
+	for (uint32_t i = 0; i < n->set_count; i++)
+		if (b->sets[n->set_first + i].type == type)
+			return &b->sets[n->set_first + i];
+	return NULL;
+}
+
+static struct brr *set_rr(struct zw_builder *b, const struct bset *s, uint32_t i)
+{
+	return &b->rrs[b->order[s->first + i]];
+}
+
+static uint32_t find_lname(struct zw_builder *b, const uint8_t *name)
+{
+	uint8_t lname[ZW_NAME_MAX + 1];
+	unsigned len = zw_name_lower(lname, name);
+
+	return node_lookup(b, lname, len, zw_name_hash(lname, len));
+}
+
+static bool has_addr(struct zw_builder *b, uint32_t id)
+{
+	if (id == ZW_NONE)
+		return false;
+	const struct bnode *t = &b->nodes[id];
+	return node_set(b, t, ZW_T_A) != NULL || node_set(b, t, ZW_T_AAAA) != NULL;
+}
+
+static void set_drop(struct zw_builder *b, struct bset *s)
+{
+	for (uint32_t i = 0; i < s->count; i++)
+		set_rr(b, s, i)->dropped = 1;
+	for (uint32_t i = 0; i < s->sig_count; i++)
+		b->rrs[b->order[s->sig_first + i]].dropped = 1;
+	s->count = 0;
+}
+
+static void check_ns_set(struct zw_builder *b, struct bnode *n, struct bset *ns, bool cut)
+{
+	char tmp[1024], t2[1024];
+	const uint8_t *cname = node_name(b, n);
+	unsigned clen = node_name_len(b, n);
+
+	if (cut && ns->count > b->opts.max_ns) {
+		struct brr *r = set_rr(b, ns, b->opts.max_ns);
+		diag(b, ZW_D_TOO_MANY_NS, ZW_SEV_ERROR, r->file, r->line,
+		     "%s: delegation has %u name servers, more than the limit of %u",
+		     node_str(b, n, tmp, sizeof(tmp)), ns->count, b->opts.max_ns);
+	}
+	for (uint32_t i = 0; i < ns->count; i++) {
+		struct brr *r = set_rr(b, ns, i);
+		const uint8_t *target = rr_rdata(b, r);
+		unsigned tlen = r->rdlen;
+		zw_name_to_str(target, t2, sizeof(t2));
+		if (!zw_name_is_hostname(target))
+			diag(b, ZW_D_BAD_HOSTNAME, ZW_SEV_ERROR, r->file, r->line,
+			     "%s: name server %s is not a valid host name",
+			     node_str(b, n, tmp, sizeof(tmp)), t2);
+		uint32_t tid = find_lname(b, target);
+		if (tid != ZW_NONE)
+			b->nodes[tid].flags |= NODE_GLUE_REF;
+		bool in_domain = zw_name_is_sub(target, tlen, cname, clen);
+		bool in_zone = zw_name_is_sub(target, tlen, b->origin, b->origin_len);
+		if ((cut && in_domain) || (!cut && in_zone && tid != ZW_NONE &&
+					   !(b->nodes[tid].flags & NODE_BELOW_CUT))) {
+			if (!has_addr(b, tid))
+				diag(b, ZW_D_GLUE_MISSING, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: name server %s is inside %s but has no A or AAAA %s",
+				     node_str(b, n, tmp, sizeof(tmp)), t2,
+				     cut ? "the delegated zone" : "the zone",
+				     cut ? "glue" : "record");
+		} else if (!cut && in_zone && tid == ZW_NONE) {
+			diag(b, ZW_D_GLUE_MISSING, ZW_SEV_ERROR, r->file, r->line,
+			     "%s: name server %s is inside the zone but has no A or AAAA record",
+			     node_str(b, n, tmp, sizeof(tmp)), t2);
+		}
+	}
+}
+
+static int check_zone(struct zw_builder *b)
+{
+	char tmp[1024];
+	unsigned soa_seen = 0;
+
+	/* flags in canonical order: parents come first */
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		uint32_t id = b->sorted[s];
+		struct bnode *n = &b->nodes[id];
+		if (n->parent != ZW_NONE) {
+			const struct bnode *p = &b->nodes[n->parent];
+			if (p->flags & (NODE_BELOW_CUT | ZW_NODE_DELEG)) {
+				n->flags |= NODE_BELOW_CUT;
+				n->aux = (p->flags & ZW_NODE_DELEG) ? n->parent : p->aux;
+			}
+			if (p->flags & (NODE_BELOW_DNAME | ZW_NODE_DNAME))
+				n->flags |= NODE_BELOW_DNAME;
+			if (n->flags & NODE_BELOW_DNAME) {
+				diag(b, ZW_D_DNAME_CHILDREN, ZW_SEV_ERROR, n->file, n->line,
+				     "%s is below a DNAME; DNAME owners may not have names below "
+				     "them",
+				     node_str(b, n, tmp, sizeof(tmp)));
+			}
+		}
+		if (n->set_count == 0 && !(n->flags & NODE_OUT))
+			n->flags |= ZW_NODE_ENT;
+		const uint8_t *name = node_name(b, n);
+		if (name[0] == 1 && name[1] == '*' && !(n->flags & ZW_NODE_APEX)) {
+			n->flags |= ZW_NODE_WILDCARD;
+			struct bnode *p = &b->nodes[n->parent];
+			p->flags |= ZW_NODE_HAS_WILD;
+			if (!(p->flags & NODE_BELOW_CUT) && !(p->flags & ZW_NODE_DELEG))
+				p->aux = id;
+		}
+		struct bset *soa = node_set(b, n, ZW_T_SOA);
+		if (soa != NULL) {
+			if (!(n->flags & ZW_NODE_APEX)) {
+				struct brr *r = set_rr(b, soa, 0);
+				diag(b, ZW_D_SOA_NOT_APEX, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: SOA record is not at the zone apex",
+				     node_str(b, n, tmp, sizeof(tmp)));
+			} else if (soa->count > 1) {
+				struct brr *r = set_rr(b, soa, 1);
+				diag(b, ZW_D_MULTI_SOA, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: more than one SOA record",
+				     node_str(b, n, tmp, sizeof(tmp)));
+			}
+			soa_seen++;
+		}
+		if (n->flags & ZW_NODE_APEX)
+			continue;
+		if (n->flags & NODE_BELOW_CUT)
+			continue;
+		if (node_set(b, n, ZW_T_NS) != NULL)
+			n->flags |= ZW_NODE_DELEG;
+		if (node_set(b, n, ZW_T_DNAME) != NULL)
+			n->flags |= ZW_NODE_DNAME;
+	}
+	const struct bnode *apex = NULL;
+	for (uint32_t s = 0; s < b->nsorted; s++)
+		if (b->nodes[b->sorted[s]].flags & ZW_NODE_APEX)
+			apex = &b->nodes[b->sorted[s]];
+	if (apex == NULL || node_set(b, apex, ZW_T_SOA) == NULL) {
+		zw_name_to_str(b->origin, tmp, sizeof(tmp));
+		diag(b, ZW_D_NO_SOA, ZW_SEV_ERROR, b->nfiles ? 0 : 0xffff, 0,
+		     "%s: the zone has no SOA record at its apex", tmp);
+	}
+	if (apex == NULL || node_set(b, apex, ZW_T_NS) == NULL) {
+		zw_name_to_str(b->origin, tmp, sizeof(tmp));
+		diag(b, ZW_D_NO_APEX_NS, ZW_SEV_ERROR, b->nfiles ? 0 : 0xffff, 0,
+		     "%s: the zone has no NS records at its apex", tmp);
+	}
+	if (apex != NULL && node_set(b, apex, ZW_T_DNAME) != NULL)
+		((struct bnode *)apex)->flags |= ZW_NODE_DNAME;
+
+	/* per-node rules */
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		struct bset *cn = node_set(b, n, ZW_T_CNAME);
+		if (n->flags & NODE_BELOW_CUT)
+			continue;
+		if (cn != NULL) {
+			n->flags |= ZW_NODE_CNAME;
+			if (cn->count > 1) {
+				struct brr *r = set_rr(b, cn, 1);
+				diag(b, ZW_D_MULTI_CNAME, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: more than one CNAME record",
+				     node_str(b, n, tmp, sizeof(tmp)));
+			}
+			for (uint32_t i = 0; i < n->set_count; i++) {
+				struct bset *o = &b->sets[n->set_first + i];
+				if (o->type == ZW_T_CNAME || o->type == ZW_T_NSEC || o->count == 0)
+					continue;
+				struct brr *r = set_rr(b, o, 0);
+				diag(b, ZW_D_CNAME_OTHER, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: CNAME and other data (type %u) at the same name",
+				     node_str(b, n, tmp, sizeof(tmp)), o->type);
+				break;
+			}
+		}
+		struct bset *ns = node_set(b, n, ZW_T_NS);
+		if (ns != NULL)
+			check_ns_set(b, n, ns, (n->flags & ZW_NODE_DELEG) != 0);
+	}
+
+	/* occlusion: below a cut only referenced A/AAAA survive, as glue; at a
+	 * cut only NS, DS, NSEC and glue addresses */
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		bool below = (n->flags & NODE_BELOW_CUT) != 0,
+		     cut = (n->flags & ZW_NODE_DELEG) != 0;
+		if (!below && !cut)
+			continue;
+		for (uint32_t i = 0; i < n->set_count; i++) {
+			struct bset *o = &b->sets[n->set_first + i];
+			if (o->count == 0)
+				continue;
+			bool addr = o->type == ZW_T_A || o->type == ZW_T_AAAA;
+			if (cut &&
+			    (o->type == ZW_T_NS || o->type == ZW_T_DS || o->type == ZW_T_NSEC))
+				continue;
+			if (addr && (n->flags & NODE_GLUE_REF)) {
+				n->flags |= NODE_KEEP;
+				continue;
+			}
+			struct brr *r = set_rr(b, o, 0);
+			diag(b, ZW_D_OCCLUDED, ZW_SEV_WARNING, r->file, r->line,
+			     "%s: type %u is %s and is not served",
+			     node_str(b, n, tmp, sizeof(tmp)), o->type,
+			     cut ? "at a delegation point (occluded by the NS records)"
+				 : (addr ? "below a delegation and no NS names it (not glue)"
+					 : "below a delegation (occluded)"));
+			b->st.occluded += o->count;
+			set_drop(b, o);
+		}
+	}
+	/* keep the ancestors of glue nodes that are below cuts */
+	for (uint32_t s = b->nsorted; s-- > 0;) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		if ((n->flags & NODE_KEEP) && n->parent != ZW_NONE &&
+		    (b->nodes[n->parent].flags & NODE_BELOW_CUT))
+			b->nodes[n->parent].flags |= NODE_KEEP;
+	}
+	(void)soa_seen;
+	return 0;
+}
+
+/* ---- pass 5: layout ---- */
+
+static int emit_chunk(struct buf *chunks, const struct zw_chunk_builder *cb, unsigned flags,
+		      uint32_t extra, uint32_t sigs, uint32_t *off)
+{
+	size_t sz = zw_cb_size(cb, flags);
+
+	if (chunks->len + sz > UINT32_MAX - 1)
+		return ZW_ETOOBIG;
+	if (buf_reserve(chunks, sz) != 0)
+		return -ENOMEM;
+	*off = (uint32_t)chunks->len;
+	zw_cb_emit(cb, chunks->p + chunks->len, flags, extra, sigs);
+	chunks->len += sz;
+	return 0;
+}
+
+static bool served(const struct bnode *n)
+{
+	if (n->flags & NODE_OUT)
+		return false;
+	if (n->flags & NODE_BELOW_CUT)
+		return (n->flags & NODE_KEEP) != 0;
+	return true;
+}
+
+#define MAX_EXTRA 64
+
+/*
+ * The additional-data list of an NS, MX or SRV RRset whose chunk is in
+ * anchor: for each target named in it that is served from this zone, its A
+ * and AAAA RRsets. In a referral, the in-domain glue comes first and is
+ * required; authoritative addresses of other in-zone targets follow;
+ * glue below other cuts (sibling glue) is left out.
+ */
+static int build_extra(struct zw_builder *b, const struct bnode *n, const struct bset *set,
+		       const struct zw_chunk_builder *anchor, struct buf *chunks, uint32_t *off)
+{
+	struct zw_img_extra_ent ents[2 * MAX_EXTRA];
+	uint32_t done[MAX_EXTRA];
+	unsigned nent = 0, ndone = 0;
+	bool cut = (n->flags & ZW_NODE_DELEG) != 0;
+
+	*off = ZW_NONE;
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < set->count; i++) {
+			struct brr *r = set_rr(b, set, i);
+			struct zw_rdata_names nm;
+			const uint8_t *rd = rr_rdata(b, r);
+			if (zw_rdata_names(r->type, rd, r->rdlen, &nm) != 0 || nm.n == 0)
+				continue;
+			const uint8_t *target = rd + nm.off[0];
+			uint32_t tid = find_lname(b, target);
+			if (tid == ZW_NONE || !served(&b->nodes[tid]))
+				continue;
+			const struct bnode *t = &b->nodes[tid];
+			bool in_domain = cut && zw_name_is_sub(node_name(b, t), node_name_len(b, t),
+							       node_name(b, n), node_name_len(b, n));
+			bool auth = !(t->flags & NODE_BELOW_CUT) && !(t->flags & ZW_NODE_DELEG) &&
+				    !(t->flags & ZW_NODE_WILDCARD);
+			if (pass == 0 ? !in_domain : (in_domain || !auth))
+				continue;
+			bool dup = false;
+			for (unsigned k = 0; k < ndone; k++)
+				dup |= done[k] == tid;
+			if (dup || ndone == MAX_EXTRA)
+				continue;
+			unsigned kind, val;
+			if (!zw_cb_find_name(anchor, target, &kind, &val))
+				continue;
+			done[ndone++] = tid;
+			static const uint16_t types[2] = { ZW_T_A, ZW_T_AAAA };
+			for (int k = 0; k < 2; k++) {
+				const struct bset *as = node_set(b, t, types[k]);
+				if (as == NULL || as->count == 0)
+					continue;
+				ents[nent].rrset = as->out;
+				ents[nent].ptr = ZW_EXTRA_PTR(kind, val);
+				ents[nent].flags = pass == 0 ? ZW_EXTRA_REQUIRED : 0;
+				nent++;
+			}
+		}
+	}
+	if (nent == 0)
+		return 0;
+	struct zw_img_extra x = { .count = (uint16_t)nent };
+	size_t sz = sizeof(x) + nent * sizeof(ents[0]);
+	if (buf_reserve(chunks, sz) != 0)
+		return -ENOMEM;
+	*off = (uint32_t)chunks->len;
+	memcpy(chunks->p + chunks->len, &x, sizeof(x));
+	memcpy(chunks->p + chunks->len + sizeof(x), ents, nent * sizeof(ents[0]));
+	chunks->len += sz;
+	return 0;
+}
+
+static int rdata_error(struct zw_builder *b, int rc, const struct brr *r, uint16_t type)
+{
+	if (rc == -EINVAL)
+		diag(b, ZW_D_BAD_RDATA, ZW_SEV_ERROR, r->file, r->line, "malformed rdata for type %u",
+		     type);
+	else if (rc == ZW_ETOOBIG)
+		diag(b, ZW_D_TOO_BIG, ZW_SEV_ERROR, r->file, r->line,
+		     "RRset of type %u is larger than a DNS message can carry", type);
+	else
+		return rc;
+	return ZW_EZONE;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Chunks of one RRset: its signatures, its additional list, itself. */
+static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct bset *set,
+		       struct buf *chunks, uint32_t *off, uint16_t *flags, uint64_t *wire)
+{
+	bool wild = (n->flags & ZW_NODE_WILDCARD) != 0;
+	const uint8_t *ctx = wild ? node_name(b, n) + 2 : node_name(b, n);
+	unsigned len = node_name_len(b, n);
+	uint32_t sigs = ZW_NONE, extra = ZW_NONE;
+	int rc;
+
+	*flags = 0;
+	if (set->sig_count > 0) {
+		zw_cb_begin(b->cb2, ctx, wild);
+		for (uint32_t k = 0; k < set->sig_count; k++) {
+			struct brr *r = &b->rrs[b->order[set->sig_first + k]];
+			rc = zw_cb_add_rr(b->cb2, ZW_T_RRSIG, r->ttl, rr_rdata(b, r), r->rdlen);
+			if (rc != 0)
+				return rdata_error(b, rc, r, ZW_T_RRSIG);
+			*wire += len + 10u + r->rdlen;
+			b->st.rrs_out++;
+		}
+		if ((rc = emit_chunk(chunks, b->cb2, 0, 0, 0, &sigs)) != 0)
+			return rc;
+		*flags |= ZW_RRSET_SIGS;
+	}
+	zw_cb_begin(b->cb, ctx, wild);
+	for (uint32_t k = 0; k < set->count; k++) {
+		struct brr *r = set_rr(b, set, k);
+		rc = zw_cb_add_rr(b->cb, set->type, set->ttl, rr_rdata(b, r), r->rdlen);
+		if (rc != 0)
+			return rdata_error(b, rc, r, set->type);
+		*wire += len + 10u + r->rdlen;
+		b->st.rrs_out++;
+	}
+	if (set->type == ZW_T_NS || set->type == ZW_T_MX || set->type == ZW_T_SRV) {
+		if ((rc = build_extra(b, n, set, b->cb, chunks, &extra)) != 0)
+			return rc;
+		if (extra != ZW_NONE)
+			*flags |= ZW_RRSET_EXTRA;
+	}
+	return emit_chunk(chunks, b->cb, *flags, extra, sigs, off);
+}
+
+static int build_image(struct zw_builder *b, void **image, size_t *size)
+{
+	struct buf chunks = { 0 };
+	struct zw_img_rrset *osets = NULL;
+	struct zw_img_node *onodes = NULL;
+	uint8_t *onames = NULL;
+	uint32_t *hash = NULL;
+	uint32_t nout = 0, nsets_out = 0;
+	size_t names_bytes = 0;
+	uint64_t wire_bytes = 0;
+	struct zw_img_header hdr;
+	int rc = 0;
+
+	memset(&hdr, 0, sizeof(hdr));
+	b->cb = malloc(sizeof(*b->cb));
+	b->cb2 = malloc(sizeof(*b->cb2));
+	if (b->cb == NULL || b->cb2 == NULL)
+		return -ENOMEM;
+	/* final numbering of nodes and RRsets, so lists can refer forward */
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		if (!served(n))
+			continue;
+		n->out = nout++;
+		names_bytes += node_name_len(b, n) - b->origin_len + 1u;
+		for (uint32_t i = 0; i < n->set_count; i++) {
+			struct bset *set = &b->sets[n->set_first + i];
+			set->out = set->count > 0 ? nsets_out++ : ZW_NONE;
+		}
+	}
+	if (nout == 0)
+		return ZW_EZONE;
+	onodes = calloc(nout, sizeof(*onodes));
+	osets = calloc(nsets_out ? nsets_out : 1, sizeof(*osets));
+	onames = malloc(names_bytes);
+	uint32_t hsize = 16;
+	while (hsize < (uint64_t)nout + nout / 2)
+		hsize *= 2;
+	hash = calloc(hsize, sizeof(*hash));
+	if (onodes == NULL || osets == NULL || onames == NULL || hash == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	size_t noff = 0;
+	uint32_t si = 0;
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		if (n->out == ZW_NONE)
+			continue;
+		struct zw_img_node *o = &onodes[n->out];
+		unsigned rel = node_name_len(b, n) - b->origin_len;
+		o->name_off = (uint32_t)noff;
+		onames[noff] = (uint8_t)rel;
+		memcpy(onames + noff + 1, node_name(b, n), rel);
+		noff += rel + 1u;
+		o->hash = zw_name_hash(node_name(b, n), rel);
+		o->flags = (uint16_t)(n->flags & 0xffff);
+		o->aux = ZW_NONE;
+		if (n->flags & NODE_BELOW_CUT) {
+			o->flags |= ZW_NODE_GLUE;
+			o->flags &= (uint16_t)~ZW_NODE_HAS_WILD;
+			o->aux = b->nodes[n->aux].out;
+		} else if ((n->flags & ZW_NODE_HAS_WILD) && n->aux != ZW_NONE &&
+			   !(n->flags & ZW_NODE_DELEG)) {
+			o->aux = b->nodes[n->aux].out;
+		} else {
+			o->flags &= (uint16_t)~ZW_NODE_HAS_WILD;
+		}
+		if ((n->flags & ZW_NODE_DELEG) && node_set(b, n, ZW_T_DS) != NULL)
+			o->flags |= ZW_NODE_DS;
+		if ((n->flags & ZW_NODE_APEX) && n->out != 0) {
+			rc = ZW_EZONE;
+			goto out;
+		}
+		uint32_t h = o->hash & (hsize - 1);
+		while (hash[h] != 0)
+			h = (h + 1) & (hsize - 1);
+		hash[h] = n->out + 1;
+
+		o->rrset_first = si;
+		for (uint32_t i = 0; i < n->set_count; i++) {
+			struct bset *set = &b->sets[n->set_first + i];
+			if (set->count == 0)
+				continue;
+			struct zw_img_rrset *os = &osets[si++];
+			o->rrset_count++;
+			os->type = set->type;
+			rc = build_rrset(b, n, set, &chunks, &os->chunk, &os->flags, &wire_bytes);
+			if (rc != 0)
+				goto out;
+			if (set->type == ZW_T_SOA && (n->flags & ZW_NODE_APEX)) {
+				/* the SOA of negative answers: TTL min(TTL, MINIMUM) */
+				struct brr *r = set_rr(b, set, 0);
+				const uint8_t *rd = rr_rdata(b, r);
+				uint32_t minimum = get32(rd + r->rdlen - 4);
+				hdr.serial = get32(rd + r->rdlen - 20);
+				hdr.neg_ttl = minimum < set->ttl ? minimum : set->ttl;
+				hdr.soa_rrset = si - 1;
+				zw_cb_begin(b->cb2, node_name(b, n), false);
+				rc = zw_cb_add_rr(b->cb2, ZW_T_SOA, hdr.neg_ttl, rd, r->rdlen);
+				if (rc == 0)
+					rc = emit_chunk(&chunks, b->cb2, 0, 0, 0, &hdr.neg_soa_chunk);
+				if (rc != 0)
+					goto out;
+			}
+			if (set->type == ZW_T_DNSKEY && (n->flags & ZW_NODE_APEX))
+				hdr.flags |= ZW_IMGF_SIGNED;
+			if (set->type == ZW_T_NSEC)
+				hdr.flags |= ZW_IMGF_NSEC;
+		}
+		if (o->rrset_count == 0)
+			o->rrset_first = ZW_NONE;
+		if (n->flags & ZW_NODE_DELEG)
+			hdr.deleg_count++;
+		if (n->flags & NODE_BELOW_CUT)
+			hdr.glue_count++;
+		if (n->flags & ZW_NODE_ENT)
+			hdr.ent_count++;
+		if (n->flags & ZW_NODE_WILDCARD)
+			hdr.wildcard_count++;
+	}
+
+	/* assemble */
+	size_t sizes[ZW_SEC_COUNT] = { 0 };
+	const void *srcs[ZW_SEC_COUNT] = { 0 };
+	sizes[ZW_SEC_NAMES] = noff;
+	srcs[ZW_SEC_NAMES] = onames;
+	sizes[ZW_SEC_NODES] = (size_t)nout * sizeof(*onodes);
+	srcs[ZW_SEC_NODES] = onodes;
+	sizes[ZW_SEC_HASH] = (size_t)hsize * sizeof(*hash);
+	srcs[ZW_SEC_HASH] = hash;
+	sizes[ZW_SEC_RRSETS] = (size_t)si * sizeof(*osets);
+	srcs[ZW_SEC_RRSETS] = osets;
+	sizes[ZW_SEC_CHUNKS] = chunks.len;
+	srcs[ZW_SEC_CHUNKS] = chunks.p;
+	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
+	for (int i = 0; i < ZW_SEC_COUNT; i++) {
+		hdr.sec[i].off = total;
+		hdr.sec[i].size = sizes[i];
+		total += (sizes[i] + 7) & ~(size_t)7;
+	}
+	uint8_t *img = calloc(1, total);
+	if (img == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(hdr.magic, ZW_IMG_MAGIC, 8);
+	hdr.version = ZW_IMG_VERSION;
+	hdr.header_size = sizeof(hdr);
+	hdr.file_size = total;
+	hdr.endian = 0x01020304;
+	hdr.node_count = nout;
+	hdr.rrset_count = si;
+	hdr.rr_count = (uint32_t)b->st.rrs_out;
+	hdr.hash_size = hsize;
+	hdr.rr_wire_bytes = wire_bytes;
+	hdr.compiled_at = (uint64_t)b->opts.now;
+	hdr.origin_len = (uint8_t)b->origin_len;
+	memcpy(hdr.origin, b->origin, b->origin_len);
+	for (int i = 0; i < ZW_SEC_COUNT; i++)
+		if (sizes[i] > 0)
+			memcpy(img + hdr.sec[i].off, srcs[i], sizes[i]);
+	memcpy(img, &hdr, sizeof(hdr));
+	uint64_t sum = XXH3_64bits(img, total);
+	memcpy(img + offsetof(struct zw_img_header, checksum), &sum, sizeof(sum));
+	*image = img;
+	*size = total;
+out:
+	free(chunks.p);
+	free(onodes);
+	free(osets);
+	free(onames);
+	free(hash);
+	return rc;
+}
+
+int zw_builder_finish(struct zw_builder *b, void **image, size_t *size)
+{
+	int rc;
+
+	*image = NULL;
+	*size = 0;
+	if (b->finished)
+		return -EINVAL;
+	b->finished = true;
+	rc = find_origin(b);
+	if (rc == ZW_ENOTFOUND) {
+		diag(b, ZW_D_NO_SOA, ZW_SEV_ERROR, 0xffff, 0,
+		     "no SOA record and no origin given: cannot tell the zone's name");
+		return ZW_EZONE;
+	}
+	if (rc != 0)
+		return rc;
+	if ((rc = link_parents(b)) != 0)
+		return rc;
+	/* the apex exists even when it has no records, so checks can say so */
+	bool created;
+	uint32_t apex = node_get(b, b->origin, b->origin_len, &created);
+	if (apex == ZW_NONE)
+		return -ENOMEM;
+	b->nodes[apex].flags |= ZW_NODE_APEX;
+	if ((rc = sort_nodes(b)) != 0)
+		return rc;
+	if ((rc = build_sets(b)) != 0)
+		return rc;
+	if ((rc = check_zone(b)) != 0)
+		return rc;
+	if (b->st.errors > 0)
+		return ZW_EZONE;
+	rc = build_image(b, image, size);
+	if (rc == 0 && b->st.errors > 0) {
+		free(*image);
+		*image = NULL;
+		*size = 0;
+		return ZW_EZONE;
+	}
+	return rc;
+}
+
+struct compile_ctx {
+	struct zw_builder *b;
+};
+
+static void parse_diag(void *ctx, const struct zw_diag *d)
+{
+	struct zw_builder *b = ((struct compile_ctx *)ctx)->b;
+
+	if (d->severity == ZW_SEV_ERROR)
+		b->st.errors++;
+	else
+		b->st.warnings++;
+	if (b->opts.on_diag != NULL)
+		b->opts.on_diag(b->opts.ctx, d);
+}
+
+static int parse_rr(void *ctx, const struct zw_rr *rr)
+{
+	return zw_builder_add(((struct compile_ctx *)ctx)->b, rr);
+}
+
+int zw_compile_file(const char *path, const struct zw_compile_opts *opts, void **image,
+		    size_t *size, struct zw_compile_stats *stats)
+{
+	struct zw_builder *b = zw_builder_create(opts);
+	int rc;
+
+	*image = NULL;
+	*size = 0;
+	if (b == NULL)
+		return -ENOMEM;
+	struct compile_ctx cc = { .b = b };
+	struct zw_parse_opts po = {
+		.origin = opts ? opts->origin : NULL,
+		.default_ttl = 3600,
+		.flags = opts ? opts->parse_flags : 0,
+		.on_rr = parse_rr,
+		.on_diag = parse_diag,
+		.ctx = &cc,
+	};
+	rc = zw_parse_file(path, &po);
+	if (rc == 0)
+		rc = zw_builder_finish(b, image, size);
+	else if (b->st.errors == 0)
+		b->st.errors = 1;
+	if (stats != NULL)
+		*stats = b->st;
+	zw_builder_free(b);
+	return rc;
+}
+
+int zw_image_write(const char *path, const void *image, size_t size)
+{
+	char tmp[4096];
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	const uint8_t *p = image;
+	size_t left = size;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Opening and verifying zone images. Nothing in an image is trusted until
+ * every check below has passed; the checks are linear in the image size and
+ * establish exactly the invariants the lookup and answer code rely on:
+ * offsets and counts in bounds, names well-formed, the apex first, links
+ * pointing backwards (cuts) or forwards (wildcard children) as the canonical
+ * order has them, a free slot in the hash table so no probe can loop, chunks
+ * whose RRs parse to their stated count, and additional-data lists naming
+ * RRsets whose owners can be re-pointed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "image.h"
+#include "name.h"
+#include "zw_err.h"
+
+_Static_assert(sizeof(struct zw_img_header) % 8 == 0, "header must keep 8-byte alignment");
+_Static_assert(sizeof(struct zw_img_node) == 20, "node layout");
+_Static_assert(sizeof(struct zw_img_rrset) == 8, "rrset layout");
+_Static_assert(sizeof(struct zw_img_chunk) == 8, "chunk layout");
+_Static_assert(sizeof(struct zw_img_extra_ent) == 8, "extra entry layout");
+
+#define FAIL(code, text)                                                                           \
+	do {                                                                                       \
+		if (why != NULL)                                                                   \
+			*why = (text);                                                             \
+		return (code);                                                                     \
+	} while (0)
+
+static bool sec_ok(const struct zw_img_header *h, int id, size_t size)
+{
+	uint64_t off = h->sec[id].off, len = h->sec[id].size;
+
+	return off % 8 == 0 && off >= h->header_size && off <= size && len <= size - off;
+}
+
+/* Checks one chunk at off: in bounds, aligned, relocations inside its data,
+ * and its data a sequence of exactly rrs RRs; with owner_v set, each owner a
+ * 2-byte pointer. Trailer offsets are checked by the caller. */
+static bool chunk_ok(const uint8_t *chunks, size_t csize, uint32_t off)
+{
+	if (off % 4 != 0 || off > csize || csize - off < sizeof(struct zw_img_chunk))
+		return false;
+	const struct zw_img_chunk *c = (const void *)(chunks + off);
+	if ((c->flags & ~(ZW_RRSET_EXTRA | ZW_RRSET_SIGS)) != 0 || zw_chunk_size(c) > csize - off)
+		return false;
+	const uint8_t *d = zw_chunk_data(c);
+	const uint32_t *rel = zw_chunk_relocs(c);
+	for (unsigned i = 0; i < c->nreloc; i++)
+		if ((unsigned)ZW_RELOC_POS(rel[i]) + 2 > c->len || ZW_RELOC_KIND(rel[i]) > 2)
+			return false;
+	unsigned pos = 0, rrs = 0;
+	while (pos < c->len) {
+		/* owner: labels ending in a root label or a pointer */
+		unsigned nlen = 0;
+		if (c->owner_v != 0 && (d[pos] & 0xc0) != 0xc0)
+			return false;
+		for (;;) {
+			if (pos >= c->len)
+				return false;
+			uint8_t l = d[pos];
+			if ((l & 0xc0) == 0xc0) {
+				pos += 2;
+				break;
+			}
+			if (l > 63)
+				return false;
+			pos += 1u + l;
+			nlen += 1u + l;
+			if (nlen > 255)
+				return false;
+			if (l == 0)
+				break;
+		}
+		if (pos > c->len || c->len - pos < 10)
+			return false;
+		unsigned rdlen = (unsigned)d[pos + 8] << 8 | d[pos + 9];
+		pos += 10;
+		if (rdlen > c->len - pos)
+			return false;
+		pos += rdlen;
+		rrs++;
+	}
+	return pos == c->len && rrs == c->rrs && rrs > 0;
+}
+
+/* An additional-data list: in bounds, entries naming RRsets whose owners
+ * can be re-pointed, pointer kinds that lists may use. */
+static bool extra_ok(const uint8_t *chunks, size_t csize, uint32_t off,
+		     const struct zw_img_rrset *sets, uint32_t nsets)
+{
+	if (off % 4 != 0 || off > csize || csize - off < sizeof(struct zw_img_extra))
+		return false;
+	const struct zw_img_extra *x = (const void *)(chunks + off);
+	if (x->count == 0 ||
+	    (csize - off - sizeof(*x)) / sizeof(struct zw_img_extra_ent) < x->count)
+		return false;
+	const struct zw_img_extra_ent *e = zw_extra_ents(x);
+	for (unsigned i = 0; i < x->count; i++) {
+		if (e[i].rrset >= nsets || (e[i].flags & ~ZW_EXTRA_REQUIRED) != 0)
+			return false;
+		unsigned kind = ZW_EXTRA_PTR_KIND(e[i].ptr);
+		if (kind != ZW_RELOC_QEND && kind != ZW_RELOC_ANCHOR)
+			return false;
+		/* the target's chunk was checked already (RRsets come first) */
+		const struct zw_img_chunk *c = (const void *)(chunks + sets[e[i].rrset].chunk);
+		if (c->owner_v == 0)
+			return false;
+	}
+	return true;
+}
+
+int zw_image_verify(const void *buf, size_t size, const char **why)
+{
+	const uint8_t *base = buf;
+	struct zw_img_header h;
+
+	if (size < sizeof(h))
+		FAIL(ZW_EIMGTRUNC, "file shorter than the image header");
+	memcpy(&h, base, sizeof(h));
+	if (memcmp(h.magic, ZW_IMG_MAGIC, 8) != 0)
+		FAIL(ZW_EIMGMAGIC, "bad magic: not a zone image");
+	if (h.version != ZW_IMG_VERSION)
+		FAIL(ZW_EIMGVER, "unsupported format version");
+	if (h.header_size != sizeof(h))
+		FAIL(ZW_EIMGCORRUPT, "header size does not match the format version");
+	if (h.endian != 0x01020304)
+		FAIL(ZW_EIMGVER, "image written with another byte order");
+	if (h.file_size != size)
+		FAIL(size < h.file_size ? ZW_EIMGTRUNC : ZW_EIMGCORRUPT,
+		     "file size differs from the size in the header");
+	/* checksum over the file with the checksum field as zero */
+	{
+		XXH3_state_t st;
+		static const uint8_t zero[8];
+		size_t co = offsetof(struct zw_img_header, checksum);
+		XXH3_64bits_reset(&st);
+		XXH3_64bits_update(&st, base, co);
+		XXH3_64bits_update(&st, zero, 8);
+		XXH3_64bits_update(&st, base + co + 8, size - co - 8);
+		if (XXH3_64bits_digest(&st) != h.checksum)
+			FAIL(ZW_EIMGSUM, "checksum mismatch: the image is corrupted");
+	}
+	for (int i = 0; i < ZW_SEC_COUNT; i++)
+		if (!sec_ok(&h, i, size))
+			FAIL(ZW_EIMGBOUNDS, "a section lies outside the file");
+	if (h.node_count == 0 || h.node_count >= ZW_NONE)
+		FAIL(ZW_EIMGCORRUPT, "no nodes");
+	if (h.sec[ZW_SEC_NODES].size != (uint64_t)h.node_count * sizeof(struct zw_img_node) ||
+	    h.sec[ZW_SEC_RRSETS].size != (uint64_t)h.rrset_count * sizeof(struct zw_img_rrset) ||
+	    h.sec[ZW_SEC_NSEC3].size != (uint64_t)h.nsec3_count * sizeof(struct zw_img_nsec3))
+		FAIL(ZW_EIMGCORRUPT, "section size does not match its count");
+	if (h.hash_size == 0 || (h.hash_size & (h.hash_size - 1)) != 0 ||
+	    h.hash_size <= h.node_count ||
+	    h.sec[ZW_SEC_HASH].size != (uint64_t)h.hash_size * sizeof(uint32_t))
+		FAIL(ZW_EIMGCORRUPT, "bad hash table size");
+	if (h.sec[ZW_SEC_CHUNKS].size >= ZW_NONE || h.sec[ZW_SEC_NAMES].size >= ZW_NONE)
+		FAIL(ZW_EIMGCORRUPT, "section too large");
+	if (zw_name_len(h.origin, h.origin_len) != h.origin_len)
+		FAIL(ZW_EIMGCORRUPT, "bad zone name");
+
+	const uint8_t *names = base + h.sec[ZW_SEC_NAMES].off;
+	size_t nsize = h.sec[ZW_SEC_NAMES].size;
+	const struct zw_img_node *nodes = (const void *)(base + h.sec[ZW_SEC_NODES].off);
+	const uint32_t *hash = (const void *)(base + h.sec[ZW_SEC_HASH].off);
+	const struct zw_img_rrset *sets = (const void *)(base + h.sec[ZW_SEC_RRSETS].off);
+	const uint8_t *chunks = base + h.sec[ZW_SEC_CHUNKS].off;
+	size_t csize = h.sec[ZW_SEC_CHUNKS].size;
+
+	for (uint32_t i = 0; i < h.node_count; i++) {
+		const struct zw_img_node *n = &nodes[i];
+		if (n->name_off >= nsize)
+			FAIL(ZW_EIMGBOUNDS, "node name outside the names section");
+		unsigned len = names[n->name_off];
+		if (len > nsize - n->name_off - 1 || len + h.origin_len > 255)
+			FAIL(ZW_EIMGBOUNDS, "node name outside the names section");
+		const uint8_t *nm = names + n->name_off + 1;
+		for (unsigned p = 0; p < len; p += 1u + nm[p])
+			if (nm[p] == 0 || nm[p] > 63 || nm[p] >= len - p)
+				FAIL(ZW_EIMGCORRUPT, "malformed node name");
+		if ((i == 0) != (len == 0) || (i == 0) != ((n->flags & ZW_NODE_APEX) != 0))
+			FAIL(ZW_EIMGCORRUPT, "the apex must be the first node and only it");
+		if ((n->flags & ZW_NODE_HAS_WILD) && (n->aux <= i || n->aux >= h.node_count))
+			FAIL(ZW_EIMGCORRUPT, "bad wildcard link");
+		if ((n->flags & ZW_NODE_GLUE) && (n->aux >= i || (n->flags & ZW_NODE_HAS_WILD)))
+			FAIL(ZW_EIMGCORRUPT, "bad cut link");
+		if ((n->flags & ZW_NODE_GLUE) && !(nodes[n->aux].flags & ZW_NODE_DELEG))
+			FAIL(ZW_EIMGCORRUPT, "cut link to a node that is not a delegation");
+		if (n->rrset_count == 0) {
+			if (n->rrset_first != ZW_NONE)
+				FAIL(ZW_EIMGCORRUPT, "bad RRset range");
+		} else if (n->rrset_first >= h.rrset_count ||
+			   n->rrset_count > h.rrset_count - n->rrset_first) {
+			FAIL(ZW_EIMGBOUNDS, "RRset range outside the RRset table");
+		}
+	}
+	/* every node in the table exactly once, so probes end at a free slot */
+	uint32_t used = 0;
+	for (uint32_t i = 0; i < h.hash_size; i++) {
+		if (hash[i] > h.node_count)
+			FAIL(ZW_EIMGBOUNDS, "hash slot points outside the node table");
+		used += hash[i] != 0;
+	}
+	if (used != h.node_count)
+		FAIL(ZW_EIMGCORRUPT, "hash table does not index every node once");
+	for (uint32_t i = 0; i < h.rrset_count; i++) {
+		const struct zw_img_rrset *s = &sets[i];
+		if (!chunk_ok(chunks, csize, s->chunk))
+			FAIL(ZW_EIMGCORRUPT, "bad RRset chunk");
+		const struct zw_img_chunk *c = (const void *)(chunks + s->chunk);
+		if (c->flags != s->flags)
+			FAIL(ZW_EIMGCORRUPT, "RRset flags differ from its chunk's");
+		uint32_t sig = zw_chunk_sigs(c);
+		if (sig != ZW_NONE && !chunk_ok(chunks, csize, sig))
+			FAIL(ZW_EIMGCORRUPT, "bad signature chunk");
+		if (sig != ZW_NONE && ((const struct zw_img_chunk *)(const void *)(chunks + sig))->flags)
+			FAIL(ZW_EIMGCORRUPT, "signature chunk with a trailer");
+	}
+	/* lists last: they name other RRsets, whose chunks are checked now */
+	for (uint32_t i = 0; i < h.rrset_count; i++) {
+		uint32_t x = zw_chunk_extra((const void *)(chunks + sets[i].chunk));
+		if (x != ZW_NONE && !extra_ok(chunks, csize, x, sets, h.rrset_count))
+			FAIL(ZW_EIMGCORRUPT, "bad additional-data list");
+	}
+	if (h.soa_rrset >= h.rrset_count || sets[h.soa_rrset].type != 6)
+		FAIL(ZW_EIMGCORRUPT, "no SOA RRset");
+	if (!chunk_ok(chunks, csize, h.neg_soa_chunk) ||
+	    ((const struct zw_img_chunk *)(const void *)(chunks + h.neg_soa_chunk))->flags != 0)
+		FAIL(ZW_EIMGCORRUPT, "bad negative-answer SOA chunk");
+	const struct zw_img_nsec3 *n3 = (const void *)(base + h.sec[ZW_SEC_NSEC3].off);
+	for (uint32_t i = 0; i < h.nsec3_count; i++) {
+		if (n3[i].hash_off >= nsize || names[n3[i].hash_off] > nsize - n3[i].hash_off - 1)
+			FAIL(ZW_EIMGBOUNDS, "NSEC3 hash outside the names section");
+		if (n3[i].rrset >= h.rrset_count)
+			FAIL(ZW_EIMGBOUNDS, "NSEC3 RRset outside the RRset table");
+	}
+	return 0;
+}
+
+static void fill(struct zw_image *img)
+{
+	const struct zw_img_header *h = (const void *)img->base;
+
+	img->hdr = h;
+	img->names = img->base + h->sec[ZW_SEC_NAMES].off;
+	img->nodes = (const void *)(img->base + h->sec[ZW_SEC_NODES].off);
+	img->hash = (const void *)(img->base + h->sec[ZW_SEC_HASH].off);
+	img->rrsets = (const void *)(img->base + h->sec[ZW_SEC_RRSETS].off);
+	img->chunks = img->base + h->sec[ZW_SEC_CHUNKS].off;
+	img->chunks_size = h->sec[ZW_SEC_CHUNKS].size;
+	img->nsec3 = (const void *)(img->base + h->sec[ZW_SEC_NSEC3].off);
+}
+
+int zw_image_from_buffer(void *buf, size_t size, struct zw_image **out, const char **why)
+{
+	int rc;
+
+	*out = NULL;
+	if (((uintptr_t)buf & 7) != 0)
+		FAIL(-EINVAL, "buffer is not 8-byte aligned");
+	if ((rc = zw_image_verify(buf, size, why)) != 0)
+		return rc;
+	struct zw_image *img = calloc(1, sizeof(*img));
+	if (img == NULL)
+		return -ENOMEM;
+	img->base = buf;
+	img->size = size;
+	fill(img);
+	*out = img;
+	return 0;
+}
+
+int zw_image_open(const char *path, struct zw_image **out, const char **why)
+{
+	struct stat st;
+	int fd, rc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		FAIL(-errno, "cannot open the file");
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		close(fd);
+		FAIL(rc, "cannot stat the file");
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		FAIL(-EINVAL, "not a regular file");
+	}
+	if ((size_t)st.st_size < sizeof(struct zw_img_header)) {
+		close(fd);
+		FAIL(ZW_EIMGTRUNC, "file shorter than the image header");
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	rc = -errno;
+	close(fd);
+	if (p == MAP_FAILED)
+		FAIL(rc, "cannot map the file");
+	if ((rc = zw_image_verify(p, (size_t)st.st_size, why)) != 0) {
+		munmap(p, (size_t)st.st_size);
+		return rc;
+	}
+	struct zw_image *img = calloc(1, sizeof(*img));
+	if (img == NULL || (img->path = strdup(path)) == NULL) {
+		free(img);
+		munmap(p, (size_t)st.st_size);
+		return -ENOMEM;
+	}
+	img->base = p;
+	img->size = (size_t)st.st_size;
+	img->mapped = true;
+	fill(img);
+	*out = img;
+	return 0;
+}
+
+void zw_image_close(struct zw_image *img)
+{
+	if (img == NULL)
+		return;
+	if (img->mapped)
+		munmap((void *)img->base, img->size);
+	else
+		free((void *)img->base);
+	free(img->path);
+	free(img);
+}
+
+const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
+					  uint16_t type)
+{
+	const struct zw_img_rrset *s = img->rrsets + (n->rrset_count ? n->rrset_first : 0);
+
+	for (unsigned i = 0; i < n->rrset_count; i++)
+		if (s[i].type == type)
+			return &s[i];
+	return NULL;
+}
+
+const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_t *rel,
+					unsigned rel_len, uint32_t hash)
+{
+	uint32_t mask = img->hdr->hash_size - 1, h = hash & mask;
+
+	for (;;) {
+		uint32_t v = img->hash[h];
+		if (v == 0)
+			return NULL;
+		const struct zw_img_node *n = &img->nodes[v - 1];
+		if (n->hash == hash && img->names[n->name_off] == rel_len &&
+		    memcmp(img->names + n->name_off + 1, rel, rel_len) == 0)
+			return n;
+		h = (h + 1) & mask;
+	}
+}
+
+const struct zw_img_node *zw_image_find_name(const struct zw_image *img, const uint8_t *lname,
+					     unsigned len)
+{
+	unsigned olen = img->hdr->origin_len;
+
+	if (!zw_name_is_sub(lname, len, img->hdr->origin, olen))
+		return NULL;
+	return zw_image_find(img, lname, len - olen, zw_name_hash(lname, len - olen));
+}
+
+unsigned zw_image_node_name(const struct zw_image *img, const struct zw_img_node *n,
+			    uint8_t *buf)
+{
+	unsigned rel = img->names[n->name_off], olen = img->hdr->origin_len;
+
+	memcpy(buf, img->names + n->name_off + 1, rel);
+	memcpy(buf + rel, img->hdr->origin, olen);
+	return rel + olen;
+}

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The zone image: one zone, compiled, in one position-independent file.
+ *
+ * Design note. The image is the artifact operators push to every site and
+ * the structure the answer path reads on every query, so it is laid out for
+ * the query, not for the compiler:
+ *
+ *  - Every reference is an offset or an index, never a pointer, so the file
+ *    is used as mapped, read-only, with no unpacking.
+ *  - Nodes (one per owner name, plus every empty non-terminal) are stored in
+ *    RFC 4034 canonical order, so a node's index is its canonical rank: the
+ *    NSEC predecessor of a name is a binary search, a dump is a walk, and a
+ *    node's ancestors always have smaller indices than the node itself,
+ *    which is what lets the reader check the links in one pass.
+ *  - A hash index of lower-cased owner names finds a node in one probe;
+ *    closest-encloser search strips labels from the left.
+ *  - Each RRset is stored only once, as a *chunk*: the wire bytes of its RRs
+ *    as they go into a response, with names already compressed, plus the
+ *    few relocations whose pointer value depends on where the chunk lands
+ *    (see struct zw_img_chunk). The answer path copies a chunk and patches
+ *    its relocations; it never encodes a name.
+ *  - An RRset whose data names in-zone hosts (NS, MX, SRV) has a list of
+ *    the A/AAAA RRsets that go in the additional section, each with the
+ *    pointer its owners take and a mark on the glue that is required
+ *    (RFC 9471); truncation is a walk over that list.
+ *  - Signatures have their own chunk per RRset; NSEC3 records have their own
+ *    sorted section, so signed zones need no new format.
+ *
+ * All integers are little-endian (the host order of every platform we run
+ * on; the reader refuses images whose header says otherwise). Every section
+ * is 8-byte aligned. The checksum (XXH3-64) covers the whole file with the
+ * checksum field read as zero.
+ *
+ * Opening an image never trusts it: zw_image_open() verifies sizes, bounds,
+ * the checksum and the structural invariants the answer path relies on
+ * before it returns, so code that reads a verified image needs no further
+ * bounds checks on offsets (it still checks what it writes into a packet).
+ */
+#ifndef ZW_IMAGE_H
+#define ZW_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZW_IMG_MAGIC   "ZWZIMG\r\n"
+#define ZW_IMG_VERSION 1
+#define ZW_NONE	       UINT32_MAX
+
+enum zw_img_section_id {
+	ZW_SEC_NAMES = 0, /* lower-cased wire names of the nodes */
+	ZW_SEC_NODES,	  /* struct zw_img_node[node_count], canonical order */
+	ZW_SEC_HASH,	  /* uint32_t[hash_size]: node index + 1, 0 = empty */
+	ZW_SEC_RRSETS,	  /* struct zw_img_rrset[rrset_count], grouped by node */
+	ZW_SEC_CHUNKS,	  /* chunks (struct zw_img_chunk + data), 4-aligned */
+	ZW_SEC_NSEC3,	  /* struct zw_img_nsec3[nsec3_count], hash order */
+	ZW_SEC_COUNT = 8  /* room for later sections */
+};
+
+struct zw_img_section {
+	uint64_t off;
+	uint64_t size;
+};
+
+enum zw_img_flags {
+	ZW_IMGF_SIGNED = 1 << 0, /* zone has DNSKEY and RRSIGs */
+	ZW_IMGF_NSEC = 1 << 1,
+	ZW_IMGF_NSEC3 = 1 << 2,
+};
+
+struct zw_img_header {
+	uint8_t magic[8];
+	uint32_t version;
+	uint32_t header_size; /* sizeof(struct zw_img_header) */
+	uint64_t file_size;
+	uint64_t checksum; /* XXH3-64 of the file, this field as zero */
+	uint32_t endian;   /* 0x01020304 as written by the host */
+	uint32_t flags;	   /* enum zw_img_flags */
+	uint32_t serial;
+	uint32_t neg_ttl; /* RFC 2308: min(SOA TTL, SOA MINIMUM) */
+	uint32_t node_count;
+	uint32_t rrset_count;
+	uint32_t rr_count;
+	uint32_t hash_size; /* power of two */
+	uint32_t deleg_count;
+	uint32_t glue_count; /* nodes below a cut kept as glue */
+	uint32_t ent_count;
+	uint32_t wildcard_count;
+	uint32_t nsec3_count;
+	uint32_t soa_rrset;	/* index of the apex SOA RRset */
+	uint32_t neg_soa_chunk; /* offset in CHUNKS: the SOA with neg_ttl */
+	uint32_t apex_node;	/* always 0 */
+	uint64_t rr_wire_bytes; /* the zone's RRs in uncompressed wire form */
+	uint64_t compiled_at;	/* seconds since the epoch */
+	/* DNSSEC summary for --info */
+	uint32_t sig_expire_min; /* earliest RRSIG expiration, 0 if none */
+	uint16_t nsec3_iterations;
+	uint8_t nsec3_alg;
+	uint8_t nsec3_salt_len;
+	uint8_t nsec3_salt[255];
+	uint8_t dnssec_alg; /* algorithm of the first apex DNSKEY */
+	uint8_t origin_len;
+	uint8_t origin[255]; /* lower-cased wire name */
+	uint8_t pad[5];
+	struct zw_img_section sec[ZW_SEC_COUNT];
+};
+
+enum zw_node_flags {
+	ZW_NODE_APEX = 1 << 0,
+	ZW_NODE_DELEG = 1 << 1,    /* zone cut: NS here, not the apex */
+	ZW_NODE_GLUE = 1 << 2,     /* below a cut: served only as glue */
+	ZW_NODE_ENT = 1 << 3,      /* empty non-terminal */
+	ZW_NODE_WILDCARD = 1 << 4, /* the node is a '*' label */
+	ZW_NODE_HAS_WILD = 1 << 5, /* node has a child '*': aux = its index */
+	ZW_NODE_CNAME = 1 << 6,    /* the node owns a CNAME */
+	ZW_NODE_DNAME = 1 << 7,    /* the node owns a DNAME */
+	ZW_NODE_DS = 1 << 8,       /* cut with a DS RRset (secure child) */
+};
+
+/*
+ * A node. Its name is stored relative to the zone's origin: the labels
+ * below the origin, lower-cased, without the origin and the root label
+ * ([len][labels]; len 0 for the apex). The hash covers the same bytes.
+ */
+struct zw_img_node {
+	uint32_t name_off;    /* in NAMES: [len][labels below the origin] */
+	uint32_t hash;        /* zw_name_hash() of those labels */
+	uint32_t rrset_first; /* index of the first RRset, ZW_NONE if none */
+	uint16_t rrset_count;
+	uint16_t flags; /* enum zw_node_flags */
+	uint32_t aux;   /* HAS_WILD: the '*' child; GLUE: the cut; else ZW_NONE */
+};
+
+enum zw_rrset_flags {
+	ZW_RRSET_EXTRA = 1 << 0, /* chunk has an additional-data list */
+	ZW_RRSET_SIGS = 1 << 1,  /* chunk has a signature chunk */
+};
+
+/* An RRset: its type and its chunk; count and TTL are in the chunk. */
+struct zw_img_rrset {
+	uint16_t type;
+	uint16_t flags; /* enum zw_rrset_flags, mirrors the chunk's */
+	uint32_t chunk; /* offset in CHUNKS */
+};
+
+/*
+ * A chunk: struct zw_img_chunk, then len bytes of wire RRs padded to 4,
+ * then nreloc relocations (uint32_t), then, if the chunk flags say so, the
+ * offset (uint32_t, in CHUNKS) of its additional-data list and of its
+ * signature chunk, in that order.
+ *
+ * Owners. When owner_v is not 0, every RR starts with a 2-byte pointer to
+ * its owner, stored as 0xC00C: right when the query name is the owner,
+ * which is the common case, so nothing is patched then. When the chunk is
+ * used for a longer query name (the SOA of a negative answer, the NS of a
+ * referral below a cut) the owners become 12 + qname_len - owner_v; when
+ * it is used in the additional section they become a pointer to where its
+ * name was written (see struct zw_img_extra). owner_v is 0 for wildcard
+ * chunks (the owner is the query name: 0xC00C always) and signature-less
+ * special chunks.
+ *
+ * A relocation is a 2-byte compression pointer inside the data whose value
+ * depends on where things land in the response:
+ *   bits 0-15  position of the pointer in the chunk data
+ *   bits 16-29 value v
+ *   bits 30-31 kind:
+ *     ZW_RELOC_QEND:   pointer = 12 + qname_len - v   (a suffix of the qname,
+ *                      which is written uncompressed at offset 12)
+ *     ZW_RELOC_SELF:   pointer = position of this chunk + v
+ *     ZW_RELOC_ANCHOR: pointer = position of the anchor chunk + v (used in
+ *                      additional-data lists)
+ * Pointers that never move (0xC00C, the qname itself) are plain bytes.
+ */
+struct zw_img_chunk {
+	uint16_t len;
+	uint16_t rrs;
+	uint16_t nreloc;
+	uint8_t owner_v;
+	uint8_t flags; /* enum zw_rrset_flags */
+};
+
+enum zw_reloc_kind {
+	ZW_RELOC_QEND = 0,
+	ZW_RELOC_SELF = 1,
+	ZW_RELOC_ANCHOR = 2,
+};
+
+#define ZW_RELOC(pos, kind, v)                                                                     \
+	((uint32_t)(pos) | ((uint32_t)(v) << 16) | ((uint32_t)(kind) << 30))
+#define ZW_RELOC_POS(r)	 ((uint16_t)((r)&0xffff))
+#define ZW_RELOC_VAL(r)	 (((r) >> 16) & 0x3fff)
+#define ZW_RELOC_KIND(r) ((r) >> 30)
+
+/*
+ * Additional data of an RRset (NS, MX, SRV): the A/AAAA RRsets of the
+ * in-zone names its data names, in the order they go into the additional
+ * section. Each entry names an RRset (whose chunk has owner_v set) and the
+ * pointer its owners take: kind (QEND or ANCHOR, as for relocations) and
+ * value, packed like a relocation's upper half. Entries marked required are
+ * in-domain glue of a referral: they come first, and a response that cannot
+ * carry them is truncated (RFC 9471). The others are optional.
+ */
+struct zw_img_extra {
+	uint16_t count;
+	uint16_t pad;
+};
+
+struct zw_img_extra_ent {
+	uint32_t rrset;
+	uint16_t ptr;   /* kind << 14 | value */
+	uint16_t flags; /* ZW_EXTRA_REQUIRED */
+};
+
+#define ZW_EXTRA_REQUIRED 1
+#define ZW_EXTRA_PTR(kind, v)	 ((uint16_t)((kind) << 14 | (v)))
+#define ZW_EXTRA_PTR_KIND(p)	 ((p) >> 14)
+#define ZW_EXTRA_PTR_VAL(p)	 ((p)&0x3fff)
+
+/* An NSEC3 record: hashed owner (raw hash bytes in NAMES), its RRsets. */
+struct zw_img_nsec3 {
+	uint32_t hash_off; /* in NAMES: [len][raw hash] */
+	uint32_t rrset;    /* index of its NSEC3 RRset (with sigs) */
+};
+
+/* A verified, mapped, read-only image. */
+struct zw_image {
+	const uint8_t *base;
+	size_t size;
+	const struct zw_img_header *hdr;
+	const uint8_t *names;
+	const struct zw_img_node *nodes;
+	const uint32_t *hash;
+	const struct zw_img_rrset *rrsets;
+	const uint8_t *chunks;
+	size_t chunks_size;
+	const struct zw_img_nsec3 *nsec3;
+	char *path;  /* where it was loaded from, or NULL */
+	bool mapped; /* munmap on close, else free */
+};
+
+/*
+ * Maps and verifies the image at path. Returns 0 and *out, or a negative
+ * error: ZW_EIMGMAGIC, ZW_EIMGVER, ZW_EIMGTRUNC, ZW_EIMGSUM, ZW_EIMGBOUNDS,
+ * ZW_EIMGCORRUPT, or -errno. *why, if not NULL, receives a static string
+ * saying which check failed. Any thread.
+ */
+int zw_image_open(const char *path, struct zw_image **out, const char **why);
+
+/* Same over a buffer in memory; the image takes ownership of buf (freed by
+ * zw_image_close with free()) only when the call succeeds. */
+int zw_image_from_buffer(void *buf, size_t size, struct zw_image **out, const char **why);
+
+/* Verifies without taking ownership; for tests and fuzzing. */
+int zw_image_verify(const void *buf, size_t size, const char **why);
+
+void zw_image_close(struct zw_image *img);
+
+/* Accessors over a verified image. */
+
+/* Writes the node's full, lower-cased wire name to buf (256 bytes);
+ * returns its length. */
+unsigned zw_image_node_name(const struct zw_image *img, const struct zw_img_node *n,
+			    uint8_t *buf);
+
+static inline const struct zw_img_chunk *zw_image_chunk(const struct zw_image *img, uint32_t off)
+{
+	return (const struct zw_img_chunk *)(const void *)(img->chunks + off);
+}
+
+static inline const uint8_t *zw_chunk_data(const struct zw_img_chunk *c)
+{
+	return (const uint8_t *)(c + 1);
+}
+
+static inline const uint32_t *zw_chunk_relocs(const struct zw_img_chunk *c)
+{
+	return (const uint32_t *)(const void *)((const uint8_t *)(c + 1) + ((c->len + 3u) & ~3u));
+}
+
+/* Offset of the chunk's additional-data list / signature chunk, or ZW_NONE. */
+static inline uint32_t zw_chunk_extra(const struct zw_img_chunk *c)
+{
+	return (c->flags & ZW_RRSET_EXTRA) ? zw_chunk_relocs(c)[c->nreloc] : ZW_NONE;
+}
+
+static inline uint32_t zw_chunk_sigs(const struct zw_img_chunk *c)
+{
+	return (c->flags & ZW_RRSET_SIGS)
+		       ? zw_chunk_relocs(c)[c->nreloc + ((c->flags & ZW_RRSET_EXTRA) ? 1 : 0)]
+		       : ZW_NONE;
+}
+
+/* Size of a chunk with its trailer, as laid out in CHUNKS. */
+static inline size_t zw_chunk_size(const struct zw_img_chunk *c)
+{
+	return sizeof(*c) + ((c->len + 3u) & ~3u) +
+	       4u * ((size_t)c->nreloc + ((c->flags & ZW_RRSET_EXTRA) ? 1 : 0) +
+		     ((c->flags & ZW_RRSET_SIGS) ? 1 : 0));
+}
+
+static inline const struct zw_img_chunk *zw_rrset_chunk(const struct zw_image *img,
+							const struct zw_img_rrset *s)
+{
+	return zw_image_chunk(img, s->chunk);
+}
+
+/* Number of RRs and TTL of an RRset (every RR of an RRset has the same
+ * TTL; an RRset chunk's owners are 2-byte pointers). */
+static inline unsigned zw_rrset_count(const struct zw_image *img, const struct zw_img_rrset *s)
+{
+	return zw_rrset_chunk(img, s)->rrs;
+}
+
+static inline uint32_t zw_rrset_ttl(const struct zw_image *img, const struct zw_img_rrset *s)
+{
+	const uint8_t *d = zw_chunk_data(zw_rrset_chunk(img, s));
+	return (uint32_t)d[6] << 24 | (uint32_t)d[7] << 16 | (uint32_t)d[8] << 8 | d[9];
+}
+
+static inline const struct zw_img_extra *zw_rrset_extra(const struct zw_image *img,
+							const struct zw_img_rrset *s)
+{
+	uint32_t off = zw_chunk_extra(zw_rrset_chunk(img, s));
+	return off == ZW_NONE ? NULL : (const struct zw_img_extra *)(const void *)(img->chunks + off);
+}
+
+static inline const struct zw_img_extra_ent *zw_extra_ents(const struct zw_img_extra *x)
+{
+	return (const struct zw_img_extra_ent *)(const void *)(x + 1);
+}
+
+static inline const struct zw_img_chunk *zw_rrset_sigs(const struct zw_image *img,
+						       const struct zw_img_rrset *s)
+{
+	uint32_t off = zw_chunk_sigs(zw_rrset_chunk(img, s));
+	return off == ZW_NONE ? NULL : zw_image_chunk(img, off);
+}
+
+/* Finds the RRset of a type at a node, or NULL. */
+const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
+					  uint16_t type);
+
+/* Finds the node of a lower-cased wire name inside the zone, or NULL:
+ * rel and rel_len are the labels below the origin (the name's first
+ * len - origin_len bytes), hash is zw_name_hash(rel, rel_len). */
+const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_t *rel,
+					unsigned rel_len, uint32_t hash);
+
+/* Same for a full lower-cased wire name that may lie outside the zone. */
+const struct zw_img_node *zw_image_find_name(const struct zw_image *img, const uint8_t *lname,
+					     unsigned len);
+
+/* Writes a canonical master file of the image to f: one RR per line,
+ * absolute names, lower-case owners, RRsets in canonical order. */
+int zw_image_dump(const struct zw_image *img, void *file);
+
+/* Prints the header summary (zone, serial, counts, sections, checksum). */
+int zw_image_info(const struct zw_image *img, void *file);
+
+#endif /* ZW_IMAGE_H */

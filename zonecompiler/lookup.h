@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Lookups over a set of loaded zone images.
+ *
+ * A zone set is immutable once created: the control plane builds a new one
+ * and publishes it through RCU; readers use it without locks. The lookup
+ * functions allocate nothing and take a lower-cased query name in wire form
+ * (the caller lower-cases it once, keeping the original for the answer).
+ */
+#ifndef ZW_LOOKUP_H
+#define ZW_LOOKUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+
+enum zw_shape {
+	ZW_SHAPE_ANSWER = 0, /* rrset: the data of the query type */
+	ZW_SHAPE_CNAME,	     /* rrset: the CNAME at the name (type was not CNAME) */
+	ZW_SHAPE_DNAME,	     /* node: the DNAME owner above the name; rrset: DNAME */
+	ZW_SHAPE_REFERRAL,   /* node: the zone cut; rrset: its NS (glue in ->extra) */
+	ZW_SHAPE_NODATA,     /* the name exists, no data of the type */
+	ZW_SHAPE_NXDOMAIN,   /* no such name; encloser: its closest encloser */
+	ZW_SHAPE_NOTAUTH,    /* in no loaded zone: REFUSED */
+};
+
+struct zw_lookup {
+	enum zw_shape shape;
+	bool wildcard; /* answered from a wildcard: node is '*' */
+	const struct zw_image *zone;
+	const struct zw_img_node *node;	    /* matched node, wildcard, cut or DNAME */
+	const struct zw_img_rrset *rrset;   /* NULL for NODATA / NXDOMAIN */
+	const struct zw_img_node *encloser; /* closest encloser */
+};
+
+struct zw_zoneset;
+
+/* Creates a set over n verified images (not owned: the caller keeps them
+ * alive at least as long as the set). Returns NULL on ENOMEM or when two
+ * images have the same origin. */
+struct zw_zoneset *zw_zoneset_create(struct zw_image *const *imgs, unsigned n);
+void zw_zoneset_free(struct zw_zoneset *zs);
+unsigned zw_zoneset_count(const struct zw_zoneset *zs);
+struct zw_image *zw_zoneset_get(const struct zw_zoneset *zs, unsigned i);
+
+/* The zone with the longest origin that contains lname, or NULL. With
+ * parent_side set, a zone whose origin equals lname is skipped in favour of
+ * an enclosing one (DS is answered from the parent side of a cut). */
+const struct zw_image *zw_zoneset_find(const struct zw_zoneset *zs, const uint8_t *lname,
+				       unsigned len, bool parent_side);
+
+/* Looks up (lname, qtype) in one zone that contains lname. */
+void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned len, uint16_t qtype,
+		    struct zw_lookup *out);
+
+/* Chooses the zone and looks the name up; NOTAUTH if no zone has it. */
+void zw_lookup(const struct zw_zoneset *zs, const uint8_t *lname, unsigned len, uint16_t qtype,
+	       struct zw_lookup *out);
+
+/* Short name of a shape ("answer", "nxdomain", ...). */
+const char *zw_shape_name(enum zw_shape s);
+
+#endif /* ZW_LOOKUP_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Domain names in wire form (RFC 1035 3.1): helpers shared by the compiler,
+ * the image reader and the answer path. All functions take explicit lengths
+ * and never read past them.
+ */
+#ifndef ZW_NAME_H
+#define ZW_NAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZW_NAME_MAX  255
+#define ZW_LABEL_MAX 63
+
+static inline uint8_t zw_lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+}
+
+/* Length of the uncompressed wire name at buf (at most len bytes), or a
+ * negative error (ZW_ENAME) when it is malformed, compressed or too long. */
+int zw_name_len(const uint8_t *buf, size_t len);
+
+/* Number of labels, not counting the root. name must be valid. */
+unsigned zw_name_labels(const uint8_t *name);
+
+/* Copies a valid wire name to dst in lower case; returns its length. */
+unsigned zw_name_lower(uint8_t *dst, const uint8_t *src);
+
+/* Case-insensitive equality of two valid wire names. */
+bool zw_name_equal(const uint8_t *a, const uint8_t *b);
+
+/* True if name equals or is below (a subdomain of) parent. Both valid. */
+bool zw_name_is_sub(const uint8_t *name, unsigned name_len, const uint8_t *parent,
+		    unsigned parent_len);
+
+/* RFC 4034 6.1 canonical order of two valid wire names; <0, 0, >0. */
+int zw_name_cmp(const uint8_t *a, const uint8_t *b);
+
+/* Hash of a lower-cased wire name of length len (seeded, 32 bits). */
+uint32_t zw_name_hash(const uint8_t *lname, unsigned len);
+
+/* Presentation form ("www.example.com.") into dst of size dstlen, with
+ * RFC 1035 escapes; returns the length written (truncated if too small). */
+size_t zw_name_to_str(const uint8_t *name, char *dst, size_t dstlen);
+
+/* True if the name is a valid host name (RFC 952/1123: letters, digits,
+ * hyphens; labels neither start nor end with a hyphen). A leading '*' label
+ * or '_' are not host names. */
+bool zw_name_is_hostname(const uint8_t *name);
+
+#endif /* ZW_NAME_H */
