@@ -203,13 +203,25 @@ int zw_image_verify(const void *buf, size_t size, const char **why)
 			FAIL(ZW_EIMGBOUNDS, "RRset range outside the RRset table");
 		}
 	}
-	/* every node in the table exactly once, so probes end at a free slot */
+	/* every node in the table exactly once, so every name can be found
+	 * and every probe ends at a free slot */
 	uint32_t used = 0;
+	uint64_t *seen = calloc((h.node_count + 63) / 64, sizeof(*seen));
+	if (seen == NULL)
+		FAIL(-ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < h.hash_size; i++) {
-		if (hash[i] > h.node_count)
-			FAIL(ZW_EIMGBOUNDS, "hash slot points outside the node table");
-		used += hash[i] != 0;
+		uint32_t v = hash[i];
+		if (v == 0)
+			continue;
+		if (v > h.node_count || (seen[(v - 1) / 64] & (1ull << ((v - 1) % 64)))) {
+			free(seen);
+			FAIL(v > h.node_count ? ZW_EIMGBOUNDS : ZW_EIMGCORRUPT,
+			     "hash slot outside the node table, or a node indexed twice");
+		}
+		seen[(v - 1) / 64] |= 1ull << ((v - 1) % 64);
+		used++;
 	}
+	free(seen);
 	if (used != h.node_count)
 		FAIL(ZW_EIMGCORRUPT, "hash table does not index every node once");
 	for (uint32_t i = 0; i < h.rrset_count; i++) {
@@ -222,7 +234,8 @@ int zw_image_verify(const void *buf, size_t size, const char **why)
 		uint32_t sig = zw_chunk_sigs(c);
 		if (sig != ZW_NONE && !chunk_ok(chunks, csize, sig))
 			FAIL(ZW_EIMGCORRUPT, "bad signature chunk");
-		if (sig != ZW_NONE && ((const struct zw_img_chunk *)(const void *)(chunks + sig))->flags)
+		if (sig != ZW_NONE &&
+		    ((const struct zw_img_chunk *)(const void *)(chunks + sig))->flags)
 			FAIL(ZW_EIMGCORRUPT, "signature chunk with a trailer");
 	}
 	/* lists last: they name other RRsets, whose chunks are checked now */
@@ -374,8 +387,7 @@ const struct zw_img_node *zw_image_find_name(const struct zw_image *img, const u
 	return zw_image_find(img, lname, len - olen, zw_name_hash(lname, len - olen));
 }
 
-unsigned zw_image_node_name(const struct zw_image *img, const struct zw_img_node *n,
-			    uint8_t *buf)
+unsigned zw_image_node_name(const struct zw_image *img, const struct zw_img_node *n, uint8_t *buf)
 {
 	unsigned rel = img->names[n->name_off], olen = img->hdr->origin_len;
 

@@ -19,7 +19,7 @@ enum zw_shape {
 	ZW_SHAPE_ANSWER = 0, /* rrset: the data of the query type */
 	ZW_SHAPE_CNAME,	     /* rrset: the CNAME at the name (type was not CNAME) */
 	ZW_SHAPE_DNAME,	     /* node: the DNAME owner above the name; rrset: DNAME */
-	ZW_SHAPE_REFERRAL,   /* node: the zone cut; rrset: its NS (glue in ->extra) */
+	ZW_SHAPE_REFERRAL,   /* node: the zone cut; rrset: its NS (glue: zw_rrset_extra) */
 	ZW_SHAPE_NODATA,     /* the name exists, no data of the type */
 	ZW_SHAPE_NXDOMAIN,   /* no such name; encloser: its closest encloser */
 	ZW_SHAPE_NOTAUTH,    /* in no loaded zone: REFUSED */

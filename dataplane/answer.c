@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The answer engine.
+ *
+ * Design note. A response is assembled from precompiled chunks of the zone
+ * image (zonecompiler/image.h): the question is copied from the query as it
+ * came (letter case kept), then chunks are copied after it and their few
+ * compression pointers patched. A chunk is compiled for a *context*: a name
+ * that the chunk's owner is a suffix of. For the first lookup the context is
+ * the query name, written uncompressed at offset 12, so a suffix of length v
+ * is at 12 + qname_len - v. After a CNAME or DNAME step the context is the
+ * target name where it was written in this response; a suffix is then found
+ * by walking that name's labels and pointers in the response itself. So one
+ * chunk serves an exact match, a longer query name (the SOA of a negative
+ * answer, the NS of a referral) and a chain target alike.
+ *
+ * Parsing is strict and bounded: every read is checked against the query's
+ * length, compression pointers in the question are refused, and pointers in
+ * the other sections must point backwards; nothing is ever followed in the
+ * query. The rules where the RFCs leave a choice follow Knot DNS; see
+ * docs/answer-engine.md.
+ */
+#include <string.h>
+
+#include "answer.h"
+#include "image.h"
+#include "lookup.h"
+#include "name.h"
+#include "rdata.h"
+
+#define HDR	12
+#define PTR_MAX 0x3fff
+
+enum {
+	RC_NOERROR = 0,
+	RC_FORMERR = 1,
+	RC_SERVFAIL = 2,
+	RC_NXDOMAIN = 3,
+	RC_NOTIMP = 4,
+	RC_REFUSED = 5,
+	RC_YXDOMAIN = 6,
+	RC_NOTAUTH = 9,
+	RC_BADVERS = 16,
+};
+
+enum {
+	OP_QUERY = 0,
+	OP_NOTIFY = 4,
+};
+
+#define CLASS_IN 1
+#define CLASS_CH 3
+#define T_TSIG	 250
+#define OPT_NSID 3
+
+struct query {
+	const uint8_t *q;
+	size_t qlen;
+	unsigned qname_len; /* wire length of the question name */
+	uint16_t qtype;
+	uint16_t qclass;
+	bool edns;
+	bool do_bit;
+	bool nsid;
+	bool tsig;
+	uint8_t edns_version;
+	uint16_t udp_size;
+};
+
+struct resp {
+	uint8_t *buf;
+	unsigned len;
+	unsigned limit; /* where the sections must end (room for OPT kept) */
+	uint16_t an, ns, ar;
+	bool tc;
+	bool aa;
+	uint8_t rcode;
+};
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* ---- query parsing ---- */
+
+/* Length of the uncompressed question name at off, or 0 if malformed. */
+static unsigned parse_qname(const uint8_t *q, size_t qlen, size_t off)
+{
+	size_t pos = off;
+
+	for (;;) {
+		if (pos >= qlen)
+			return 0;
+		uint8_t l = q[pos];
+		if (l == 0)
+			break;
+		if (l > ZW_LABEL_MAX) /* pointers and extended labels */
+			return 0;
+		pos += 1u + l;
+		if (pos - off >= ZW_NAME_MAX)
+			return 0;
+	}
+	return (unsigned)(pos + 1 - off);
+}
+
+/* Skips a possibly compressed name at *off; pointers must point before the
+ * name. Returns the number of labels walked plus one, or 0 if malformed. */
+static bool skip_name(const uint8_t *q, size_t qlen, size_t *off, bool *is_root)
+{
+	size_t pos = *off, start = *off;
+	unsigned total = 0;
+
+	*is_root = false;
+	for (;;) {
+		if (pos >= qlen)
+			return false;
+		uint8_t l = q[pos];
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 2 > qlen)
+				return false;
+			size_t target = (size_t)((l & 0x3f) << 8 | q[pos + 1]);
+			if (target >= start || target < HDR)
+				return false; /* forward or self pointer, or into the header */
+			*off = pos + 2;
+			return true;
+		}
+		if (l > ZW_LABEL_MAX)
+			return false;
+		if (l == 0) {
+			*is_root = pos == start;
+			*off = pos + 1;
+			return true;
+		}
+		total += 1u + l;
+		if (total >= ZW_NAME_MAX)
+			return false;
+		pos += 1u + l;
+	}
+}
+
+/* Walks the OPT RR's options (RFC 6891 6.1.2). */
+static bool parse_opt_rdata(struct query *qr, const uint8_t *p, unsigned len)
+{
+	unsigned pos = 0;
+
+	while (pos < len) {
+		if (len - pos < 4)
+			return false;
+		unsigned code = get16(p + pos), olen = get16(p + pos + 2);
+		pos += 4;
+		if (olen > len - pos)
+			return false;
+		if (code == OPT_NSID)
+			qr->nsid = true;
+		pos += olen;
+	}
+	return true;
+}
+
+/* Parses the sections after the question; returns an rcode. */
+static int parse_rest(struct query *qr, const uint8_t *q, size_t qlen, size_t off)
+{
+	unsigned counts = (unsigned)get16(q + 6) + get16(q + 8) + get16(q + 10);
+	unsigned ar_first = get16(q + 6) + get16(q + 8);
+
+	for (unsigned i = 0; i < counts; i++) {
+		bool root;
+		if (!skip_name(q, qlen, &off, &root))
+			return RC_FORMERR;
+		if (qlen - off < 10)
+			return RC_FORMERR;
+		uint16_t type = get16(q + off), rdlen = get16(q + off + 8);
+		const uint8_t *fixed = q + off;
+		off += 10;
+		if (rdlen > qlen - off)
+			return RC_FORMERR;
+		if (type == ZW_T_OPT) {
+			if (qr->edns || !root || i < ar_first)
+				return RC_FORMERR; /* RFC 6891 6.1.1 */
+			qr->edns = true;
+			qr->udp_size = get16(fixed + 2);
+			qr->edns_version = fixed[5];
+			qr->do_bit = (fixed[6] & 0x80) != 0;
+			if (!parse_opt_rdata(qr, q + off, rdlen))
+				return RC_FORMERR;
+		} else if (type == T_TSIG) {
+			if (i != counts - 1 || i < ar_first)
+				return RC_FORMERR; /* TSIG must be last (RFC 8945 5.1) */
+			qr->tsig = true;
+		}
+		off += rdlen;
+	}
+	if (off != qlen)
+		return RC_FORMERR; /* trailing garbage */
+	return RC_NOERROR;
+}
+
+/* ---- response assembly ---- */
+
+/* Position in the response of the suffix of length v of the name written at
+ * pos (total length len). The query name at offset 12 is uncompressed. */
+static unsigned suffix_pos(const struct resp *r, unsigned pos, unsigned len, unsigned v)
+{
+	if (pos == HDR)
+		return HDR + len - v;
+	unsigned remain = len, guard = 0;
+	while (remain > v && pos + 1 < r->len && guard++ < 128) {
+		uint8_t l = r->buf[pos];
+		if ((l & 0xc0) == 0xc0) {
+			pos = (unsigned)((l & 0x3f) << 8 | r->buf[pos + 1]);
+			continue;
+		}
+		if (l == 0)
+			break;
+		remain -= 1u + l;
+		pos += 1u + l;
+	}
+	/* point at the labels, not at a pointer to them */
+	if (pos + 1 < r->len && (r->buf[pos] & 0xc0) == 0xc0)
+		pos = (unsigned)((r->buf[pos] & 0x3f) << 8 | r->buf[pos + 1]);
+	return pos;
+}
+
+struct ctx {
+	unsigned pos; /* where the context name is written */
+	unsigned len; /* its length */
+};
+
+/*
+ * Copies a chunk to the end of the response: relocations resolved against
+ * the context (QEND), the chunk itself (SELF) or the anchor, owners pointed
+ * at owner_ptr. Returns false, writing nothing, when it does not fit.
+ */
+static bool put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx,
+		      unsigned owner_ptr, unsigned anchor_pos, uint16_t *count)
+{
+	unsigned pos = r->len;
+
+	if (c->len > r->limit - pos)
+		return false;
+	uint8_t *dst = r->buf + pos;
+	memcpy(dst, zw_chunk_data(c), c->len);
+	const uint32_t *rel = zw_chunk_relocs(c);
+	for (unsigned i = 0; i < c->nreloc; i++) {
+		unsigned v = ZW_RELOC_VAL(rel[i]), ptr;
+		switch (ZW_RELOC_KIND(rel[i])) {
+		case ZW_RELOC_QEND: ptr = suffix_pos(r, cx->pos, cx->len, v); break;
+		case ZW_RELOC_SELF: ptr = pos + v; break;
+		default: ptr = anchor_pos + v; break;
+		}
+		if (ptr > PTR_MAX)
+			return false; /* beyond pointer reach: treated as not fitting */
+		put16(dst + ZW_RELOC_POS(rel[i]), 0xc000 | ptr);
+	}
+	if (owner_ptr != HDR) {
+		if (owner_ptr > PTR_MAX)
+			return false;
+		for (unsigned o = 0; o + 12 <= c->len;) {
+			put16(dst + o, 0xc000 | owner_ptr);
+			o += 12u + get16(dst + o + 10);
+		}
+	}
+	r->len += c->len;
+	*count = (uint16_t)(*count + c->rrs);
+	return true;
+}
+
+/* Where the owners of a chunk point in a context: the suffix of the
+ * context name equal to the owner, or the context name itself for a
+ * wildcard (owner_v 0: the owner is the name that was asked). */
+static unsigned owner_in(const struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx)
+{
+	return c->owner_v != 0 ? suffix_pos(r, cx->pos, cx->len, c->owner_v) : cx->pos;
+}
+
+static bool put_rrset(struct resp *r, const struct zw_image *img, const struct zw_img_rrset *s,
+		      const struct ctx *cx, uint16_t *count, unsigned *at)
+{
+	const struct zw_img_chunk *c = zw_rrset_chunk(img, s);
+
+	*at = r->len;
+	return put_chunk(r, c, cx, owner_in(r, c, cx), 0, count);
+}
+
+/* Additional data of an RRset written at anchor_pos. Optional entries that
+ * do not fit are left out; a required one (in-domain glue) sets TC. */
+static void put_extra(struct resp *r, const struct zw_image *img, const struct zw_img_rrset *s,
+		      const struct ctx *cx, unsigned anchor_pos)
+{
+	const struct zw_img_extra *x = zw_rrset_extra(img, s);
+
+	if (x == NULL)
+		return;
+	const struct zw_img_extra_ent *e = zw_extra_ents(x);
+	for (unsigned i = 0; i < x->count; i++) {
+		unsigned v = ZW_EXTRA_PTR_VAL(e[i].ptr);
+		unsigned optr = ZW_EXTRA_PTR_KIND(e[i].ptr) == ZW_RELOC_QEND
+					? suffix_pos(r, cx->pos, cx->len, v)
+					: anchor_pos + v;
+		const struct zw_img_chunk *c = zw_rrset_chunk(img, &img->rrsets[e[i].rrset]);
+		if (!put_chunk(r, c, cx, optr, anchor_pos, &r->ar) &&
+		    (e[i].flags & ZW_EXTRA_REQUIRED))
+			r->tc = true;
+	}
+}
+
+static void put_negative(struct resp *r, const struct zw_image *img, const struct ctx *cx)
+{
+	const struct zw_img_chunk *c = zw_image_chunk(img, img->hdr->neg_soa_chunk);
+
+	if (!put_chunk(r, c, cx, owner_in(r, c, cx), 0, &r->ns))
+		r->tc = true;
+}
+
+static void put_referral(struct resp *r, const struct zw_image *img, const struct zw_lookup *lk,
+			 const struct ctx *cx)
+{
+	unsigned at;
+
+	if (lk->rrset == NULL)
+		return;
+	if (!put_rrset(r, img, lk->rrset, cx, &r->ns, &at)) {
+		r->tc = true;
+		return;
+	}
+	put_extra(r, img, lk->rrset, cx, at);
+}
+
+/* Reads the name written at pos in the response (compressed or not) into
+ * lname, lower-cased; returns its length or 0. */
+static unsigned read_name(const struct resp *r, unsigned pos, uint8_t *lname)
+{
+	unsigned len = 0, guard = 0;
+
+	while (pos < r->len && guard++ < 128) {
+		uint8_t l = r->buf[pos];
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 1 >= r->len)
+				return 0;
+			pos = (unsigned)((l & 0x3f) << 8 | r->buf[pos + 1]);
+			continue;
+		}
+		if (l > ZW_LABEL_MAX || pos + 1u + l > r->len || len + 1u + l >= ZW_NAME_MAX)
+			return 0;
+		lname[len++] = l;
+		if (l == 0)
+			return len;
+		for (unsigned i = 1; i <= l; i++)
+			lname[len++] = zw_lower(r->buf[pos + i]);
+		pos += 1u + l;
+	}
+	return 0;
+}
+
+/* Synthesises the CNAME of a DNAME answer (RFC 6672 3.3): owner the
+ * context name, target its labels below the DNAME owner followed by the
+ * DNAME target (pointed at where it was written). Returns the position of
+ * the new target name, or 0 when it does not fit; sets YXDOMAIN when the
+ * new name would be too long. */
+static unsigned put_dname_cname(struct resp *r, const struct zw_image *img,
+				const struct zw_lookup *lk, const struct ctx *cx, unsigned dpos,
+				unsigned *new_len)
+{
+	const struct zw_img_chunk *dc = zw_rrset_chunk(img, lk->rrset);
+	uint8_t target[ZW_NAME_MAX + 1];
+	unsigned owner_len = dc->owner_v, prefix = cx->len - owner_len;
+	/* the DNAME's target: rdata of its first RR, written uncompressed */
+	unsigned tpos = dpos + 12;
+	unsigned tlen = read_name(r, tpos, target);
+
+	if (tlen == 0 || owner_len == 0 || owner_len > cx->len)
+		return 0;
+	if (prefix + tlen > ZW_NAME_MAX) {
+		r->rcode = RC_YXDOMAIN;
+		return 0;
+	}
+	unsigned need = 2 + 10 + prefix + 2;
+	if (need > r->limit - r->len) {
+		r->tc = true;
+		return 0;
+	}
+	uint8_t *p = r->buf + r->len;
+	put16(p, 0xc000 | cx->pos);
+	put16(p + 2, ZW_T_CNAME);
+	put16(p + 4, CLASS_IN);
+	memcpy(p + 6, zw_chunk_data(dc) + 6, 4); /* the DNAME's TTL */
+	put16(p + 10, prefix + 2);
+	/* the labels of the context name above the DNAME owner */
+	unsigned src = cx->pos, w = 12, remain = cx->len, guard = 0;
+	while (remain > owner_len && guard++ < 128) {
+		uint8_t l = r->buf[src];
+		if ((l & 0xc0) == 0xc0) {
+			src = (unsigned)((l & 0x3f) << 8 | r->buf[src + 1]);
+			continue;
+		}
+		memcpy(p + w, r->buf + src, 1u + l);
+		w += 1u + l;
+		src += 1u + l;
+		remain -= 1u + l;
+	}
+	if (w != 12 + prefix)
+		return 0;
+	put16(p + w, 0xc000 | tpos);
+	unsigned at = r->len + 12;
+	r->len += need;
+	r->an++;
+	*new_len = prefix + tlen;
+	return at;
+}
+
+/*
+ * Answers from the zones: the lookup, then CNAME and DNAME steps inside the
+ * same zone up to a bound (loops end there), each step's data appended.
+ */
+static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct query *qr,
+		      unsigned max_chain, struct zw_answer_info *info)
+{
+	uint8_t lname[ZW_NAME_MAX + 1];
+	struct zw_lookup lk;
+	struct ctx cx = { .pos = HDR, .len = qr->qname_len };
+	unsigned len = zw_name_lower(lname, qr->q + HDR);
+	const struct zw_image *zone;
+
+	zw_lookup(zs, lname, len, qr->qtype, &lk);
+	info->shape = (uint8_t)lk.shape;
+	if (lk.shape == ZW_SHAPE_NOTAUTH) {
+		r->rcode = RC_REFUSED;
+		return;
+	}
+	zone = lk.zone;
+	r->aa = true;
+	for (unsigned step = 0;; step++) {
+		unsigned at;
+		if (qr->qtype == ZW_T_ANY && lk.shape == ZW_SHAPE_NODATA &&
+		    lk.node->rrset_count > 0) {
+			/* RFC 8482: one RRset of the name, the first */
+			lk.rrset = &zone->rrsets[lk.node->rrset_first];
+			lk.shape = ZW_SHAPE_ANSWER;
+		}
+		switch (lk.shape) {
+		case ZW_SHAPE_ANSWER:
+			if (!put_rrset(r, zone, lk.rrset, &cx, &r->an, &at)) {
+				r->tc = true;
+				return;
+			}
+			put_extra(r, zone, lk.rrset, &cx, at);
+			return;
+		case ZW_SHAPE_NODATA: put_negative(r, zone, &cx); return;
+		case ZW_SHAPE_NXDOMAIN:
+			r->rcode = RC_NXDOMAIN;
+			put_negative(r, zone, &cx);
+			return;
+		case ZW_SHAPE_REFERRAL:
+			if (step == 0)
+				r->aa = false;
+			put_referral(r, zone, &lk, &cx);
+			return;
+		case ZW_SHAPE_CNAME:
+			if (!put_rrset(r, zone, lk.rrset, &cx, &r->an, &at)) {
+				r->tc = true;
+				return;
+			}
+			/* the target: rdata of the CNAME, after owner and fixed part */
+			cx.pos = at + 12;
+			cx.len = read_name(r, cx.pos, lname);
+			break;
+		case ZW_SHAPE_DNAME:
+			if (!put_rrset(r, zone, lk.rrset, &cx, &r->an, &at)) {
+				r->tc = true;
+				return;
+			}
+			{
+				unsigned nlen = 0,
+					 npos = put_dname_cname(r, zone, &lk, &cx, at, &nlen);
+				if (npos == 0)
+					return;
+				cx.pos = npos;
+				cx.len = read_name(r, npos, lname);
+				if (cx.len != nlen)
+					return;
+			}
+			break;
+		default: return;
+		}
+		/* follow inside the zone only, and only so far */
+		if (cx.len == 0 || step + 1 >= max_chain ||
+		    !zw_name_is_sub(lname, cx.len, zone->hdr->origin, zone->hdr->origin_len))
+			return;
+		zw_lookup_zone(zone, lname, cx.len, qr->qtype, &lk);
+	}
+}
+
+static bool chaos_name(const uint8_t *lname, const char *a, const char *b)
+{
+	unsigned la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
+
+	return lname[0] == la && memcmp(lname + 1, a, la) == 0 && lname[1 + la] == lb &&
+	       memcmp(lname + 2 + la, b, lb) == 0 && lname[2 + la + lb] == 0;
+}
+
+/* id.server, hostname.bind and version.bind in class CH (RFC 4892). */
+static void answer_chaos(struct resp *r, const struct zw_answer_cfg *cfg, const struct query *qr)
+{
+	uint8_t lname[ZW_NAME_MAX + 1];
+	const char *txt = NULL;
+
+	zw_name_lower(lname, qr->q + HDR);
+	if (qr->qtype == ZW_T_TXT || qr->qtype == ZW_T_ANY) {
+		if (chaos_name(lname, "id", "server"))
+			txt = cfg->id_server;
+		else if (chaos_name(lname, "hostname", "bind"))
+			txt = cfg->hostname_bind;
+		else if (chaos_name(lname, "version", "bind"))
+			txt = cfg->version_bind;
+	}
+	if (txt == NULL) {
+		r->rcode = RC_REFUSED;
+		return;
+	}
+	size_t tl = strlen(txt);
+	if (tl > ZW_CHAOS_TXT_MAX)
+		tl = ZW_CHAOS_TXT_MAX;
+	if (12 + 1 + tl > r->limit - r->len) {
+		r->tc = true;
+		return;
+	}
+	uint8_t *p = r->buf + r->len;
+	put16(p, 0xc000 | HDR);
+	put16(p + 2, ZW_T_TXT);
+	put16(p + 4, CLASS_CH);
+	memset(p + 6, 0, 4);
+	put16(p + 10, (unsigned)tl + 1);
+	p[12] = (uint8_t)tl;
+	memcpy(p + 13, txt, tl);
+	r->len += 13u + (unsigned)tl;
+	r->an = 1;
+}
+
+static unsigned opt_size(const struct zw_answer_cfg *cfg, const struct query *qr)
+{
+	return 11u + ((qr->nsid && cfg->nsid_len > 0) ? 4u + cfg->nsid_len : 0u);
+}
+
+static void put_opt(struct resp *r, const struct zw_answer_cfg *cfg, const struct query *qr,
+		    uint16_t edns_size, uint8_t ext_rcode)
+{
+	uint8_t *p = r->buf + r->len;
+	unsigned rdlen = opt_size(cfg, qr) - 11;
+
+	p[0] = 0; /* root */
+	put16(p + 1, ZW_T_OPT);
+	put16(p + 3, edns_size);
+	p[5] = ext_rcode;
+	p[6] = 0; /* version 0 */
+	p[7] = qr->do_bit ? 0x80 : 0;
+	p[8] = 0;
+	put16(p + 9, rdlen);
+	if (rdlen > 0) {
+		put16(p + 11, OPT_NSID);
+		put16(p + 13, cfg->nsid_len);
+		memcpy(p + 15, cfg->nsid, cfg->nsid_len);
+	}
+	r->len += 11 + rdlen;
+	r->ar++;
+}
+
+static int finish(struct resp *r, struct zw_answer_info *info)
+{
+	uint8_t *h = r->buf;
+
+	h[2] = (uint8_t)((h[2] & 0xf9) | (r->aa ? 0x04 : 0) | (r->tc ? 0x02 : 0));
+	h[3] = (uint8_t)((h[3] & 0xf0) | (r->rcode & 0x0f));
+	put16(h + 6, r->an);
+	put16(h + 8, r->ns);
+	put16(h + 10, r->ar);
+	info->rcode = r->rcode;
+	info->tc = r->tc;
+	return (int)r->len;
+}
+
+/* A response of header (and question, if qdcount says so) only. */
+static int short_reply(struct resp *r, unsigned rcode, bool question, unsigned qsize,
+		       struct zw_answer_info *info)
+{
+	r->len = HDR + (question ? qsize : 0);
+	put16(r->buf + 4, question ? 1 : 0);
+	r->an = r->ns = r->ar = 0;
+	r->rcode = (uint8_t)rcode;
+	r->aa = r->tc = false;
+	return finish(r, info);
+}
+
+int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, const uint8_t *q,
+	      size_t qlen, uint8_t *out, size_t outcap, unsigned flags, struct zw_answer_info *info)
+{
+	struct zw_answer_info dummy;
+	struct query qr = { .q = q, .qlen = qlen };
+	struct resp r = { .buf = out };
+
+	if (info == NULL)
+		info = &dummy;
+	memset(info, 0, sizeof(*info));
+	info->shape = 0xff;
+	if (qlen < HDR || outcap < HDR || (q[2] & 0x80) != 0)
+		return ZW_ANSWER_DROP;
+	unsigned opcode = (q[2] >> 3) & 0x0f;
+	if (opcode == OP_NOTIFY)
+		return ZW_ANSWER_PUNT;
+	/* header: ID, opcode, RD and CD copied; QR set; AA, TC, RA, AD clear */
+	out[0] = q[0];
+	out[1] = q[1];
+	out[2] = (uint8_t)(0x80 | (q[2] & 0x79));
+	out[3] = (uint8_t)(q[3] & 0x10);
+	memset(out + 4, 0, 8);
+
+	/* the question: exactly one, uncompressed */
+	unsigned qdcount = get16(q + 4);
+	unsigned nlen = qdcount == 1 ? parse_qname(q, qlen, HDR) : 0;
+	bool qok = nlen > 0 && qlen - HDR - nlen >= 4 && outcap >= HDR + nlen + 4u;
+	unsigned qsize = nlen + 4;
+	if (qok)
+		memcpy(out + HDR, q + HDR, qsize);
+	if (opcode != OP_QUERY)
+		return short_reply(&r, RC_NOTIMP, qok, qsize, info);
+	if (!qok)
+		return short_reply(&r, RC_FORMERR, false, 0, info);
+	qr.qname_len = nlen;
+	qr.qtype = get16(q + HDR + nlen);
+	qr.qclass = get16(q + HDR + nlen + 2);
+	int rc = parse_rest(&qr, q, qlen, HDR + qsize);
+	if (rc != RC_NOERROR)
+		return short_reply(&r, (unsigned)rc, true, qsize, info);
+	info->edns = qr.edns;
+	info->dnssec_ok = qr.do_bit;
+
+	uint16_t our_size = cfg->edns_size ? cfg->edns_size : ZW_EDNS_DEFAULT;
+	size_t limit;
+	if (flags & ZW_ANS_TCP)
+		limit = 65535;
+	else if (qr.edns)
+		limit = qr.udp_size < 512 ? 512 : (qr.udp_size < our_size ? qr.udp_size : our_size);
+	else
+		limit = 512;
+	if (limit > outcap)
+		limit = outcap;
+	unsigned optlen = qr.edns ? opt_size(cfg, &qr) : 0;
+	if (limit < HDR + qsize + optlen)
+		return ZW_ANSWER_DROP; /* the caller's buffer cannot hold even this */
+	r.len = HDR + qsize;
+	r.limit = (unsigned)limit - optlen;
+	put16(out + 4, 1);
+
+	if (qr.edns && qr.edns_version > 0) {
+		/* RFC 6891 6.1.3: BADVERS, with our OPT, nothing else */
+		r.rcode = RC_BADVERS & 0x0f;
+		put_opt(&r, cfg, &qr, our_size, RC_BADVERS >> 4);
+		finish(&r, info);
+		info->rcode = RC_BADVERS;
+		return (int)r.len;
+	}
+	if (qr.tsig) {
+		/* no keys are configured on this path: RFC 8945 5.2.1 BADKEY */
+		r.rcode = RC_NOTAUTH;
+	} else if (qr.qclass == CLASS_CH) {
+		info->chaos = true;
+		answer_chaos(&r, cfg, &qr);
+	} else if (qr.qclass != CLASS_IN) {
+		r.rcode = RC_REFUSED;
+	} else if (qr.qtype == ZW_T_AXFR || qr.qtype == ZW_T_IXFR) {
+		if (flags & ZW_ANS_TCP)
+			return ZW_ANSWER_PUNT;
+		/* as Knot DNS: no AXFR over UDP; IXFR over UDP is not served */
+		r.rcode = qr.qtype == ZW_T_AXFR ? RC_NOTIMP : RC_NOTAUTH;
+	} else if (zs == NULL) {
+		r.rcode = RC_REFUSED;
+	} else {
+		answer_in(&r, zs, &qr, cfg->max_chain ? cfg->max_chain : 8, info);
+	}
+	if (qr.edns) {
+		r.limit += optlen;
+		put_opt(&r, cfg, &qr, our_size, 0);
+	}
+	return finish(&r, info);
+}
