@@ -34,11 +34,18 @@ static const struct zw_cb_entry *dict_find(const struct zw_chunk_builder *cb, co
 	return NULL;
 }
 
-void zw_cb_begin(struct zw_chunk_builder *cb, const uint8_t *ctx, bool wildcard)
+void zw_cb_begin(struct zw_chunk_builder *cb, const uint8_t *ctx, bool ctx_lower, bool wildcard)
 {
-	uint8_t lname[ZW_NAME_MAX + 1];
-	unsigned len = zw_name_lower(lname, ctx);
+	uint8_t buf[ZW_NAME_MAX + 1];
+	const uint8_t *lname = buf;
+	unsigned len;
 
+	if (ctx_lower) {
+		lname = ctx;
+		len = (unsigned)zw_name_len(ctx, ZW_NAME_MAX);
+	} else {
+		len = zw_name_lower(buf, ctx);
+	}
 	cb->len = cb->rrs = cb->nreloc = cb->ndict = 0;
 	cb->owner_v = wildcard ? 0 : len;
 	/* every suffix of the context is a suffix of the query name */

@@ -38,9 +38,10 @@ struct zw_chunk_builder {
 /*
  * Starts a chunk of RRs owned by ctx (a valid wire name), answered for query
  * names at or below it. With wildcard set, ctx is the wildcard's parent and
- * the owner is the query name itself.
+ * the owner is the query name itself. ctx_lower says ctx is lower-cased
+ * already.
  */
-void zw_cb_begin(struct zw_chunk_builder *cb, const uint8_t *ctx, bool wildcard);
+void zw_cb_begin(struct zw_chunk_builder *cb, const uint8_t *ctx, bool ctx_lower, bool wildcard);
 
 /*
  * Appends one RR of the chunk's owner. Returns 0, or ZW_ETOOBIG when the

@@ -1116,7 +1116,7 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 
 	*flags = 0;
 	if (set->sig_count > 0) {
-		zw_cb_begin(b->cb2, ctx, wild);
+		zw_cb_begin(b->cb2, ctx, true, wild);
 		for (uint32_t k = 0; k < set->sig_count; k++) {
 			struct brr *r = &b->rrs[b->order[set->sig_first + k]];
 			rc = zw_cb_add_rr(b->cb2, ZW_T_RRSIG, r->ttl, rr_rdata(b, r), r->rdlen);
@@ -1129,7 +1129,7 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 			return rc;
 		*flags |= ZW_RRSET_SIGS;
 	}
-	zw_cb_begin(b->cb, ctx, wild);
+	zw_cb_begin(b->cb, ctx, true, wild);
 	for (uint32_t k = 0; k < set->count; k++) {
 		struct brr *r = set_rr(b, set, k);
 		rc = zw_cb_add_rr(b->cb, set->type, set->ttl, rr_rdata(b, r), r->rdlen);
@@ -1245,7 +1245,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 				hdr.serial = get32(rd + r->rdlen - 20);
 				hdr.neg_ttl = minimum < set->ttl ? minimum : set->ttl;
 				hdr.soa_rrset = si - 1;
-				zw_cb_begin(b->cb2, node_name(b, n), false);
+				zw_cb_begin(b->cb2, node_name(b, n), true, false);
 				rc = zw_cb_add_rr(b->cb2, ZW_T_SOA, hdr.neg_ttl, rd, r->rdlen);
 				if (rc == 0)
 					rc = emit_chunk(&chunks, b->cb2, 0, 0, 0,

@@ -35,17 +35,28 @@ unsigned zw_name_labels(const uint8_t *name)
 
 unsigned zw_name_lower(uint8_t *dst, const uint8_t *src)
 {
-	unsigned pos = 0;
+	unsigned len = 0;
 
-	for (;;) {
-		uint8_t l = src[pos];
-		dst[pos] = l;
-		if (l == 0)
-			return pos + 1;
-		for (unsigned i = 1; i <= l; i++)
-			dst[pos + i] = zw_lower(src[pos + i]);
-		pos += 1u + l;
+	while (src[len] != 0)
+		len += 1u + src[len];
+	len++;
+	/* label lengths (0-63) are never letters, so the whole name can be
+	 * lowered as bytes, eight at a time: a byte's high bit in m is set when
+	 * it is in 'A'..'Z' (and below 0x80), and 0x80 >> 2 is the case bit */
+	unsigned i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, lo;
+		memcpy(&w, src + i, 8);
+		lo = w & 0x7f7f7f7f7f7f7f7full;
+		uint64_t ge_a = lo + 0x3f3f3f3f3f3f3f3full; /* 0x80 - 'A' */
+		uint64_t gt_z = lo + 0x2525252525252525ull; /* 0x80 - 'Z' - 1 */
+		uint64_t m = ge_a & ~gt_z & ~w & 0x8080808080808080ull;
+		w |= m >> 2;
+		memcpy(dst + i, &w, 8);
 	}
+	for (; i < len; i++)
+		dst[i] = zw_lower(src[i]);
+	return len;
 }
 
 bool zw_name_equal(const uint8_t *a, const uint8_t *b)

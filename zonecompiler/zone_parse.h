@@ -49,7 +49,10 @@ struct zw_parse_opts {
 	const char *origin;	    /* initial $ORIGIN, absolute, e.g. "example.com." */
 	uint32_t default_ttl;	    /* TTL used when none is given and no $TTL seen */
 	unsigned flags;		    /* enum zw_parse_flags */
-	unsigned max_include_depth; /* 0 means the default (8) */
+	unsigned max_include_depth; /* 0 means the default (8); at most 64.
+				     * An included file starts with the
+				     * includer's origin and TTL; both are
+				     * restored after it. */
 	unsigned max_generate;	    /* max RRs per $GENERATE; 0 means 65536 */
 	unsigned max_errors;	    /* stop after this many; 0 means 100 */
 	zw_rr_fn on_rr;
@@ -62,9 +65,12 @@ struct zw_parse_opts {
  *
  * Syntax errors are reported through opts->on_diag with file:line and parsing
  * goes on with the next entry (up to max_errors), so one run shows every
- * error. Returns 0 if the whole file was read without error, ZW_ESYNTAX if any
- * entry was rejected, ZW_EINCLUDE for a refused $INCLUDE, a negative errno on
- * I/O failure, or the callback's non-zero return value.
+ * error; records made by a bad $GENERATE are reported as ZW_D_GENERATE.
+ * Returns 0 if the whole file was read without error; otherwise, the first
+ * that applies of: the callback's non-zero return value, -ENOMEM, the first
+ * failed $INCLUDE (ZW_EINCLUDE when refused, -errno when unreadable),
+ * ZW_ESYNTAX if any entry was rejected, or -errno when the file itself
+ * cannot be read.
  */
 int zw_parse_file(const char *path, const struct zw_parse_opts *opts);
 

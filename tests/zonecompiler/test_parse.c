@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
@@ -217,11 +218,23 @@ static bool rdata_is_name(const struct got_rr *g, const char *dotted)
 		CU_ASSERT_EQUAL(rrs[i].line, ln);                                                  \
 	} while (0)
 
+/* ZW_SRCDIR, else the repository root: "." or, when run from
+ * tests/zonecompiler, "../.." */
 static const char *srcdir(void)
 {
+	static const char *const guesses[] = { ".", "../.." };
 	const char *s = getenv("ZW_SRCDIR");
+	char probe[1024];
 
-	return s && *s ? s : ".";
+	if (s && *s)
+		return s;
+	for (size_t i = 0; i < sizeof(guesses) / sizeof(guesses[0]); i++) {
+		snprintf(probe, sizeof(probe), "%s/tests/zonecompiler/data/parse/main.zone",
+			 guesses[i]);
+		if (access(probe, R_OK) == 0)
+			return guesses[i];
+	}
+	return ".";
 }
 
 static void data_path(char *buf, size_t sz, const char *name)
