@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <ldns/ldns.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,74 @@
 #include "zw_err.h"
 
 #define MSG_MAX (12 + 256 + 4 + 65536)
+
+/* A name in master-file form: ldns does not escape '$', '"' or '@', which
+ * would read back as a directive, a string or the origin. */
+static int print_name(FILE *f, const ldns_rdf *d)
+{
+	char buf[ZW_NAME_MAX * 4 + 2];
+	const uint8_t *w = ldns_rdf_data(d);
+	size_t len = ldns_rdf_size(d);
+
+	if (zw_name_len(w, len) != (int)len)
+		return ZW_EIMGCORRUPT;
+	zw_name_to_str(w, buf, sizeof(buf));
+	return fputs(buf, f) == EOF ? -EIO : 0;
+}
+
+/* One RR per line: owner, TTL, class, type, rdata fields, names escaped. */
+static int print_rr(FILE *f, const ldns_rr *rr)
+{
+	char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
+	char *cls = ldns_rr_class2str(ldns_rr_get_class(rr));
+	int rc = print_name(f, ldns_rr_owner(rr));
+
+	if (type == NULL || cls == NULL) {
+		free(type);
+		free(cls);
+		return -ENOMEM;
+	}
+	if (rc == 0 && fprintf(f, "\t%u\t%s\t%s", ldns_rr_ttl(rr), cls, type) < 0)
+		rc = -EIO;
+	bool generic = strncmp(type, "TYPE", 4) == 0;
+	free(type);
+	free(cls);
+	if (rc == 0 && generic) {
+		/* a type ldns does not know: RFC 3597 generic form */
+		size_t total = 0;
+		for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
+			total += ldns_rdf_size(ldns_rr_rdf(rr, i));
+		if (fprintf(f, "\t\\# %zu", total) < 0)
+			return -EIO;
+		if (total > 0 && fputc(' ', f) == EOF)
+			return -EIO;
+		for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+			const ldns_rdf *d = ldns_rr_rdf(rr, i);
+			for (size_t k = 0; k < ldns_rdf_size(d); k++)
+				if (fprintf(f, "%02x", ldns_rdf_data(d)[k]) < 0)
+					return -EIO;
+		}
+		return fputc('\n', f) == EOF ? -EIO : 0;
+	}
+	for (size_t i = 0; rc == 0 && i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *d = ldns_rr_rdf(rr, i);
+		if (fputc(i == 0 ? '\t' : ' ', f) == EOF)
+			return -EIO;
+		if (ldns_rdf_get_type(d) == LDNS_RDF_TYPE_DNAME) {
+			rc = print_name(f, d);
+			continue;
+		}
+		char *s = ldns_rdf2str(d);
+		if (s == NULL)
+			return -ENOMEM;
+		if (fputs(s, f) == EOF)
+			rc = -EIO;
+		free(s);
+	}
+	if (rc == 0 && fputc('\n', f) == EOF)
+		rc = -EIO;
+	return rc;
+}
 
 static int print_chunk(FILE *f, const struct zw_image *img, const uint8_t *owner, unsigned olen,
 		       uint32_t off, uint8_t *msg)
@@ -38,11 +107,15 @@ static int print_chunk(FILE *f, const struct zw_image *img, const uint8_t *owner
 		uint32_t r = rel[i];
 		unsigned v = ZW_RELOC_VAL(r), ptr;
 		switch (ZW_RELOC_KIND(r)) {
-		case ZW_RELOC_QEND: ptr = 12 + olen - v; break;
+		case ZW_RELOC_QEND:
+			if (v > olen)
+				return ZW_EIMGCORRUPT;
+			ptr = 12 + olen - v;
+			break;
 		case ZW_RELOC_SELF: ptr = (unsigned)base + v; break;
-		default: return ZW_EIMGCORRUPT; /* anchors only in extra chunks */
+		default: return ZW_EIMGCORRUPT; /* anchors are only in additional lists */
 		}
-		if (ptr >= 0x4000 || v > 12 + olen)
+		if (ptr >= 0x4000)
 			return ZW_EIMGCORRUPT;
 		msg[base + ZW_RELOC_POS(r)] = (uint8_t)(0xc0 | ptr >> 8);
 		msg[base + ZW_RELOC_POS(r) + 1] = (uint8_t)ptr;
@@ -52,15 +125,7 @@ static int print_chunk(FILE *f, const struct zw_image *img, const uint8_t *owner
 		ldns_rr *rr = NULL;
 		if (ldns_wire2rr(&rr, msg, end, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
 			return ZW_EIMGCORRUPT;
-		char *s = ldns_rr2str(rr);
-		if (s == NULL) {
-			ldns_rr_free(rr);
-			return -ENOMEM;
-		}
-		/* ldns ends each RR with a newline */
-		if (fputs(s, f) == EOF)
-			rc = -EIO;
-		free(s);
+		rc = print_rr(f, rr);
 		ldns_rr_free(rr);
 		if (rc != 0)
 			return rc;
