@@ -36,6 +36,10 @@
  *    (loop) whatever the depth.
  *  - Every problem on a $GENERATE line, including a bad generated record,
  *    is reported as ZW_D_GENERATE, once, and ends that $GENERATE.
+ *  - As in BIND, $GENERATE replaces '$' in the owner and the rdata only,
+ *    and its rdata is one field (quoted when it has blanks) that is read
+ *    as rdata text after the expansion; rdata of several fields without
+ *    quotes is refused, as BIND refuses it.
  *  - Rdata text handed to ldns is limited to MAX_LDNS_TEXT characters, as
  *    ldns truncates longer text silently; \# rdata and the TXT records the
  *    fast path takes are not affected.
@@ -136,7 +140,6 @@ struct parser {
 	size_t gcap;
 	size_t glen;
 	struct tok *gtoks;
-	size_t *goffs;
 	size_t gtokcap;
 
 	/* origin as an ldns rdf, rebuilt when the origin changes */
@@ -599,6 +602,8 @@ static const uint8_t cclass[256] = {
 };
 /* clang-format on */
 
+static const char lex_no_close_paren[] = "missing ')' at end of file";
+
 static void lex_error(struct parser *p, const char *msg)
 {
 	if (p->lex_err == NULL)
@@ -698,7 +703,7 @@ static bool lex_entry(struct parser *p, struct src *s)
 			c++;
 		if (c == end) {
 			if (depth > 0)
-				lex_error(p, "missing ')' at end of file");
+				lex_error(p, lex_no_close_paren);
 			break;
 		}
 		switch (cclass[*c]) {
@@ -1773,13 +1778,98 @@ static bool parse_range(const struct tok *t, uint32_t *start, uint32_t *stop, ui
 	return parse_uint(slash + 1, len - (size_t)(slash + 1 - s), INT32_MAX, step) && *step > 0;
 }
 
-/* $GENERATE start-stop[/step] lhs [ttl] [class] type rhs... */
+/*
+ * Where the type of a $GENERATE line is: after the owner (t[2]), at most
+ * one TTL and one class, in either order, read as process_rr() reads them.
+ */
+static size_t gen_type_index(const struct tok *t, size_t n)
+{
+	bool have_ttl = false;
+	bool have_class = false;
+	uint16_t rclass;
+	size_t i;
+
+	for (i = 3; i < n && !t[i].quoted; i++) {
+		if (!have_ttl && t[i].len > 0 && is_digit(t[i].s[0])) {
+			have_ttl = true;
+			continue;
+		}
+		if (!have_class && parse_class(&t[i], &rclass)) {
+			have_class = true;
+			continue;
+		}
+		break;
+	}
+	return i;
+}
+
+/*
+ * The rdata field of a $GENERATE line as BIND's lexer hands it over:
+ * inside quotes, \" is a quote character and loses its backslash; every
+ * other escape is kept for the expansion and the rdata reader. Returns a
+ * malloc'd copy, or NULL when out of memory.
+ */
+static char *gen_template(const struct tok *t, size_t *len)
+{
+	char *out = malloc(t->len + 1);
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->s[i] == '\\' && i + 1 < t->len) {
+			if (!t->quoted || t->s[i + 1] != '"')
+				out[o++] = '\\';
+			out[o++] = t->s[++i];
+			continue;
+		}
+		out[o++] = t->s[i];
+	}
+	out[o] = '\0';
+	*len = o;
+	return out;
+}
+
+static int gtok_reserve(struct parser *p, size_t need)
+{
+	struct tok *g;
+	size_t ncap;
+
+	if (need <= p->gtokcap)
+		return 0;
+	ncap = p->gtokcap ? p->gtokcap : 16;
+	while (ncap < need)
+		ncap *= 2;
+	g = realloc(p->gtoks, ncap * sizeof(*g));
+	if (g == NULL) {
+		set_fatal(p, -ENOMEM);
+		return -1;
+	}
+	p->gtoks = g;
+	p->gtokcap = ncap;
+	return 0;
+}
+
+/*
+ * $GENERATE start-stop[/step] lhs [ttl] [class] type rhs
+ *
+ * As in BIND, '$' is replaced in the owner (lhs) and the rdata (rhs)
+ * only, and the rdata is a single field: rdata that has blanks is written
+ * in quotes, which only group it. After the expansion the field is read
+ * again as the rdata of an ordinary entry, so quoted strings (written \"
+ * inside the quotes), escapes, parentheses and comments in it mean what
+ * they mean there: "10 relay$" is an MX preference and a name, and
+ * "a b $" is three TXT strings.
+ */
 static void do_generate(struct parser *p, struct pstate *st, const char *file, unsigned line,
 			const struct tok *t, size_t n)
 {
 	uint32_t start, stop, step;
 	uint64_t count;
-	size_t nt = n - 2;
+	size_t ti, nhead, tlen;
+	struct tok lhs, rhs;
+	char ex[96];
+	char *tmpl;
 
 	if (n < 5) {
 		report(p, ZW_D_GENERATE, ZW_SEV_ERROR, file, line,
@@ -1803,52 +1893,86 @@ static void do_generate(struct parser *p, struct pstate *st, const char *file, u
 		       (unsigned long long)count, p->max_gen);
 		return;
 	}
-	if (nt > p->gtokcap) {
-		struct tok *g = realloc(p->gtoks, nt * sizeof(*g));
-		size_t *o;
-
-		if (g == NULL) {
-			set_fatal(p, -ENOMEM);
-			return;
-		}
-		p->gtoks = g;
-		o = realloc(p->goffs, nt * sizeof(*o));
-		if (o == NULL) {
-			set_fatal(p, -ENOMEM);
-			return;
-		}
-		p->goffs = o;
-		p->gtokcap = nt;
+	ti = gen_type_index(t, n);
+	if (ti + 1 >= n) {
+		report(p, ZW_D_GENERATE, ZW_SEV_ERROR, file, line,
+		       "$GENERATE needs a range, an owner, a type and rdata");
+		return;
 	}
+	if (ti + 2 < n) {
+		report(p, ZW_D_GENERATE, ZW_SEV_ERROR, file, line,
+		       "$GENERATE takes the rdata as one field, not %zu ('%s'): put rdata "
+		       "that has blanks in quotes",
+		       n - ti - 1, rdata_excerpt(ex, sizeof(ex), t + ti + 1, n - ti - 1));
+		return;
+	}
+
+	/* owner, [ttl], [class], type: only the owner changes */
+	nhead = ti - 1;
+	if (gtok_reserve(p, nhead) < 0)
+		return;
+	memcpy(p->gtoks, t + 2, nhead * sizeof(*t));
+	lhs = t[2];
+	tmpl = gen_template(&t[ti + 1], &tlen);
+	if (tmpl == NULL) {
+		set_fatal(p, -ENOMEM);
+		return;
+	}
+	rhs = (struct tok){ .s = tmpl, .len = tlen, .quoted = false };
+
+	/* From here on p->toks, which t points into, holds the rdata tokens
+	 * of each record: t is not used again. */
+
 	for (uint64_t it = start; it <= stop; it += step) {
-		const char *err = NULL;
+		const char *err;
+		size_t rpos;
+		struct src rs;
 
 		p->glen = 0;
-		for (size_t k = 0; k < nt && err == NULL; k++) {
-			/* gbuf may move while it grows: keep offsets for now */
-			p->goffs[k] = p->glen;
-			err = gen_expand(p, &t[k + 2], (int64_t)it);
-			p->gtoks[k].len = p->glen - p->goffs[k];
-			p->gtoks[k].quoted = t[k + 2].quoted;
-		}
+		err = gen_expand(p, &lhs, (int64_t)it);
+		rpos = p->glen;
+		if (err == NULL)
+			err = gen_expand(p, &rhs, (int64_t)it);
 		if (p->stop)
-			return;
+			break;
 		if (err != NULL) {
 			report(p, ZW_D_GENERATE, ZW_SEV_ERROR, file, line, "$GENERATE: %s", err);
-			return;
+			break;
 		}
-		for (size_t k = 0; k < nt; k++)
-			p->gtoks[k].s = p->gbuf + p->goffs[k];
-		if (p->gtoks[0].len == 0) {
+		if (rpos == 0) {
 			report(p, ZW_D_GENERATE, ZW_SEV_ERROR, file, line,
 			       "$GENERATE: empty owner name");
-			return;
+			break;
 		}
-		if (process_rr(p, st, file, line, p->gtoks, nt, false, ZW_D_GENERATE, true) < 0)
-			return;
+		rs = (struct src){
+			.name = file,
+			.cur = p->gbuf + rpos,
+			.end = p->gbuf + p->glen,
+			.line = line,
+		};
+		lex_entry(p, &rs); /* no tokens (p->ntok 0) when it returns false */
 		if (p->stop)
-			return;
+			break;
+		if (p->lex_err != NULL) {
+			report(p, ZW_D_GENERATE, ZW_SEV_ERROR, file, line,
+			       "$GENERATE: cannot read rdata '%s': %s",
+			       excerpt(ex, sizeof(ex), p->gbuf + rpos, p->glen - rpos),
+			       p->lex_err == lex_no_close_paren ? "missing ')'" : p->lex_err);
+			break;
+		}
+		if (gtok_reserve(p, nhead + p->ntok) < 0)
+			break;
+		p->gtoks[0].s = p->gbuf;
+		p->gtoks[0].len = rpos;
+		p->gtoks[0].quoted = lhs.quoted;
+		memcpy(p->gtoks + nhead, p->toks, p->ntok * sizeof(*p->toks));
+		if (process_rr(p, st, file, line, p->gtoks, nhead + p->ntok, false, ZW_D_GENERATE,
+			       true) < 0)
+			break;
+		if (p->stop)
+			break;
 	}
+	free(tmpl);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2169,7 +2293,6 @@ static void parser_free(struct parser *p)
 	free(p->sbuf);
 	free(p->gbuf);
 	free(p->gtoks);
-	free(p->goffs);
 	free(p);
 }
 

@@ -1336,7 +1336,9 @@ static void test_generate_modifiers(void)
 	CU_ASSERT(owner_is(&rrs[10], "dd$2.example.com."));
 	CU_ASSERT(owner_is(&rrs[11], "t.example.com."));
 	{
-		const uint8_t exp[] = "\x0av=3 $ cost";
+		/* the rdata is read again after expansion: three strings */
+		const uint8_t exp[] = "\x03v=3\x01$\x04"
+				      "cost";
 
 		CU_ASSERT_EQUAL(rrs[11].rdlen, sizeof(exp) - 1);
 		CU_ASSERT(memcmp(rrs[11].rdata, exp, sizeof(exp) - 1) == 0);
@@ -1398,6 +1400,219 @@ static void test_generate_malformed(void)
 		CU_ASSERT_EQUAL(diags[i].code, ZW_D_GENERATE);
 		CU_ASSERT_EQUAL(diags[i].line, i + 1);
 	}
+}
+
+/* Expected rdata, built field by field. */
+struct exp_rdata {
+	uint8_t b[1024];
+	size_t n;
+};
+
+static void exp_u8(struct exp_rdata *e, unsigned v)
+{
+	e->b[e->n++] = (uint8_t)v;
+}
+
+static void exp_u16(struct exp_rdata *e, unsigned v)
+{
+	e->b[e->n++] = (uint8_t)(v >> 8);
+	e->b[e->n++] = (uint8_t)v;
+}
+
+static void exp_raw(struct exp_rdata *e, const char *s)
+{
+	memcpy(e->b + e->n, s, strlen(s));
+	e->n += strlen(s);
+}
+
+static void exp_str(struct exp_rdata *e, const char *s)
+{
+	exp_u8(e, (unsigned)strlen(s));
+	exp_raw(e, s);
+}
+
+static void exp_name(struct exp_rdata *e, const char *dotted)
+{
+	e->n += wire(dotted, e->b + e->n);
+}
+
+static bool rdata_is_exp(const struct got_rr *g, const struct exp_rdata *e)
+{
+	return g->rdlen == e->n && memcmp(g->rdata, e->b, e->n) == 0;
+}
+
+/* Quoted rdata is one field, read again after expansion (BIND): the
+ * types the reader converts itself. */
+static void test_generate_quoted_fast_types(void)
+{
+	const char *z = "$TTL 60\n"
+			"$GENERATE 1-3 mx$ MX \"$0 relay$\"\n"
+			"$GENERATE 1-2 t$ TXT \"host number $\"\n"
+			"$GENERATE 7-7 a$ A \"192.0.2.$\"\n"
+			"$GENERATE 10-10 aaaa$ AAAA \"2001:db8::${0,0,x}\"\n"
+			"$GENERATE 1-1 ns$ NS \"ns$.example.net.\"\n"
+			"$GENERATE 2-2 c$ CNAME \"c$\"\n"
+			"$GENERATE 3-3 $.rev PTR \"host$.example.net.\"\n"
+			"$GENERATE 4-4 mx$ IN 30 MX \"1$ @\"\n";
+	struct exp_rdata e;
+	char name[64];
+
+	CU_ASSERT_EQUAL(parse(z), 0);
+	CU_ASSERT_EQUAL(ndiag, 0);
+	CU_ASSERT_EQUAL_FATAL(nrr, 11);
+	for (unsigned i = 1; i <= 3; i++) {
+		snprintf(name, sizeof(name), "mx%u.example.com.", i);
+		CHECK_RR(i - 1, name, LDNS_RR_TYPE_MX, 1, 60, 2);
+		e.n = 0;
+		exp_u16(&e, i * 10); /* "$0": the iterator, then "0" */
+		snprintf(name, sizeof(name), "relay%u.example.com.", i);
+		exp_name(&e, name);
+		CU_ASSERT(rdata_is_exp(&rrs[i - 1], &e));
+	}
+	for (unsigned i = 1; i <= 2; i++) {
+		snprintf(name, sizeof(name), "t%u.example.com.", i);
+		CHECK_RR(2 + i, name, LDNS_RR_TYPE_TXT, 1, 60, 3);
+		e.n = 0;
+		exp_str(&e, "host");
+		exp_str(&e, "number");
+		snprintf(name, sizeof(name), "%u", i);
+		exp_str(&e, name);
+		CU_ASSERT(rdata_is_exp(&rrs[2 + i], &e));
+	}
+	CHECK_RR(5, "a7.example.com.", LDNS_RR_TYPE_A, 1, 60, 4);
+	CU_ASSERT(rdata_is(&rrs[5], "c0000207"));
+	CHECK_RR(6, "aaaa10.example.com.", LDNS_RR_TYPE_AAAA, 1, 60, 5);
+	CU_ASSERT(rdata_is(&rrs[6], "20010db8 00000000 00000000 0000000a"));
+	CHECK_RR(7, "ns1.example.com.", LDNS_RR_TYPE_NS, 1, 60, 6);
+	CU_ASSERT(rdata_is_name(&rrs[7], "ns1.example.net."));
+	CHECK_RR(8, "c2.example.com.", LDNS_RR_TYPE_CNAME, 1, 60, 7);
+	CU_ASSERT(rdata_is_name(&rrs[8], "c2.example.com."));
+	CHECK_RR(9, "3.rev.example.com.", LDNS_RR_TYPE_PTR, 1, 60, 8);
+	CU_ASSERT(rdata_is_name(&rrs[9], "host3.example.net."));
+	CHECK_RR(10, "mx4.example.com.", LDNS_RR_TYPE_MX, 1, 30, 9);
+	e.n = 0;
+	exp_u16(&e, 14);
+	exp_name(&e, "example.com.");
+	CU_ASSERT(rdata_is_exp(&rrs[10], &e));
+}
+
+/* SRV and TXT with quotes, escapes, parentheses and comments inside the
+ * quoted rdata. */
+static void test_generate_quoted_srv_txt(void)
+{
+	const char *z = "$GENERATE 1-2 _sip._udp.pool$ 300 SRV \"10 $ 5060 sip$.example.net.\"\n"
+			"$GENERATE 1-1 q$ TXT \"\\\"a b\\\" c$\"\n"
+			"$GENERATE 2-2 q$ TXT \"v=$ ; the rest is a comment\"\n"
+			"$GENERATE 3-3 q$ TXT \"( v=$ ) \\$ \\\\$ end\"\n"
+			"$GENERATE 4-4 q$ TXT \"\\\"a\\\\\\\" b$ x\\ y\"\n";
+	struct exp_rdata e;
+	char name[64];
+
+	CU_ASSERT_EQUAL(parse(z), 0);
+	CU_ASSERT_EQUAL(ndiag, 0);
+	CU_ASSERT_EQUAL_FATAL(nrr, 6);
+	for (unsigned i = 1; i <= 2; i++) {
+		snprintf(name, sizeof(name), "_sip._udp.pool%u.example.com.", i);
+		CHECK_RR(i - 1, name, LDNS_RR_TYPE_SRV, 1, 300, 1);
+		e.n = 0;
+		exp_u16(&e, 10);
+		exp_u16(&e, i);
+		exp_u16(&e, 5060);
+		snprintf(name, sizeof(name), "sip%u.example.net.", i);
+		exp_name(&e, name);
+		CU_ASSERT(rdata_is_exp(&rrs[i - 1], &e));
+	}
+	/* "\"a b\" c1": two strings */
+	CHECK_RR(2, "q1.example.com.", LDNS_RR_TYPE_TXT, 1, 300, 2);
+	e.n = 0;
+	exp_str(&e, "a b");
+	exp_str(&e, "c1");
+	CU_ASSERT(rdata_is_exp(&rrs[2], &e));
+	CHECK_RR(3, "q2.example.com.", LDNS_RR_TYPE_TXT, 1, 300, 3);
+	e.n = 0;
+	exp_str(&e, "v=2");
+	CU_ASSERT(rdata_is_exp(&rrs[3], &e));
+	/* \$ is a literal '$' for the expansion and for the rdata; \\ is a
+	 * backslash, after which '$' is replaced */
+	CHECK_RR(4, "q3.example.com.", LDNS_RR_TYPE_TXT, 1, 300, 4);
+	e.n = 0;
+	exp_str(&e, "v=3");
+	exp_str(&e, "$");
+	exp_str(&e, "\\3");
+	exp_str(&e, "end");
+	CU_ASSERT(rdata_is_exp(&rrs[4], &e));
+	/* "\"a\\\" b$ x\ y": \" is a quote, \\ stays an escaped backslash
+	 * and \<space> an escaped blank: "a\\" b4 x\ y after the expansion */
+	CHECK_RR(5, "q4.example.com.", LDNS_RR_TYPE_TXT, 1, 300, 5);
+	e.n = 0;
+	exp_str(&e, "a\\");
+	exp_str(&e, "b4");
+	exp_str(&e, "x y");
+	CU_ASSERT(rdata_is_exp(&rrs[5], &e));
+}
+
+/* Types converted by ldns, with quoted strings inside the quoted rdata. */
+static void test_generate_quoted_ldns_types(void)
+{
+	const char *z = "$TTL 60\n"
+			"$GENERATE 1-2 n$ NAPTR \"100 $ \\\"s\\\" \\\"SIP+D2U\\\" \\\"\\\" "
+			"_sip._udp.sip$.example.net.\"\n"
+			"$GENERATE 3-3 c$ CAA \"0 issue \\\"ca$.example.net\\\"\"\n";
+	struct exp_rdata e;
+	char name[64];
+
+	CU_ASSERT_EQUAL(parse(z), 0);
+	CU_ASSERT_EQUAL(ndiag, 0);
+	CU_ASSERT_EQUAL_FATAL(nrr, 3);
+	for (unsigned i = 1; i <= 2; i++) {
+		snprintf(name, sizeof(name), "n%u.example.com.", i);
+		CHECK_RR(i - 1, name, LDNS_RR_TYPE_NAPTR, 1, 60, 2);
+		e.n = 0;
+		exp_u16(&e, 100);
+		exp_u16(&e, i);
+		exp_str(&e, "s");
+		exp_str(&e, "SIP+D2U");
+		exp_str(&e, "");
+		snprintf(name, sizeof(name), "_sip._udp.sip%u.example.net.", i);
+		exp_name(&e, name);
+		CU_ASSERT(rdata_is_exp(&rrs[i - 1], &e));
+	}
+	CHECK_RR(2, "c3.example.com.", LDNS_RR_TYPE_CAA, 1, 60, 3);
+	e.n = 0;
+	exp_u8(&e, 0);
+	exp_str(&e, "issue");
+	exp_raw(&e, "ca3.example.net");
+	CU_ASSERT(rdata_is_exp(&rrs[2], &e));
+}
+
+/* BIND reads one rdata field: several without quotes are refused. */
+static void test_generate_unquoted_fields(void)
+{
+	const char *z = "$GENERATE 1-2 mx$ MX 10 relay$\n"
+			"$GENERATE 1-2 t$ 300 IN TXT a b c ; comment\n"
+			"$GENERATE 1-2 h$ 300 A\n"		/* no rdata */
+			"$GENERATE 1-2 t$ TXT \"\\\"a b c$\"\n" /* unbalanced \" */
+			"$GENERATE 1-2 t$ TXT \"( v=$\"\n"	/* no ')' */
+			"$GENERATE 1-2 t$ MX \"10\"\n"		/* bad MX */
+			"$GENERATE 1-2 t$ 30$ A 192.0.2.1\n"	/* TTL: no '$' */
+			"after 60 A 192.0.2.1\n";
+
+	CU_ASSERT_EQUAL(parse(z), ZW_ESYNTAX);
+	CU_ASSERT_EQUAL_FATAL(nrr, 1);
+	CHECK_RR(0, "after.example.com.", LDNS_RR_TYPE_A, 1, 60, 8);
+	CU_ASSERT_EQUAL_FATAL(ndiag, 7);
+	for (size_t i = 0; i < ndiag; i++) {
+		CU_ASSERT_EQUAL(diags[i].code, ZW_D_GENERATE);
+		CU_ASSERT_EQUAL(diags[i].sev, ZW_SEV_ERROR);
+		CU_ASSERT_EQUAL(diags[i].line, i + 1);
+	}
+	CU_ASSERT(strstr(diags[0].msg, "not 2 ('10 relay$')") != NULL);
+	CU_ASSERT(strstr(diags[0].msg, "in quotes") != NULL);
+	CU_ASSERT(strstr(diags[1].msg, "not 3 ('a b c')") != NULL);
+	CU_ASSERT(strstr(diags[3].msg, "unterminated quoted string") != NULL);
+	CU_ASSERT(strstr(diags[4].msg, "missing ')'") != NULL);
+	CU_ASSERT(strstr(diags[4].msg, "end of file") == NULL);
+	CU_ASSERT(strstr(diags[6].msg, "30$") != NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1671,6 +1886,10 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_generate_modifiers),
 	ZW_TEST(test_generate_limits),
 	ZW_TEST(test_generate_malformed),
+	ZW_TEST(test_generate_quoted_fast_types),
+	ZW_TEST(test_generate_quoted_srv_txt),
+	ZW_TEST(test_generate_quoted_ldns_types),
+	ZW_TEST(test_generate_unquoted_fields),
 	ZW_TEST(test_errors_continue),
 	ZW_TEST(test_unbalanced_at_eof),
 	ZW_TEST(test_max_errors),
