@@ -112,7 +112,7 @@ struct zw_builder {
 
 static int buf_reserve(struct buf *b, size_t n)
 {
-	if (b->len + n <= b->cap)
+	if (b->p != NULL && b->len + n <= b->cap)
 		return 0;
 	size_t cap = b->cap ? b->cap : 65536;
 	while (cap < b->len + n)
@@ -382,7 +382,8 @@ int zw_builder_add(void *builder, const struct zw_rr *rr)
 	r->line = rr->line;
 	r->dropped = 0;
 	r->rdata = b->rdata.len;
-	memcpy(b->rdata.p + b->rdata.len, rr->rdata, rr->rdlen);
+	if (rr->rdlen > 0)
+		memcpy(b->rdata.p + b->rdata.len, rr->rdata, rr->rdlen);
 	b->rdata.len += rr->rdlen;
 	struct bnode *n = &b->nodes[id];
 	if (n->head == ZW_NONE) {
@@ -481,6 +482,58 @@ static int key_cmp(const void *pa, const void *pb)
 	if (c != 0)
 		return c;
 	return a->len < b->len ? -1 : (a->len > b->len);
+}
+
+/* The byte of a key at depth d, with the end of the key below every byte
+ * so that a key sorts before the keys it is a prefix of. */
+static inline int key_at(const struct sortkey *k, unsigned d)
+{
+	return d < k->len ? k->k[d] + 1 : 0;
+}
+
+static void key_swap(struct sortkey *a, struct sortkey *b)
+{
+	struct sortkey t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Multikey quicksort (Bentley and Sedgewick) of keys that share depth
+ * bytes: three-way partitioning on one byte at a time, so the long common
+ * prefixes of names in one zone are compared once per level rather than
+ * once per comparison. Small ranges use insertion sort.
+ */
+static void mkqsort(struct sortkey *a, size_t n, unsigned d)
+{
+	while (n > 1) {
+		if (n < 12) {
+			for (size_t i = 1; i < n; i++)
+				for (size_t j = i; j > 0 && key_cmp(&a[j - 1], &a[j]) > 0; j--)
+					key_swap(&a[j - 1], &a[j]);
+			return;
+		}
+		key_swap(&a[0], &a[n / 2]);
+		int v = key_at(&a[0], d);
+		size_t lt = 0, gt = n, i = 0;
+		/* Dijkstra's partition: a[0..lt) < v, a[lt..i) == v, a[gt..n) > v */
+		while (i < gt) {
+			int c = key_at(&a[i], d);
+			if (c < v)
+				key_swap(&a[lt++], &a[i++]);
+			else if (c > v)
+				key_swap(&a[i], &a[--gt]);
+			else
+				i++;
+		}
+		mkqsort(a, lt, d);
+		mkqsort(a + gt, n - gt, d);
+		if (v == 0)
+			return; /* equal keys that ended here are equal */
+		a += lt;
+		n = gt - lt;
+		d++;
+	}
 }
 
 /* Key of a name below the origin: its labels from the right, each byte
@@ -597,7 +650,7 @@ static int sort_nodes(struct zw_builder *b)
 		ko += keys[n].len;
 		n++;
 	}
-	qsort(keys, n, sizeof(*keys), key_cmp);
+	mkqsort(keys, n, 0);
 	b->sorted = malloc((size_t)(n ? n : 1) * sizeof(*b->sorted));
 	if (b->sorted == NULL) {
 		free(kb);
@@ -679,8 +732,19 @@ static int build_sets(struct zw_builder *b)
 			if (!b->rrs[r].dropped)
 				b->order[pos++] = r;
 		uint32_t cnt = pos - start;
-		if (cnt > 1)
+		if (cnt > 1 && cnt <= 16) {
+			/* most names have a handful of RRs: insertion sort */
+			uint32_t *o = b->order + start;
+			for (uint32_t i = 1; i < cnt; i++)
+				for (uint32_t j = i; j > 0 && rr_cmp(&o[j - 1], &o[j], b) > 0;
+				     j--) {
+					uint32_t t = o[j - 1];
+					o[j - 1] = o[j];
+					o[j] = t;
+				}
+		} else if (cnt > 1) {
 			qsort_r(b->order + start, cnt, sizeof(uint32_t), rr_cmp, b);
+		}
 		n->set_first = b->nsets;
 		n->set_count = 0;
 		/* group; drop duplicates; normalise TTLs; attach RRSIGs */

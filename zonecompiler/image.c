@@ -224,26 +224,69 @@ int zw_image_verify(const void *buf, size_t size, const char **why)
 	free(seen);
 	if (used != h.node_count)
 		FAIL(ZW_EIMGCORRUPT, "hash table does not index every node once");
-	for (uint32_t i = 0; i < h.rrset_count; i++) {
+	/* RRsets may share chunks (a hostile image can make them all share
+	 * one): each chunk and list is checked once, so verification stays
+	 * linear in the image size */
+	size_t words = csize / 4 / 64 + 1;
+	uint64_t *seen_chunk = calloc(words, sizeof(uint64_t));
+	uint64_t *seen_extra = calloc(words, sizeof(uint64_t));
+	const char *bad = NULL;
+	if (seen_chunk == NULL || seen_extra == NULL) {
+		free(seen_chunk);
+		free(seen_extra);
+		FAIL(-ENOMEM, "out of memory");
+	}
+/* off must be below csize and 4-aligned */
+#define ONCE(map, off) (!((map)[(off) / 256] & (1ull << ((off) / 4 % 64))))
+#define MARK(map, off) ((map)[(off) / 256] |= 1ull << ((off) / 4 % 64))
+	for (uint32_t i = 0; i < h.rrset_count && bad == NULL; i++) {
 		const struct zw_img_rrset *s = &sets[i];
-		if (!chunk_ok(chunks, csize, s->chunk))
-			FAIL(ZW_EIMGCORRUPT, "bad RRset chunk");
+		bool first = s->chunk % 4 == 0 && s->chunk < csize && ONCE(seen_chunk, s->chunk);
+		if (first && !chunk_ok(chunks, csize, s->chunk)) {
+			bad = "bad RRset chunk";
+			break;
+		}
+		if (s->chunk % 4 != 0 || s->chunk >= csize) {
+			bad = "bad RRset chunk";
+			break;
+		}
+		/* not first: the same offset passed chunk_ok() already */
 		const struct zw_img_chunk *c = (const void *)(chunks + s->chunk);
-		if (c->flags != s->flags)
-			FAIL(ZW_EIMGCORRUPT, "RRset flags differ from its chunk's");
+		if (c->flags != s->flags) {
+			bad = "RRset flags differ from its chunk's";
+			break;
+		}
+		if (!first)
+			continue;
+		MARK(seen_chunk, s->chunk);
 		uint32_t sig = zw_chunk_sigs(c);
 		if (sig != ZW_NONE && !chunk_ok(chunks, csize, sig))
-			FAIL(ZW_EIMGCORRUPT, "bad signature chunk");
-		if (sig != ZW_NONE &&
-		    ((const struct zw_img_chunk *)(const void *)(chunks + sig))->flags)
-			FAIL(ZW_EIMGCORRUPT, "signature chunk with a trailer");
+			bad = "bad signature chunk";
+		else if (sig != ZW_NONE &&
+			 ((const struct zw_img_chunk *)(const void *)(chunks + sig))->flags)
+			bad = "signature chunk with a trailer";
 	}
 	/* lists last: they name other RRsets, whose chunks are checked now */
-	for (uint32_t i = 0; i < h.rrset_count; i++) {
+	for (uint32_t i = 0; i < h.rrset_count && bad == NULL; i++) {
 		uint32_t x = zw_chunk_extra((const void *)(chunks + sets[i].chunk));
-		if (x != ZW_NONE && !extra_ok(chunks, csize, x, sets, h.rrset_count))
-			FAIL(ZW_EIMGCORRUPT, "bad additional-data list");
+		if (x == ZW_NONE)
+			continue;
+		if (x % 4 != 0 || x >= csize) {
+			bad = "bad additional-data list";
+			break;
+		}
+		if (!ONCE(seen_extra, x))
+			continue;
+		MARK(seen_extra, x);
+		if (!extra_ok(chunks, csize, x, sets, h.rrset_count))
+			bad = "bad additional-data list";
 	}
+#undef ONCE
+#undef MARK
+	free(seen_chunk);
+	free(seen_extra);
+	if (bad != NULL)
+		FAIL(ZW_EIMGCORRUPT, bad);
 	if (h.soa_rrset >= h.rrset_count || sets[h.soa_rrset].type != 6)
 		FAIL(ZW_EIMGCORRUPT, "no SOA RRset");
 	if (!chunk_ok(chunks, csize, h.neg_soa_chunk) ||

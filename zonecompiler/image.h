@@ -108,14 +108,14 @@ struct zw_img_header {
 
 enum zw_node_flags {
 	ZW_NODE_APEX = 1 << 0,
-	ZW_NODE_DELEG = 1 << 1,    /* zone cut: NS here, not the apex */
-	ZW_NODE_GLUE = 1 << 2,     /* below a cut: served only as glue */
-	ZW_NODE_ENT = 1 << 3,      /* empty non-terminal */
+	ZW_NODE_DELEG = 1 << 1,	   /* zone cut: NS here, not the apex */
+	ZW_NODE_GLUE = 1 << 2,	   /* below a cut: served only as glue */
+	ZW_NODE_ENT = 1 << 3,	   /* empty non-terminal */
 	ZW_NODE_WILDCARD = 1 << 4, /* the node is a '*' label */
 	ZW_NODE_HAS_WILD = 1 << 5, /* node has a child '*': aux = its index */
-	ZW_NODE_CNAME = 1 << 6,    /* the node owns a CNAME */
-	ZW_NODE_DNAME = 1 << 7,    /* the node owns a DNAME */
-	ZW_NODE_DS = 1 << 8,       /* cut with a DS RRset (secure child) */
+	ZW_NODE_CNAME = 1 << 6,	   /* the node owns a CNAME */
+	ZW_NODE_DNAME = 1 << 7,	   /* the node owns a DNAME */
+	ZW_NODE_DS = 1 << 8,	   /* cut with a DS RRset (secure child) */
 };
 
 /*
@@ -125,16 +125,16 @@ enum zw_node_flags {
  */
 struct zw_img_node {
 	uint32_t name_off;    /* in NAMES: [len][labels below the origin] */
-	uint32_t hash;        /* zw_name_hash() of those labels */
+	uint32_t hash;	      /* zw_name_hash() of those labels */
 	uint32_t rrset_first; /* index of the first RRset, ZW_NONE if none */
 	uint16_t rrset_count;
 	uint16_t flags; /* enum zw_node_flags */
-	uint32_t aux;   /* HAS_WILD: the '*' child; GLUE: the cut; else ZW_NONE */
+	uint32_t aux;	/* HAS_WILD: the '*' child; GLUE: the cut; else ZW_NONE */
 };
 
 enum zw_rrset_flags {
 	ZW_RRSET_EXTRA = 1 << 0, /* chunk has an additional-data list */
-	ZW_RRSET_SIGS = 1 << 1,  /* chunk has a signature chunk */
+	ZW_RRSET_SIGS = 1 << 1,	 /* chunk has a signature chunk */
 };
 
 /* An RRset: its type and its chunk; count and TTL are in the chunk. */
@@ -186,11 +186,10 @@ enum zw_reloc_kind {
 	ZW_RELOC_ANCHOR = 2,
 };
 
-#define ZW_RELOC(pos, kind, v)                                                                     \
-	((uint32_t)(pos) | ((uint32_t)(v) << 16) | ((uint32_t)(kind) << 30))
-#define ZW_RELOC_POS(r)	 ((uint16_t)((r)&0xffff))
-#define ZW_RELOC_VAL(r)	 (((r) >> 16) & 0x3fff)
-#define ZW_RELOC_KIND(r) ((r) >> 30)
+#define ZW_RELOC(pos, kind, v) ((uint32_t)(pos) | ((uint32_t)(v) << 16) | ((uint32_t)(kind) << 30))
+#define ZW_RELOC_POS(r)	       ((uint16_t)((r)&0xffff))
+#define ZW_RELOC_VAL(r)	       (((r) >> 16) & 0x3fff)
+#define ZW_RELOC_KIND(r)       ((r) >> 30)
 
 /*
  * Additional data of an RRset (NS, MX, SRV): the A/AAAA RRsets of the
@@ -208,19 +207,19 @@ struct zw_img_extra {
 
 struct zw_img_extra_ent {
 	uint32_t rrset;
-	uint16_t ptr;   /* kind << 14 | value */
+	uint16_t ptr;	/* kind << 14 | value */
 	uint16_t flags; /* ZW_EXTRA_REQUIRED */
 };
 
-#define ZW_EXTRA_REQUIRED 1
-#define ZW_EXTRA_PTR(kind, v)	 ((uint16_t)((kind) << 14 | (v)))
-#define ZW_EXTRA_PTR_KIND(p)	 ((p) >> 14)
-#define ZW_EXTRA_PTR_VAL(p)	 ((p)&0x3fff)
+#define ZW_EXTRA_REQUIRED     1
+#define ZW_EXTRA_PTR(kind, v) ((uint16_t)((kind) << 14 | (v)))
+#define ZW_EXTRA_PTR_KIND(p)  ((p) >> 14)
+#define ZW_EXTRA_PTR_VAL(p)   ((p)&0x3fff)
 
 /* An NSEC3 record: hashed owner (raw hash bytes in NAMES), its RRsets. */
 struct zw_img_nsec3 {
 	uint32_t hash_off; /* in NAMES: [len][raw hash] */
-	uint32_t rrset;    /* index of its NSEC3 RRset (with sigs) */
+	uint32_t rrset;	   /* index of its NSEC3 RRset (with sigs) */
 };
 
 /* A verified, mapped, read-only image. */
@@ -260,8 +259,7 @@ void zw_image_close(struct zw_image *img);
 
 /* Writes the node's full, lower-cased wire name to buf (256 bytes);
  * returns its length. */
-unsigned zw_image_node_name(const struct zw_image *img, const struct zw_img_node *n,
-			    uint8_t *buf);
+unsigned zw_image_node_name(const struct zw_image *img, const struct zw_img_node *n, uint8_t *buf);
 
 static inline const struct zw_img_chunk *zw_image_chunk(const struct zw_image *img, uint32_t off)
 {
@@ -322,7 +320,8 @@ static inline const struct zw_img_extra *zw_rrset_extra(const struct zw_image *i
 							const struct zw_img_rrset *s)
 {
 	uint32_t off = zw_chunk_extra(zw_rrset_chunk(img, s));
-	return off == ZW_NONE ? NULL : (const struct zw_img_extra *)(const void *)(img->chunks + off);
+	return off == ZW_NONE ? NULL
+			      : (const struct zw_img_extra *)(const void *)(img->chunks + off);
 }
 
 static inline const struct zw_img_extra_ent *zw_extra_ents(const struct zw_img_extra *x)

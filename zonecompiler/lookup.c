@@ -110,7 +110,8 @@ static void at_node(const struct zw_image *img, const struct zw_img_node *n, uin
 		    struct zw_lookup *out)
 {
 	out->node = n;
-	if (qtype != ZW_T_CNAME && (n->flags & ZW_NODE_CNAME)) {
+	/* ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a) */
+	if (qtype != ZW_T_CNAME && qtype != ZW_T_ANY && (n->flags & ZW_NODE_CNAME)) {
 		out->shape = ZW_SHAPE_CNAME;
 		out->rrset = zw_image_rrset(img, n, ZW_T_CNAME);
 		return;
@@ -131,7 +132,8 @@ void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned l
 	 * names in the image are stored relative to the origin */
 	unsigned rel = len - olen;
 	for (;;) {
-		n = zw_image_find(img, lname + pos, rel - pos, zw_name_hash(lname + pos, rel - pos));
+		n = zw_image_find(img, lname + pos, rel - pos,
+				  zw_name_hash(lname + pos, rel - pos));
 		if (n != NULL || pos >= rel)
 			break;
 		pos += 1u + lname[pos];

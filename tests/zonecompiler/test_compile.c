@@ -98,7 +98,7 @@ static void show(const struct result *r)
 }
 
 #define SOA "@ 3600 IN SOA ns1.example. host.example. 1 7200 3600 1209600 300\n"
-#define NS "@ 3600 IN NS ns1.example.\nns1 3600 IN A 192.0.2.1\n"
+#define NS  "@ 3600 IN NS ns1.example.\nns1 3600 IN A 192.0.2.1\n"
 
 static void expect_error(const char *text, enum zw_diag_code code, unsigned line)
 {
@@ -243,7 +243,8 @@ static void test_no_apex_ns(void)
 
 static void test_cname_and_other(void)
 {
-	expect_error(SOA NS "www 3600 IN CNAME web\nwww 3600 IN A 192.0.2.1\nweb 60 IN A 192.0.2.2\n",
+	expect_error(SOA NS
+		     "www 3600 IN CNAME web\nwww 3600 IN A 192.0.2.1\nweb 60 IN A 192.0.2.2\n",
 		     ZW_D_CNAME_OTHER, 5);
 }
 
@@ -281,8 +282,8 @@ static void test_too_many_ns(void)
 	int o = snprintf(text, sizeof(text), "%s", SOA NS);
 
 	for (int i = 0; i < 11; i++)
-		o += snprintf(text + o, sizeof(text) - (size_t)o, "sub 3600 IN NS ns%d.example.net.\n",
-			      i);
+		o += snprintf(text + o, sizeof(text) - (size_t)o,
+			      "sub 3600 IN NS ns%d.example.net.\n", i);
 	/* the default limit is 10: the 11th name server is on line 14 */
 	expect_error(text, ZW_D_TOO_MANY_NS, 14);
 
@@ -315,11 +316,16 @@ static void test_bad_rdata_stream(void)
 	struct zw_compile_opts o = { .origin = "example." };
 	struct zw_builder *b = zw_builder_create(&o);
 	static const uint8_t apex[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
-	static const uint8_t soa[] = { 1, 'a', 0, 1, 'b', 0, 0, 0, 0, 1, 0, 0, 0, 1,
-				       0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+	static const uint8_t soa[] = { 1, 'a', 0, 1, 'b', 0, 0, 0, 0, 1, 0, 0, 0,
+				       1, 0,   0, 0, 1,	  0, 0, 0, 1, 0, 0, 0, 1 };
 	static const uint8_t badns[] = { 9, 'a', 0 };
-	struct zw_rr rr = { .owner = apex, .owner_len = sizeof(apex), .type = ZW_T_SOA,
-			    .rclass = 1, .ttl = 60, .rdata = soa, .rdlen = sizeof(soa) };
+	struct zw_rr rr = { .owner = apex,
+			    .owner_len = sizeof(apex),
+			    .type = ZW_T_SOA,
+			    .rclass = 1,
+			    .ttl = 60,
+			    .rdata = soa,
+			    .rdlen = sizeof(soa) };
 	void *image;
 	size_t size;
 
@@ -340,8 +346,8 @@ static void test_ttl_mismatch(void)
 {
 	struct result r;
 
-	expect_warning(SOA NS "www 600 IN A 192.0.2.1\nwww 300 IN A 192.0.2.2\n",
-		       ZW_D_TTL_MISMATCH, 5, &r);
+	expect_warning(SOA NS "www 600 IN A 192.0.2.1\nwww 300 IN A 192.0.2.2\n", ZW_D_TTL_MISMATCH,
+		       5, &r);
 	CU_ASSERT_EQUAL(r.st.ttl_fixed, 1);
 	const struct zw_img_rrset *a = zw_image_rrset(r.img, find(r.img, "www.example."), ZW_T_A);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
@@ -370,12 +376,11 @@ static void test_occluded(void)
 {
 	struct result r;
 
-	expect_warning(SOA NS
-		       "sub 3600 IN NS ns.sub\n"
-		       "ns.sub 3600 IN A 192.0.2.7\n"
-		       "www.sub 3600 IN A 192.0.2.8\n"
-		       "txt.sub 3600 IN TXT \"hidden\"\n"
-		       "sub 3600 IN MX 10 mail\n",
+	expect_warning(SOA NS "sub 3600 IN NS ns.sub\n"
+			      "ns.sub 3600 IN A 192.0.2.7\n"
+			      "www.sub 3600 IN A 192.0.2.8\n"
+			      "txt.sub 3600 IN TXT \"hidden\"\n"
+			      "sub 3600 IN MX 10 mail\n",
 		       ZW_D_OCCLUDED, 6, &r);
 	CU_ASSERT(has(&r, ZW_D_OCCLUDED, 7));
 	CU_ASSERT(has(&r, ZW_D_OCCLUDED, 8));
@@ -430,7 +435,8 @@ static void test_empty_non_terminals_and_wildcards(void)
 {
 	struct result r;
 
-	compile_text(&r, "example.", 0, SOA NS "a.b.c 3600 IN TXT \"x\"\n*.w 3600 IN A 192.0.2.9\n");
+	compile_text(&r, "example.", 0,
+		     SOA NS "a.b.c 3600 IN TXT \"x\"\n*.w 3600 IN A 192.0.2.9\n");
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	const struct zw_img_node *c = find(r.img, "c.example.");
 	const struct zw_img_node *bc = find(r.img, "b.c.example.");
@@ -452,16 +458,18 @@ static void test_canonical_order(void)
 	struct result r;
 
 	compile_text(&r, "example.", 0,
-		     SOA NS "z 60 IN A 192.0.2.1\nA 60 IN A 192.0.2.2\nyljkjljk.a 60 IN A 192.0.2.3\n"
-			    "Z.a 60 IN A 192.0.2.4\nzABC.a 60 IN A 192.0.2.5\n*.z 60 IN A 192.0.2.6\n"
-			    "\\001.z 60 IN A 192.0.2.7\nz.\\200.z 60 IN A 192.0.2.8\n"
-			    "\\200.z 60 IN A 192.0.2.9\n");
+		     SOA NS
+		     "z 60 IN A 192.0.2.1\nA 60 IN A 192.0.2.2\nyljkjljk.a 60 IN A 192.0.2.3\n"
+		     "Z.a 60 IN A 192.0.2.4\nzABC.a 60 IN A 192.0.2.5\n*.z 60 IN A 192.0.2.6\n"
+		     "\\001.z 60 IN A 192.0.2.7\nz.\\200.z 60 IN A 192.0.2.8\n"
+		     "\\200.z 60 IN A 192.0.2.9\n");
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	/* RFC 4034 section 6.1 order */
-	static const char *const order[] = { "example.", "a.example.", "yljkjljk.a.example.",
-					     "z.a.example.", "zabc.a.example.", "ns1.example.",
-					     "z.example.", "\\001.z.example.", "*.z.example.",
-					     "\\200.z.example.", "z.\\200.z.example." };
+	static const char *const order[] = {
+		"example.",	   "a.example.",       "yljkjljk.a.example.", "z.a.example.",
+		"zabc.a.example.", "ns1.example.",     "z.example.",	      "\\001.z.example.",
+		"*.z.example.",	   "\\200.z.example.", "z.\\200.z.example."
+	};
 	CU_ASSERT_EQUAL_FATAL(r.img->hdr->node_count, 11);
 	for (unsigned i = 0; i < 11; i++) {
 		char got[1024];
