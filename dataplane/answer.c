@@ -28,8 +28,9 @@
 #include "name.h"
 #include "rdata.h"
 
-#define HDR	12
-#define PTR_MAX 0x3fff
+#define HDR	      12
+#define PTR_MAX	      0x3fff
+#define ZW_CHAIN_SEEN 8
 
 enum {
 	RC_NOERROR = 0,
@@ -48,10 +49,11 @@ enum {
 	OP_NOTIFY = 4,
 };
 
-#define CLASS_IN 1
-#define CLASS_CH 3
-#define T_TSIG	 250
-#define OPT_NSID 3
+#define CLASS_IN  1
+#define CLASS_CH  3
+#define CLASS_ANY 255
+#define T_TSIG	  250
+#define OPT_NSID  3
 
 struct query {
 	const uint8_t *q;
@@ -63,6 +65,8 @@ struct query {
 	bool do_bit;
 	bool nsid;
 	bool tsig;
+	unsigned tsig_name; /* offset of the TSIG RR's owner in the query */
+	unsigned tsig_rdata, tsig_rdlen;
 	uint8_t edns_version;
 	uint16_t udp_size;
 };
@@ -172,6 +176,7 @@ static int parse_rest(struct query *qr, const uint8_t *q, size_t qlen, size_t of
 
 	for (unsigned i = 0; i < counts; i++) {
 		bool root;
+		size_t owner = off;
 		if (!skip_name(q, qlen, &off, &root))
 			return RC_FORMERR;
 		if (qlen - off < 10)
@@ -194,6 +199,9 @@ static int parse_rest(struct query *qr, const uint8_t *q, size_t qlen, size_t of
 			if (i != counts - 1 || i < ar_first)
 				return RC_FORMERR; /* TSIG must be last (RFC 8945 5.1) */
 			qr->tsig = true;
+			qr->tsig_name = (unsigned)owner;
+			qr->tsig_rdata = (unsigned)off;
+			qr->tsig_rdlen = rdlen;
 		}
 		off += rdlen;
 	}
@@ -436,8 +444,31 @@ static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct 
 	}
 	zone = lk.zone;
 	r->aa = true;
+	/* names already answered for in this chain: a loop ends where a name
+	 * would come again (RFC 1034 3.6.2) */
+	uint8_t seen[ZW_CHAIN_SEEN][ZW_NAME_MAX + 1];
+	unsigned seen_len[ZW_CHAIN_SEEN], nseen = 0, ndname = 0;
+	const struct zw_img_node *dnames[ZW_CHAIN_SEEN];
 	for (unsigned step = 0;; step++) {
 		unsigned at;
+		if (lk.shape == ZW_SHAPE_CNAME || lk.shape == ZW_SHAPE_DNAME) {
+			for (unsigned i = 0; i < nseen; i++)
+				if (seen_len[i] == cx.len && memcmp(seen[i], lname, cx.len) == 0)
+					return;
+			/* a DNAME already in the answer is not written twice
+			 * (RFC 2181 5): the chain ends there */
+			if (lk.shape == ZW_SHAPE_DNAME) {
+				for (unsigned i = 0; i < ndname; i++)
+					if (dnames[i] == lk.node)
+						return;
+				if (ndname < ZW_CHAIN_SEEN)
+					dnames[ndname++] = lk.node;
+			}
+			if (nseen < ZW_CHAIN_SEEN) {
+				memcpy(seen[nseen], lname, cx.len);
+				seen_len[nseen++] = cx.len;
+			}
+		}
 		if (qr->qtype == ZW_T_ANY && lk.shape == ZW_SHAPE_NODATA &&
 		    lk.node->rrset_count > 0) {
 			/* RFC 8482: one RRset of the name, the first */
@@ -512,7 +543,7 @@ static void answer_chaos(struct resp *r, const struct zw_answer_cfg *cfg, const 
 	const char *txt = NULL;
 
 	zw_name_lower(lname, qr->q + HDR);
-	if (qr->qtype == ZW_T_TXT || qr->qtype == ZW_T_ANY) {
+	if (qr->qtype == ZW_T_TXT) {
 		if (chaos_name(lname, "id", "server"))
 			txt = cfg->id_server;
 		else if (chaos_name(lname, "hostname", "bind"))
@@ -585,8 +616,88 @@ static int finish(struct resp *r, struct zw_answer_info *info)
 	return (int)r->len;
 }
 
-/* A response of header (and question, if qdcount says so) only. */
-static int short_reply(struct resp *r, unsigned rcode, bool question, unsigned qsize,
+/* Reads a name at off in the query, following pointers (each one points
+ * before itself, as skip_name() checked, so this ends); returns its length
+ * or 0. */
+static unsigned query_name(const uint8_t *q, size_t qlen, size_t off, uint8_t *out)
+{
+	unsigned len = 0, guard = 0;
+
+	while (off < qlen && guard++ < 128) {
+		uint8_t l = q[off];
+		if ((l & 0xc0) == 0xc0) {
+			if (off + 1 >= qlen)
+				return 0;
+			size_t t = (size_t)((l & 0x3f) << 8 | q[off + 1]);
+			if (t >= off)
+				return 0;
+			off = t;
+			continue;
+		}
+		if (l > ZW_LABEL_MAX || off + 1u + l > qlen || len + 1u + l > ZW_NAME_MAX)
+			return 0;
+		memcpy(out + len, q + off, 1u + l);
+		len += 1u + l;
+		if (l == 0)
+			return len;
+		off += 1u + l;
+	}
+	return 0;
+}
+
+/* RFC 8945 5.3.2: an unsigned TSIG with error BADKEY for a key we do not
+ * have: the request's key name, algorithm, time and fudge, no MAC. */
+static void put_tsig_badkey(struct resp *r, const struct query *qr)
+{
+	uint8_t name[ZW_NAME_MAX + 1];
+	unsigned nlen = query_name(qr->q, qr->qlen, qr->tsig_name, name);
+	const uint8_t *rd = qr->q + qr->tsig_rdata;
+	int alen = zw_name_len(rd, qr->tsig_rdlen);
+
+	if (nlen == 0 || alen < 0 || (unsigned)alen + 10 > qr->tsig_rdlen)
+		return;
+	unsigned rdlen = (unsigned)alen + 6 + 2 + 2 + 2 + 2 + 2;
+	if (nlen + 10 + rdlen > r->limit - r->len)
+		return;
+	uint8_t *p = r->buf + r->len;
+	memcpy(p, name, nlen);
+	p += nlen;
+	put16(p, T_TSIG);
+	put16(p + 2, 255); /* class ANY */
+	memset(p + 4, 0, 4);
+	put16(p + 8, rdlen);
+	p += 10;
+	memcpy(p, rd, (size_t)alen + 8); /* algorithm, time signed, fudge */
+	p += alen + 8;
+	put16(p, 0);		 /* MAC size */
+	memcpy(p + 2, qr->q, 2); /* original ID */
+	put16(p + 4, 17);	 /* BADKEY */
+	put16(p + 6, 0);	 /* other len */
+	r->len += nlen + 10 + rdlen;
+	r->ar++;
+}
+
+/* The largest response: 64 KiB over TCP; over UDP 512 octets without EDNS,
+ * else the client's size (at least 512) up to ours; never the buffer's. */
+static size_t msg_limit(const struct zw_answer_cfg *cfg, const struct query *qr, unsigned flags,
+			size_t outcap)
+{
+	uint16_t ours = cfg->edns_size ? cfg->edns_size : ZW_EDNS_DEFAULT;
+	size_t limit;
+
+	if (flags & ZW_ANS_TCP)
+		limit = 65535;
+	else if (qr->edns)
+		limit = qr->udp_size < 512 ? 512 : (qr->udp_size < ours ? qr->udp_size : ours);
+	else
+		limit = 512;
+	return limit < outcap ? limit : outcap;
+}
+
+/* A response of header (and question, if there was one) only, with an OPT
+ * when the query had a readable one (RFC 6891 7) and it fits. */
+static int short_reply(struct resp *r, const struct zw_answer_cfg *cfg, const struct query *qr,
+		       unsigned rcode, bool question, unsigned qsize, size_t outcap, unsigned flags,
 		       struct zw_answer_info *info)
 {
 	r->len = HDR + (question ? qsize : 0);
@@ -594,6 +705,16 @@ static int short_reply(struct resp *r, unsigned rcode, bool question, unsigned q
 	r->an = r->ns = r->ar = 0;
 	r->rcode = (uint8_t)rcode;
 	r->aa = r->tc = false;
+	if (qr != NULL && qr->edns && qr->edns_version == 0) {
+		struct query q2 = *qr;
+		size_t limit = msg_limit(cfg, &q2, flags, outcap);
+		if (r->len + opt_size(cfg, &q2) > limit)
+			q2.nsid = false;
+		if (r->len + opt_size(cfg, &q2) <= limit) {
+			put_opt(r, cfg, &q2, cfg->edns_size ? cfg->edns_size : ZW_EDNS_DEFAULT, 0);
+			info->edns = true;
+		}
+	}
 	return finish(r, info);
 }
 
@@ -623,34 +744,39 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 	/* the question: exactly one, uncompressed */
 	unsigned qdcount = get16(q + 4);
 	unsigned nlen = qdcount == 1 ? parse_qname(q, qlen, HDR) : 0;
-	bool qok = nlen > 0 && qlen - HDR - nlen >= 4 && outcap >= HDR + nlen + 4u;
+	bool qok = nlen > 0 && qlen - HDR - nlen >= 4;
 	unsigned qsize = nlen + 4;
+	if (qok && outcap < HDR + qsize + 0u)
+		return ZW_ANSWER_DROP; /* the caller's buffer cannot hold the question */
 	if (qok)
 		memcpy(out + HDR, q + HDR, qsize);
-	if (opcode != OP_QUERY)
-		return short_reply(&r, RC_NOTIMP, qok, qsize, info);
-	if (!qok)
-		return short_reply(&r, RC_FORMERR, false, 0, info);
+	if (opcode != OP_QUERY || !qok) {
+		/* look for an OPT to echo, where the rest can be read */
+		const struct query *with = NULL;
+		if (opcode != OP_QUERY && qok &&
+		    parse_rest(&qr, q, qlen, HDR + qsize) == RC_NOERROR)
+			with = &qr;
+		else if (qdcount == 0 && parse_rest(&qr, q, qlen, HDR) == RC_NOERROR)
+			with = &qr;
+		return short_reply(&r, cfg, with, opcode != OP_QUERY ? RC_NOTIMP : RC_FORMERR,
+				   opcode != OP_QUERY && qok, qsize, outcap, flags, info);
+	}
 	qr.qname_len = nlen;
 	qr.qtype = get16(q + HDR + nlen);
 	qr.qclass = get16(q + HDR + nlen + 2);
 	int rc = parse_rest(&qr, q, qlen, HDR + qsize);
 	if (rc != RC_NOERROR)
-		return short_reply(&r, (unsigned)rc, true, qsize, info);
+		return short_reply(&r, cfg, NULL, (unsigned)rc, true, qsize, outcap, flags, info);
 	info->edns = qr.edns;
 	info->dnssec_ok = qr.do_bit;
 
 	uint16_t our_size = cfg->edns_size ? cfg->edns_size : ZW_EDNS_DEFAULT;
-	size_t limit;
-	if (flags & ZW_ANS_TCP)
-		limit = 65535;
-	else if (qr.edns)
-		limit = qr.udp_size < 512 ? 512 : (qr.udp_size < our_size ? qr.udp_size : our_size);
-	else
-		limit = 512;
-	if (limit > outcap)
-		limit = outcap;
+	size_t limit = msg_limit(cfg, &qr, flags, outcap);
 	unsigned optlen = qr.edns ? opt_size(cfg, &qr) : 0;
+	if (limit < HDR + qsize + optlen && qr.nsid) {
+		qr.nsid = false; /* answered without the NSID rather than not at all */
+		optlen = opt_size(cfg, &qr);
+	}
 	if (limit < HDR + qsize + optlen)
 		return ZW_ANSWER_DROP; /* the caller's buffer cannot hold even this */
 	r.len = HDR + qsize;
@@ -665,19 +791,24 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 		info->rcode = RC_BADVERS;
 		return (int)r.len;
 	}
-	if (qr.tsig) {
+	bool in = qr.qclass == CLASS_IN || qr.qclass == CLASS_ANY;
+	if (in && (qr.qtype == ZW_T_AXFR || qr.qtype == ZW_T_IXFR)) {
+		/* transfers, signed or not, are the control plane's over TCP;
+		 * as Knot DNS: no AXFR over UDP, IXFR over UDP not served */
+		if (flags & ZW_ANS_TCP)
+			return ZW_ANSWER_PUNT;
+		r.rcode = qr.qtype == ZW_T_AXFR ? RC_NOTIMP : RC_NOTAUTH;
+		qr.tsig = false;
+	} else if (qr.tsig) {
 		/* no keys are configured on this path: RFC 8945 5.2.1 BADKEY */
 		r.rcode = RC_NOTAUTH;
 	} else if (qr.qclass == CLASS_CH) {
 		info->chaos = true;
 		answer_chaos(&r, cfg, &qr);
-	} else if (qr.qclass != CLASS_IN) {
+	} else if (!in) {
 		r.rcode = RC_REFUSED;
-	} else if (qr.qtype == ZW_T_AXFR || qr.qtype == ZW_T_IXFR) {
-		if (flags & ZW_ANS_TCP)
-			return ZW_ANSWER_PUNT;
-		/* as Knot DNS: no AXFR over UDP; IXFR over UDP is not served */
-		r.rcode = qr.qtype == ZW_T_AXFR ? RC_NOTIMP : RC_NOTAUTH;
+	} else if (qr.qtype == 0) {
+		r.rcode = RC_NOTIMP; /* reserved (RFC 6895 3.1), as Knot DNS */
 	} else if (zs == NULL) {
 		r.rcode = RC_REFUSED;
 	} else {
@@ -686,6 +817,12 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 	if (qr.edns) {
 		r.limit += optlen;
 		put_opt(&r, cfg, &qr, our_size, 0);
+	}
+	if (qr.tsig) {
+		/* TSIG goes last; room for it is not reserved: an answer this
+		 * path gives with TSIG is a short NOTAUTH */
+		r.limit = (unsigned)limit;
+		put_tsig_badkey(&r, &qr);
 	}
 	return finish(&r, info);
 }

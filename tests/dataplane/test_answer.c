@@ -1,0 +1,1973 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Golden cases of the answer engine (dataplane/answer.c), and a property
+ * test over random and mutated queries.
+ *
+ * The cases are text files in tests/dataplane/golden/, one per topic; the
+ * format is described in tests/dataplane/golden/README.md. Each file is one
+ * CUnit test: its zones are compiled in-process, each case's query is built
+ * (or taken as raw hex), answered with zw_answer(), parsed back with ldns and
+ * compared with the expectation: rcode, header flags, the question byte for
+ * byte, each section as a multiset of RRs (answer owners compared with their
+ * letter case), the OPT RR and the size limits.
+ *
+ * A case with a "bug" line documents a known engine bug: when it fails the
+ * runner prints "KNOWN BUG: ..." and goes on; when it passes it says so, so
+ * the case can be moved to its topic file.
+ *
+ * With ZW_GOLDEN_REMOTE=ADDR:PORT in the environment the same queries are
+ * also sent to a reference server (Knot DNS on loopback) and its answers are
+ * compared with the same expectations; differences are printed, never
+ * counted as failures (cases whose "knot" line says Knot answers otherwise
+ * are marked as expected differences).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "answer.h"
+#include "compile.h"
+#include "image.h"
+#include "lookup.h"
+#include "unit.h"
+
+#define MSG_MAX	  65536
+#define MAX_ZONES 16
+#define HDR	  12
+
+/* ---- small helpers ---- */
+
+static const char *srcdir(void)
+{
+	const char *d = getenv("ZW_SRCDIR");
+
+	return d != NULL && *d != '\0' ? d : ".";
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A growing text buffer for the report of one case. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = b->cap ? b->cap * 2 : 1024;
+		while (ncap - b->len <= (size_t)n)
+			ncap *= 2;
+		char *np = realloc(b->p, ncap);
+		if (np == NULL)
+			return;
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+static void sb_rr(struct sbuf *b, const ldns_rr *rr)
+{
+	char *s = ldns_rr2str(rr);
+
+	sb_printf(b, "    %s", s ? s : "(unprintable)\n");
+	free(s);
+}
+
+static void sb_free(struct sbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Splits a line into tokens; double quotes group (backslash escapes the
+ * next character inside them). Returns the number of tokens. */
+static int tokenize(char *line, char **tok, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (n < max) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		char *start = p, *w = p;
+		bool q = false;
+		while (*p != '\0' && (q || (*p != ' ' && *p != '\t'))) {
+			if (*p == '"') {
+				q = !q;
+				p++;
+				continue;
+			}
+			if (q && *p == '\\' && p[1] != '\0')
+				p++;
+			*w++ = *p++;
+		}
+		if (*p != '\0')
+			p++;
+		*w = '\0';
+		tok[n++] = start;
+	}
+	return n;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s == '\0')
+		return false;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Appends hex digits (spaces allowed) to buf; returns false on odd or bad
+ * digits. */
+static bool append_hex(const char *s, uint8_t *buf, size_t *len, size_t cap)
+{
+	int hi = -1;
+
+	for (; *s != '\0'; s++) {
+		if (isspace((unsigned char)*s))
+			continue;
+		int v = hexval((unsigned char)*s);
+		if (v < 0 || *len >= cap)
+			return false;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			buf[(*len)++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return hi < 0;
+}
+
+static bool append_name(const char *s, uint8_t *buf, size_t *len, size_t cap)
+{
+	ldns_rdf *d = NULL;
+
+	if (ldns_str2rdf_dname(&d, s) != LDNS_STATUS_OK)
+		return false;
+	size_t n = ldns_rdf_size(d);
+	bool ok = *len + n <= cap;
+	if (ok) {
+		memcpy(buf + *len, ldns_rdf_data(d), n);
+		*len += n;
+	}
+	ldns_rdf_deep_free(d);
+	return ok;
+}
+
+/* ---- names of codes ---- */
+
+static const char *const rcode_names[] = {
+	"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+	"YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "11",
+	"12",	    "13",      "14",	   "15",       "BADVERS",
+};
+#define N_RCODES (int)(sizeof(rcode_names) / sizeof(rcode_names[0]))
+
+static int rcode_by_name(const char *s)
+{
+	unsigned long v;
+
+	for (int i = 0; i < N_RCODES; i++)
+		if (strcasecmp(s, rcode_names[i]) == 0)
+			return i;
+	return parse_uint(s, 4095, &v) ? (int)v : -1;
+}
+
+static const char *rcode_str(int rc, char *buf, size_t len)
+{
+	if (rc >= 0 && rc < N_RCODES)
+		return rcode_names[rc];
+	snprintf(buf, len, "%d", rc);
+	return buf;
+}
+
+static const char *const opcode_names[] = { "QUERY",  "IQUERY", "STATUS", "3",
+					    "NOTIFY", "UPDATE", "DSO" };
+
+static int opcode_by_name(const char *s)
+{
+	unsigned long v;
+
+	for (int i = 0; i < (int)(sizeof(opcode_names) / sizeof(opcode_names[0])); i++)
+		if (strcasecmp(s, opcode_names[i]) == 0)
+			return i;
+	return parse_uint(s, 15, &v) ? (int)v : -1;
+}
+
+/* Header flags as a bit set, in the order they are printed. */
+enum { F_QR = 1, F_AA = 2, F_TC = 4, F_RD = 8, F_RA = 16, F_AD = 32, F_CD = 64 };
+static const char *const flag_names[] = { "qr", "aa", "tc", "rd", "ra", "ad", "cd" };
+
+static int flags_of(const uint8_t *h)
+{
+	return ((h[2] & 0x80) ? F_QR : 0) | ((h[2] & 0x04) ? F_AA : 0) |
+	       ((h[2] & 0x02) ? F_TC : 0) | ((h[2] & 0x01) ? F_RD : 0) |
+	       ((h[3] & 0x80) ? F_RA : 0) | ((h[3] & 0x20) ? F_AD : 0) | ((h[3] & 0x10) ? F_CD : 0);
+}
+
+static void flags_str(int f, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 7; i++)
+		if (f & (1 << i))
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+					      flag_names[i]);
+	if (o == 0)
+		snprintf(buf, len, "-");
+}
+
+static int flags_by_names(char *s)
+{
+	int f = 0;
+
+	if (strcmp(s, "-") == 0 || *s == '\0')
+		return 0;
+	for (char *t = strtok(s, ","); t != NULL; t = strtok(NULL, ",")) {
+		int i;
+		for (i = 0; i < 7; i++)
+			if (strcasecmp(t, flag_names[i]) == 0)
+				break;
+		if (i == 7)
+			return -1;
+		f |= 1 << i;
+	}
+	return f;
+}
+
+/* ---- the case model ---- */
+
+enum sec_id { S_AN, S_NS, S_AR, S_COUNT };
+static const char *const sec_names[S_COUNT] = { "answer", "authority", "additional" };
+
+struct section {
+	ldns_rr_list *rrs;
+	bool partial; /* listed RRs must be there, others may be */
+	int count;    /* with partial: the exact number of RRs, or -1 */
+};
+
+enum expect_kind { X_UNSET, X_RESPONSE, X_DROP, X_PUNT };
+
+struct opt_expect {
+	bool any; /* not checked */
+	bool present;
+	int size;      /* -1: not checked */
+	int do_bit;    /* -1: not checked */
+	int version;   /* -1: not checked */
+	int ext_rcode; /* the OPT's upper rcode bits; -1: not checked */
+	int nsid_len;  /* -1: no NSID option expected */
+	uint8_t nsid[256];
+	int options; /* number of options; -1: only NSID as above */
+};
+
+struct tsig_expect {
+	bool any; /* not checked */
+	bool present;
+	int error;    /* -1: not checked */
+	int mac_size; /* -1: not checked */
+};
+
+struct expect {
+	enum expect_kind kind;
+	struct tsig_expect tsig;
+	int rcode; /* full rcode (with the OPT's bits); -1: not checked */
+	int flags; /* exact set; -1: not checked */
+	int question;
+	long size_max, size_eq;
+	bool opt_given;
+	struct opt_expect opt;
+	struct section sec[S_COUNT];
+};
+
+/* Configuration in force for the cases that follow a "config" line. */
+struct gconfig {
+	struct zw_answer_cfg cfg;
+	char str[3][1024];
+};
+
+struct gcase {
+	char name[256];
+	unsigned line;
+	uint8_t q[MSG_MAX];
+	size_t qlen;
+	bool have_query;
+	unsigned flags; /* ZW_ANS_* */
+	size_t outcap;
+	char bug[512];
+	char knot[512];
+	struct expect x;
+};
+
+struct gfile {
+	const char *path;
+	char dir[1024];
+	struct zw_image *imgs[MAX_ZONES];
+	unsigned nimg;
+	struct zw_zoneset *zs;
+	bool zones_ready;
+	struct gconfig conf;
+	unsigned passed, failed, known_bugs, fixed, errors;
+	unsigned remote_same, remote_diff, remote_expected;
+};
+
+static void config_reset(struct gconfig *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+static void case_free(struct gcase *c)
+{
+	for (int i = 0; i < S_COUNT; i++) {
+		if (c->x.sec[i].rrs != NULL)
+			ldns_rr_list_deep_free(c->x.sec[i].rrs);
+		c->x.sec[i].rrs = NULL;
+	}
+}
+
+static void case_init(struct gcase *c, const char *name, unsigned line)
+{
+	memset(c, 0, offsetof(struct gcase, q));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->line = line;
+	c->qlen = 0;
+	c->have_query = false;
+	c->flags = 0;
+	c->outcap = MSG_MAX;
+	c->bug[0] = c->knot[0] = '\0';
+	memset(&c->x, 0, sizeof(c->x));
+	c->x.kind = X_UNSET;
+	c->x.rcode = -1;
+	c->x.flags = -1;
+	c->x.question = 1;
+	c->x.size_max = c->x.size_eq = -1;
+	for (int i = 0; i < S_COUNT; i++) {
+		c->x.sec[i].rrs = ldns_rr_list_new();
+		c->x.sec[i].count = -1;
+	}
+}
+
+/* ---- zones ---- */
+
+static void zones_free(struct gfile *g)
+{
+	zw_zoneset_free(g->zs);
+	g->zs = NULL;
+	for (unsigned i = 0; i < g->nimg; i++)
+		zw_image_close(g->imgs[i]);
+	g->nimg = 0;
+}
+
+static bool zone_load(struct gfile *g, const char *origin, const char *rel, char *err, size_t elen)
+{
+	char path[2048];
+	struct zw_compile_opts opts = { .origin = origin };
+	struct zw_compile_stats st;
+	void *buf = NULL;
+	size_t size = 0;
+	const char *why = NULL;
+
+	if (g->nimg == MAX_ZONES) {
+		snprintf(err, elen, "too many zones");
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/%s", g->dir, rel);
+	int rc = zw_compile_file(path, &opts, &buf, &size, &st);
+	if (rc != 0) {
+		snprintf(err, elen, "%.400s: does not compile (%d, %u errors)", path, rc,
+			 st.errors);
+		return false;
+	}
+	rc = zw_image_from_buffer(buf, size, &g->imgs[g->nimg], &why);
+	if (rc != 0) {
+		free(buf);
+		snprintf(err, elen, "%.300s: image rejected (%d: %.100s)", path, rc,
+			 why ? why : "");
+		return false;
+	}
+	g->nimg++;
+	return true;
+}
+
+/* ---- building queries ---- */
+
+/* query NAME TYPE [options]: see golden/README.md. */
+struct qopts {
+	unsigned long id, opcode, qdcount, edns_size, ednsver, ednsflags, qclass;
+	unsigned long qr, aa, tc, rd, ra, z, ad, cd, do_bit;
+	bool edns, nsid;
+	uint8_t opts[4096];
+	size_t optlen;
+};
+
+static bool query_option(struct gcase *c, struct qopts *o, char *k, char *val)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		unsigned long max;
+		bool edns;
+	} nums[] = {
+		{ "id", offsetof(struct qopts, id), 65535, false },
+		{ "qdcount", offsetof(struct qopts, qdcount), 65535, false },
+		{ "qr", offsetof(struct qopts, qr), 1, false },
+		{ "aa", offsetof(struct qopts, aa), 1, false },
+		{ "tc", offsetof(struct qopts, tc), 1, false },
+		{ "rd", offsetof(struct qopts, rd), 1, false },
+		{ "ra", offsetof(struct qopts, ra), 1, false },
+		{ "z", offsetof(struct qopts, z), 1, false },
+		{ "ad", offsetof(struct qopts, ad), 1, false },
+		{ "cd", offsetof(struct qopts, cd), 1, false },
+		{ "do", offsetof(struct qopts, do_bit), 1, true },
+		{ "edns", offsetof(struct qopts, edns_size), 65535, true },
+		{ "ednsver", offsetof(struct qopts, ednsver), 255, true },
+		{ "ednsflags", offsetof(struct qopts, ednsflags), 0x7fff, true },
+	};
+	unsigned long v;
+
+	if (val == NULL) {
+		if (strcmp(k, "nsid") == 0)
+			return o->nsid = o->edns = true;
+		if (strcmp(k, "tcp") == 0) {
+			c->flags |= ZW_ANS_TCP;
+			return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if (strcmp(k, nums[i].name) != 0)
+			continue;
+		if (!parse_uint(val, nums[i].max, &v))
+			return false;
+		*(unsigned long *)(void *)((char *)o + nums[i].off) = v;
+		o->edns |= nums[i].edns;
+		return true;
+	}
+	if (strcmp(k, "opcode") == 0) {
+		int op = opcode_by_name(val);
+		o->opcode = (unsigned long)op;
+		return op >= 0;
+	}
+	if (strcmp(k, "class") == 0) {
+		ldns_rr_class cl = ldns_get_rr_class_by_name(val);
+		if (cl != 0) {
+			o->qclass = (unsigned long)cl;
+			return true;
+		}
+		return parse_uint(val, 65535, &o->qclass);
+	}
+	if (strcmp(k, "outcap") == 0) {
+		if (!parse_uint(val, MSG_MAX, &v))
+			return false;
+		c->outcap = v;
+		return true;
+	}
+	if (strcmp(k, "opt") == 0) {
+		/* opt=CODE:HEX, an EDNS option */
+		char *colon = strchr(val, ':');
+		size_t start = o->optlen + 4, l = start;
+		if (colon == NULL || start > sizeof(o->opts))
+			return false;
+		*colon = '\0';
+		if (!parse_uint(val, 65535, &v) ||
+		    !append_hex(colon + 1, o->opts, &l, sizeof(o->opts)))
+			return false;
+		put16(o->opts + o->optlen, (unsigned)v);
+		put16(o->opts + o->optlen + 2, (unsigned)(l - start));
+		o->optlen = l;
+		o->edns = true;
+		return true;
+	}
+	return false;
+}
+
+static bool build_query(struct gcase *c, char **tok, int ntok, char *err, size_t elen)
+{
+	struct qopts o = { .id = 0x1234, .qdcount = 1, .qclass = LDNS_RR_CLASS_IN };
+
+	if (ntok < 3) {
+		snprintf(err, elen, "query needs a name and a type");
+		return false;
+	}
+	ldns_rr_type qtype = ldns_get_rr_type_by_name(tok[2]);
+	if (qtype == 0 && strcasecmp(tok[2], "TYPE0") != 0) {
+		snprintf(err, elen, "unknown type %s", tok[2]);
+		return false;
+	}
+	for (int i = 3; i < ntok; i++) {
+		char *k = tok[i], *val = strchr(k, '=');
+		if (val != NULL)
+			*val++ = '\0';
+		if (!query_option(c, &o, k, val)) {
+			snprintf(err, elen, "bad query option %s%s%s", k, val ? "=" : "",
+				 val ? val : "");
+			return false;
+		}
+	}
+	if (o.edns && o.edns_size == 0)
+		o.edns_size = ZW_EDNS_DEFAULT;
+
+	uint8_t *q = c->q;
+	size_t len = HDR;
+	memset(q, 0, HDR);
+	put16(q, (unsigned)o.id);
+	q[2] = (uint8_t)(o.qr << 7 | o.opcode << 3 | o.aa << 2 | o.tc << 1 | o.rd);
+	q[3] = (uint8_t)(o.ra << 7 | o.z << 6 | o.ad << 5 | o.cd << 4);
+	put16(q + 4, (unsigned)o.qdcount);
+	if (!append_name(tok[1], q, &len, sizeof(c->q) - 4)) {
+		snprintf(err, elen, "bad name %s", tok[1]);
+		return false;
+	}
+	put16(q + len, qtype);
+	put16(q + len + 2, (unsigned)o.qclass);
+	len += 4;
+	if (o.edns) {
+		put16(q + 10, 1);
+		q[len] = 0;
+		put16(q + len + 1, LDNS_RR_TYPE_OPT);
+		put16(q + len + 3, (unsigned)o.edns_size);
+		q[len + 5] = 0;
+		q[len + 6] = (uint8_t)o.ednsver;
+		put16(q + len + 7, (unsigned)(o.do_bit << 15 | o.ednsflags));
+		size_t rdlen = o.optlen + (o.nsid ? 4 : 0);
+		put16(q + len + 9, (unsigned)rdlen);
+		len += 11;
+		if (o.nsid) {
+			put16(q + len, LDNS_EDNS_NSID);
+			put16(q + len + 2, 0);
+			len += 4;
+		}
+		memcpy(q + len, o.opts, o.optlen);
+		len += o.optlen;
+	}
+	c->qlen = len;
+	c->have_query = true;
+	return true;
+}
+
+/* raw TOKENS: hex digits, name:NAME for an uncompressed wire name, either
+ * followed by *N to repeat it N times; a ';' starts a comment. */
+static bool build_raw(struct gcase *c, char *rest, char *err, size_t elen)
+{
+	char *semi = strchr(rest, ';');
+	char *tok[512];
+
+	if (semi != NULL)
+		*semi = '\0';
+	int n = tokenize(rest, tok, 512);
+	for (int i = 0; i < n; i++) {
+		char *star = strchr(tok[i], '*');
+		unsigned long rep = 1;
+		bool ok = true;
+		if (star != NULL) {
+			/* HEX*N: the bytes N times */
+			*star = '\0';
+			ok = parse_uint(star + 1, 65535, &rep);
+		}
+		for (unsigned long k = 0; ok && k < rep; k++)
+			ok = strncmp(tok[i], "name:", 5) == 0
+				     ? append_name(tok[i] + 5, c->q, &c->qlen, sizeof(c->q))
+				     : append_hex(tok[i], c->q, &c->qlen, sizeof(c->q));
+		if (!ok) {
+			snprintf(err, elen, "bad raw token %s", tok[i]);
+			return false;
+		}
+	}
+	c->have_query = true;
+	return true;
+}
+
+/* ---- expectations ---- */
+
+static bool parse_expect(struct gcase *c, char **tok, int ntok, char *err, size_t elen)
+{
+	struct expect *x = &c->x;
+	unsigned long v;
+
+	if (ntok >= 2 && strcmp(tok[1], "drop") == 0) {
+		x->kind = X_DROP;
+		return ntok == 2;
+	}
+	if (ntok >= 2 && strcmp(tok[1], "punt") == 0) {
+		x->kind = X_PUNT;
+		return ntok == 2;
+	}
+	x->kind = X_RESPONSE;
+	for (int i = 1; i < ntok; i++) {
+		char *k = tok[i], *val = strchr(k, '=');
+		bool ok = true;
+		if (strncmp(k, "size<=", 6) == 0) {
+			ok = parse_uint(k + 6, MSG_MAX, &v);
+			x->size_max = (long)v;
+			continue;
+		}
+		if (val != NULL)
+			*val++ = '\0';
+		if (val == NULL)
+			ok = false;
+		else if (strcmp(k, "rcode") == 0)
+			ok = (x->rcode = rcode_by_name(val)) >= 0;
+		else if (strcmp(k, "flags") == 0)
+			ok = (x->flags = flags_by_names(val)) >= 0;
+		else if (strcmp(k, "question") == 0)
+			ok = parse_uint(val, 1, &v) && ((x->question = (int)v), true);
+		else if (strcmp(k, "size") == 0)
+			ok = parse_uint(val, MSG_MAX, &v) && ((x->size_eq = (long)v), true);
+		else if (strcmp(k, "tc") == 0 || strcmp(k, "aa") == 0) {
+			/* shorthand checks of one flag, with flags= or alone */
+			int bit = k[0] == 't' ? F_TC : F_AA;
+			ok = parse_uint(val, 1, &v);
+			if (ok && x->flags >= 0 && ((x->flags & bit) != 0) != (v != 0)) {
+				snprintf(err, elen, "%s=%lu contradicts flags=", k, v);
+				return false;
+			}
+		} else
+			ok = false;
+		if (!ok) {
+			snprintf(err, elen, "bad expect item %s", tok[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool parse_opt(struct gcase *c, char **tok, int ntok, char *err, size_t elen)
+{
+	struct opt_expect *o = &c->x.opt;
+	unsigned long v;
+
+	c->x.opt_given = true;
+	memset(o, 0, sizeof(*o));
+	o->size = o->do_bit = o->version = o->ext_rcode = -1;
+	o->nsid_len = -1;
+	o->options = -1;
+	if (ntok == 2 && strcmp(tok[1], "none") == 0)
+		return true;
+	if (ntok == 2 && strcmp(tok[1], "any") == 0) {
+		o->any = true;
+		return true;
+	}
+	o->present = true;
+	for (int i = 1; i < ntok; i++) {
+		char *k = tok[i], *val = strchr(k, '=');
+		bool ok = val != NULL;
+		if (val != NULL)
+			*val++ = '\0';
+		if (!ok)
+			;
+		else if (strcmp(k, "size") == 0)
+			ok = parse_uint(val, 65535, &v) && ((o->size = (int)v), true);
+		else if (strcmp(k, "do") == 0)
+			ok = parse_uint(val, 1, &v) && ((o->do_bit = (int)v), true);
+		else if (strcmp(k, "version") == 0)
+			ok = parse_uint(val, 255, &v) && ((o->version = (int)v), true);
+		else if (strcmp(k, "ext-rcode") == 0)
+			ok = parse_uint(val, 255, &v) && ((o->ext_rcode = (int)v), true);
+		else if (strcmp(k, "options") == 0)
+			ok = parse_uint(val, 255, &v) && ((o->options = (int)v), true);
+		else if (strcmp(k, "nsid") == 0) {
+			size_t l = strlen(val);
+			ok = l < sizeof(o->nsid);
+			if (ok) {
+				memcpy(o->nsid, val, l);
+				o->nsid_len = (int)l;
+			}
+		} else if (strcmp(k, "nsid-hex") == 0) {
+			size_t l = 0;
+			ok = append_hex(val, o->nsid, &l, sizeof(o->nsid));
+			o->nsid_len = (int)l;
+		} else
+			ok = false;
+		if (!ok) {
+			snprintf(err, elen, "bad opt item %s", tok[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool parse_tsig(struct gcase *c, char **tok, int ntok, char *err, size_t elen)
+{
+	struct tsig_expect *t = &c->x.tsig;
+	unsigned long v;
+
+	t->error = t->mac_size = -1;
+	t->any = ntok == 2 && strcmp(tok[1], "any") == 0;
+	t->present = !t->any && !(ntok == 2 && strcmp(tok[1], "none") == 0);
+	for (int i = 1; t->present && i < ntok; i++) {
+		char *k = tok[i], *val = strchr(k, '=');
+		bool ok = val != NULL;
+		if (val != NULL)
+			*val++ = '\0';
+		if (ok && strcmp(k, "error") == 0)
+			ok = parse_uint(val, 65535, &v) && ((t->error = (int)v), true);
+		else if (ok && strcmp(k, "mac-size") == 0)
+			ok = parse_uint(val, 65535, &v) && ((t->mac_size = (int)v), true);
+		else
+			ok = false;
+		if (!ok) {
+			snprintf(err, elen, "bad tsig item %s", tok[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- checking a response ---- */
+
+/* The OPT and TSIG RRs of a message as seen on the wire. */
+struct wire_opt {
+	int count;
+	int section;
+	bool root;
+	uint16_t size;
+	uint8_t ext_rcode, version;
+	uint16_t flags;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	/* TSIG */
+	int tsig_count;
+	bool tsig_last; /* the last RR of the additional section */
+	int tsig_error, tsig_mac_size;
+};
+
+/* The MAC size and error of a TSIG rdata (RFC 8945 4.2), or -1. */
+static void wire_tsig(const uint8_t *rd, unsigned len, int *mac_size, int *error)
+{
+	unsigned p = 0;
+
+	*mac_size = *error = -1;
+	while (p < len && rd[p] != 0 && rd[p] < 64)
+		p += 1u + rd[p];
+	p++; /* the algorithm name's root label */
+	if (p + 10 > len)
+		return;
+	unsigned mac = get16(rd + p + 8);
+	if (p + 10 + mac + 6 > len)
+		return;
+	*mac_size = (int)mac;
+	*error = get16(rd + p + 10 + mac + 2);
+}
+
+/* Skips a possibly compressed name; false if it runs out. */
+static bool wire_skip_name(const uint8_t *m, size_t len, size_t *off, bool *root)
+{
+	size_t p = *off;
+
+	*root = p < len && m[p] == 0;
+	while (p < len) {
+		uint8_t l = m[p];
+		if ((l & 0xc0) == 0xc0) {
+			*off = p + 2;
+			return p + 2 <= len;
+		}
+		if (l == 0) {
+			*off = p + 1;
+			return true;
+		}
+		p += 1u + l;
+	}
+	return false;
+}
+
+/* Finds the OPT RRs of a message; false if it cannot be walked. */
+static bool wire_find_opt(const uint8_t *m, size_t len, struct wire_opt *o)
+{
+	size_t off = HDR;
+	bool root;
+
+	memset(o, 0, sizeof(*o));
+	o->section = -1;
+	if (len < HDR)
+		return false;
+	for (unsigned i = 0; i < get16(m + 4); i++) {
+		if (!wire_skip_name(m, len, &off, &root) || len - off < 4)
+			return false;
+		off += 4;
+	}
+	unsigned counts[3] = { get16(m + 6), get16(m + 8), get16(m + 10) };
+	for (int s = 0; s < 3; s++) {
+		for (unsigned i = 0; i < counts[s]; i++) {
+			if (!wire_skip_name(m, len, &off, &root) || len - off < 10)
+				return false;
+			const uint8_t *f = m + off;
+			uint16_t rdlen = get16(f + 8);
+			off += 10;
+			if (len - off < rdlen)
+				return false;
+			if (get16(f) == LDNS_RR_TYPE_TSIG) {
+				o->tsig_count++;
+				o->tsig_last = s == 2 && i + 1 == counts[s];
+				wire_tsig(m + off, rdlen, &o->tsig_mac_size, &o->tsig_error);
+			}
+			if (get16(f) == LDNS_RR_TYPE_OPT) {
+				o->count++;
+				o->section = s;
+				o->root = root;
+				o->size = get16(f + 2);
+				o->ext_rcode = f[4];
+				o->version = f[5];
+				o->flags = get16(f + 6);
+				o->rdata = m + off;
+				o->rdlen = rdlen;
+			}
+			off += rdlen;
+		}
+	}
+	return off == len;
+}
+
+static bool rr_equal(const ldns_rr *a, const ldns_rr *b, bool owner_case)
+{
+	if (ldns_rr_get_type(a) != ldns_rr_get_type(b) ||
+	    ldns_rr_get_class(a) != ldns_rr_get_class(b) || ldns_rr_ttl(a) != ldns_rr_ttl(b))
+		return false;
+	const ldns_rdf *oa = ldns_rr_owner(a), *ob = ldns_rr_owner(b);
+	if (owner_case) {
+		if (ldns_rdf_size(oa) != ldns_rdf_size(ob) ||
+		    memcmp(ldns_rdf_data(oa), ldns_rdf_data(ob), ldns_rdf_size(oa)) != 0)
+			return false;
+	} else if (ldns_dname_compare(oa, ob) != 0) {
+		return false;
+	}
+	if (ldns_rr_rd_count(a) != ldns_rr_rd_count(b))
+		return false;
+	/* names in rdata compare without regard to case */
+	ldns_rr *ca = ldns_rr_clone(a), *cb = ldns_rr_clone(b);
+	bool eq = ca != NULL && cb != NULL;
+	if (eq) {
+		ldns_rr2canonical(ca);
+		ldns_rr2canonical(cb);
+		for (size_t i = 0; eq && i < ldns_rr_rd_count(ca); i++)
+			eq = ldns_rdf_compare(ldns_rr_rdf(ca, i), ldns_rr_rdf(cb, i)) == 0;
+	}
+	ldns_rr_free(ca);
+	ldns_rr_free(cb);
+	return eq;
+}
+
+/* Multiset comparison of one section. Owners equal to qname (without
+ * regard to case) must echo it with its case: the owners of the answer
+ * section that are the query name (exact, wildcard or DNAME matches). */
+static bool check_section(const struct section *want, const ldns_rr_list *got,
+			  const ldns_rdf *qname, const char *name, struct sbuf *msg)
+{
+	size_t ng = got ? ldns_rr_list_rr_count(got) : 0, nw = ldns_rr_list_rr_count(want->rrs);
+	bool used[ng + 1], ok = true;
+
+	memset(used, 0, sizeof(used));
+	for (size_t i = 0; i < nw; i++) {
+		const ldns_rr *w = ldns_rr_list_rr(want->rrs, i);
+		bool owner_case = qname != NULL && ldns_dname_compare(ldns_rr_owner(w), qname) == 0;
+		size_t j;
+		for (j = 0; j < ng; j++)
+			if (!used[j] && rr_equal(w, ldns_rr_list_rr(got, j), owner_case))
+				break;
+		if (j == ng) {
+			if (ok)
+				sb_printf(msg, "  %s section differs:\n", name);
+			sb_printf(msg, "   missing:");
+			sb_rr(msg, w);
+			ok = false;
+		} else {
+			used[j] = true;
+		}
+	}
+	if (!want->partial) {
+		for (size_t j = 0; j < ng; j++) {
+			if (used[j])
+				continue;
+			if (ok)
+				sb_printf(msg, "  %s section differs:\n", name);
+			sb_printf(msg, "   unexpected:");
+			sb_rr(msg, ldns_rr_list_rr(got, j));
+			ok = false;
+		}
+	} else if (want->count >= 0 && (size_t)want->count != ng) {
+		sb_printf(msg, "  %s section has %zu RRs, expected %d\n", name, ng, want->count);
+		ok = false;
+	}
+	return ok;
+}
+
+/* The UDP size limit a response to this query must respect. */
+static size_t udp_limit(const struct zw_answer_cfg *cfg, const uint8_t *q, size_t qlen)
+{
+	struct wire_opt o;
+	size_t ours = cfg->edns_size ? cfg->edns_size : ZW_EDNS_DEFAULT;
+
+	if (!wire_find_opt(q, qlen, &o) || o.count != 1 || o.section != 2)
+		return 512;
+	size_t lim = o.size < 512 ? 512 : o.size;
+	return lim < ours ? lim : ours;
+}
+
+static void print_sections(struct sbuf *msg, const struct gcase *c, const ldns_pkt *p)
+{
+	sb_printf(msg, "  expected:\n");
+	for (int s = 0; s < S_COUNT; s++) {
+		sb_printf(msg, "   %s%s\n", sec_names[s], c->x.sec[s].partial ? " (partial)" : "");
+		for (size_t i = 0; i < ldns_rr_list_rr_count(c->x.sec[s].rrs); i++)
+			sb_rr(msg, ldns_rr_list_rr(c->x.sec[s].rrs, i));
+	}
+	if (p == NULL)
+		return;
+	const ldns_rr_list *got[S_COUNT] = { ldns_pkt_answer(p), ldns_pkt_authority(p),
+					     ldns_pkt_additional(p) };
+	sb_printf(msg, "  actual:\n");
+	for (int s = 0; s < S_COUNT; s++) {
+		sb_printf(msg, "   %s\n", sec_names[s]);
+		for (size_t i = 0; got[s] && i < ldns_rr_list_rr_count(got[s]); i++)
+			sb_rr(msg, ldns_rr_list_rr(got[s], i));
+	}
+}
+
+/*
+ * Compares a response (len < 0: ZW_ANSWER_DROP / ZW_ANSWER_PUNT, as
+ * zw_answer returns them) with the case's expectation. Appends the
+ * differences to msg; returns true when there are none.
+ */
+static bool check_response(const struct gcase *c, const struct zw_answer_cfg *cfg, const uint8_t *r,
+			   int len, const struct zw_answer_info *info, struct sbuf *msg)
+{
+	const struct expect *x = &c->x;
+	char b1[64], b2[64];
+	bool ok = true;
+
+	if (len == ZW_ANSWER_DROP || len == ZW_ANSWER_PUNT) {
+		const char *got = len == ZW_ANSWER_DROP ? "drop" : "punt";
+		if ((x->kind == X_DROP && len == ZW_ANSWER_DROP) ||
+		    (x->kind == X_PUNT && len == ZW_ANSWER_PUNT))
+			return true;
+		sb_printf(msg, "  got %s, expected %s\n", got,
+			  x->kind == X_DROP   ? "drop"
+			  : x->kind == X_PUNT ? "punt"
+					      : "a response");
+		return false;
+	}
+	if (len < HDR) {
+		sb_printf(msg, "  response of %d octets\n", len);
+		return false;
+	}
+	if (x->kind != X_RESPONSE) {
+		sb_printf(msg, "  got a response (rcode %s), expected %s\n",
+			  rcode_str(r[3] & 15, b1, sizeof(b1)),
+			  x->kind == X_DROP ? "drop" : "punt");
+		ok = false;
+	}
+
+	/* sizes: the caller's buffer, the UDP limit, the expectation */
+	size_t ulen = (size_t)len;
+	if (ulen > c->outcap) {
+		sb_printf(msg, "  response of %zu octets is larger than the buffer (%zu)\n", ulen,
+			  c->outcap);
+		ok = false;
+	}
+	if (!(c->flags & ZW_ANS_TCP)) {
+		size_t lim = udp_limit(cfg, c->q, c->qlen);
+		if (ulen > lim) {
+			sb_printf(msg, "  UDP response of %zu octets exceeds the limit %zu\n", ulen,
+				  lim);
+			ok = false;
+		}
+	}
+	if (x->size_max >= 0 && ulen > (size_t)x->size_max) {
+		sb_printf(msg, "  response of %zu octets, expected at most %ld\n", ulen,
+			  x->size_max);
+		ok = false;
+	}
+	if (x->size_eq >= 0 && ulen != (size_t)x->size_eq) {
+		sb_printf(msg, "  response of %zu octets, expected %ld\n", ulen, x->size_eq);
+		ok = false;
+	}
+
+	/* header: ID, opcode, RD, CD copied; QR set; RA, Z clear */
+	if (c->qlen >= HDR) {
+		if (get16(r) != get16(c->q)) {
+			sb_printf(msg, "  ID %u, query had %u\n", get16(r), get16(c->q));
+			ok = false;
+		}
+		if ((r[2] & 0x78) != (c->q[2] & 0x78)) {
+			sb_printf(msg, "  opcode %d, query had %d\n", (r[2] >> 3) & 15,
+				  (c->q[2] >> 3) & 15);
+			ok = false;
+		}
+		if ((r[2] & 1) != (c->q[2] & 1) || (r[3] & 0x10) != (c->q[3] & 0x10)) {
+			sb_printf(msg, "  RD or CD not copied from the query\n");
+			ok = false;
+		}
+	}
+	if (!(r[2] & 0x80) || (r[3] & 0x40)) {
+		sb_printf(msg, "  QR clear or Z set in the response\n");
+		ok = false;
+	}
+	int f = flags_of(r);
+	if (x->flags >= 0 && f != x->flags) {
+		flags_str(f, b1, sizeof(b1));
+		flags_str(x->flags, b2, sizeof(b2));
+		sb_printf(msg, "  flags %s, expected %s\n", b1, b2);
+		ok = false;
+	}
+
+	/* the OPT RR */
+	struct wire_opt o;
+	if (!wire_find_opt(r, ulen, &o)) {
+		sb_printf(msg, "  the response cannot be walked (bad counts or lengths)\n");
+		ok = false;
+	}
+	int rcode = r[3] & 15;
+	if (o.count == 1)
+		rcode |= o.ext_rcode << 4;
+	if (x->rcode >= 0 && rcode != x->rcode) {
+		sb_printf(msg, "  rcode %s, expected %s\n", rcode_str(rcode, b1, sizeof(b1)),
+			  rcode_str(x->rcode, b2, sizeof(b2)));
+		ok = false;
+	}
+	if (info != NULL && (info->rcode != rcode || info->tc != ((f & F_TC) != 0))) {
+		sb_printf(msg, "  zw_answer_info says rcode %d tc %d, the message %d %d\n",
+			  info->rcode, info->tc, rcode, (f & F_TC) != 0);
+		ok = false;
+	}
+	const struct opt_expect *oe = &x->opt;
+	if (x->opt_given && oe->any) {
+		/* not checked */
+	} else if (!x->opt_given || !oe->present) {
+		if (o.count != 0) {
+			sb_printf(msg, "  unexpected OPT RR\n");
+			ok = false;
+		}
+	} else if (o.count != 1 || o.section != 2 || !o.root) {
+		sb_printf(msg, "  %d OPT RRs (expected one, at the root, in additional)\n",
+			  o.count);
+		ok = false;
+	} else {
+		if (oe->size >= 0 && o.size != oe->size) {
+			sb_printf(msg, "  OPT size %u, expected %d\n", o.size, oe->size);
+			ok = false;
+		}
+		if (oe->do_bit >= 0 && ((o.flags & 0x8000) != 0) != (oe->do_bit != 0)) {
+			sb_printf(msg, "  OPT DO %d, expected %d\n", (o.flags & 0x8000) != 0,
+				  oe->do_bit);
+			ok = false;
+		}
+		if ((o.flags & 0x7fff) != 0) {
+			sb_printf(msg, "  OPT Z bits set: %04x\n", o.flags & 0x7fff);
+			ok = false;
+		}
+		if (oe->version >= 0 && o.version != oe->version) {
+			sb_printf(msg, "  OPT version %u, expected %d\n", o.version, oe->version);
+			ok = false;
+		}
+		if (oe->ext_rcode >= 0 && o.ext_rcode != oe->ext_rcode) {
+			sb_printf(msg, "  OPT extended rcode %u, expected %d\n", o.ext_rcode,
+				  oe->ext_rcode);
+			ok = false;
+		}
+		/* options: NSID as expected, nothing else unless counted */
+		int nopt = 0, nsid_seen = -1;
+		const uint8_t *nsid = NULL;
+		for (unsigned p = 0; p + 4 <= o.rdlen;) {
+			unsigned code = get16(o.rdata + p), olen = get16(o.rdata + p + 2);
+			if (p + 4 + olen > o.rdlen) {
+				sb_printf(msg, "  OPT option overruns the rdata\n");
+				ok = false;
+				break;
+			}
+			if (code == LDNS_EDNS_NSID) {
+				nsid_seen = (int)olen;
+				nsid = o.rdata + p + 4;
+			}
+			nopt++;
+			p += 4 + olen;
+		}
+		if (oe->nsid_len != nsid_seen ||
+		    (nsid_seen > 0 && memcmp(nsid, oe->nsid, (size_t)nsid_seen) != 0)) {
+			if (nsid_seen < 0)
+				sb_printf(msg, "  no NSID option\n");
+			else
+				sb_printf(msg, "  NSID option \"%.*s\" (%d octets), expected %s\n",
+					  nsid_seen, nsid ? (const char *)nsid : "", nsid_seen,
+					  oe->nsid_len < 0 ? "none" : "another value");
+			ok = false;
+		}
+		int want_opts = oe->options >= 0 ? oe->options : (oe->nsid_len >= 0 ? 1 : 0);
+		if (nopt != want_opts) {
+			sb_printf(msg, "  %d EDNS options, expected %d\n", nopt, want_opts);
+			ok = false;
+		}
+	}
+
+	/* the TSIG RR */
+	const struct tsig_expect *te = &x->tsig;
+	if (te->any) {
+		/* not checked */
+	} else if (!te->present && o.tsig_count != 0) {
+		sb_printf(msg, "  unexpected TSIG RR\n");
+		ok = false;
+	} else if (te->present) {
+		if (o.tsig_count != 1 || !o.tsig_last) {
+			sb_printf(msg, "  %d TSIG RRs (expected one, last in additional)\n",
+				  o.tsig_count);
+			ok = false;
+		} else if ((te->error >= 0 && o.tsig_error != te->error) ||
+			   (te->mac_size >= 0 && o.tsig_mac_size != te->mac_size)) {
+			sb_printf(msg, "  TSIG error %d MAC size %d, expected %d and %d\n",
+				  o.tsig_error, o.tsig_mac_size, te->error, te->mac_size);
+			ok = false;
+		}
+	}
+
+	/* the question, byte for byte */
+	size_t qsize = 0;
+	if (c->qlen > HDR) {
+		size_t p = HDR;
+		while (p < c->qlen && c->q[p] != 0 && c->q[p] < 64)
+			p += 1u + c->q[p];
+		if (p < c->qlen && c->q[p] == 0 && p + 5 <= c->qlen)
+			qsize = p + 5 - HDR;
+	}
+	unsigned qd = get16(r + 4);
+	if (x->question) {
+		if (qd != 1 || qsize == 0 || ulen < HDR + qsize ||
+		    memcmp(r + HDR, c->q + HDR, qsize) != 0) {
+			sb_printf(msg, "  the question is not echoed byte for byte (QDCOUNT %u)\n",
+				  qd);
+			ok = false;
+		}
+	} else if (qd != 0) {
+		sb_printf(msg, "  QDCOUNT %u, expected no question\n", qd);
+		ok = false;
+	}
+
+	/* the sections; the query name, for the owners that must echo it */
+	ldns_rdf *qname = NULL;
+	if (qsize > 0)
+		qname = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, qsize - 4, c->q + HDR);
+	ldns_pkt *p = NULL;
+	if (ldns_wire2pkt(&p, r, ulen) != LDNS_STATUS_OK) {
+		sb_printf(msg, "  the response does not parse with ldns\n");
+		ldns_rdf_deep_free(qname);
+		return false;
+	}
+	const ldns_rr_list *got[S_COUNT] = { ldns_pkt_answer(p), ldns_pkt_authority(p),
+					     ldns_pkt_additional(p) };
+	bool secs_ok = true;
+	for (int s = 0; s < S_COUNT; s++)
+		secs_ok &= check_section(&x->sec[s], got[s], s == S_AN ? qname : NULL, sec_names[s],
+					 msg);
+	if (!secs_ok)
+		print_sections(msg, c, p);
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(qname);
+	return ok && secs_ok;
+}
+
+/* ---- the reference server (ZW_GOLDEN_REMOTE) ---- */
+
+static int remote_ask(const char *spec, const uint8_t *q, size_t qlen, bool tcp, uint8_t *r,
+		      size_t rcap)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+		return -2;
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return -2;
+	int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -2;
+	int n = -1;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto out;
+	if (tcp) {
+		uint8_t l[2];
+		put16(l, (unsigned)qlen);
+		if (write(fd, l, 2) != 2 || write(fd, q, qlen) != (ssize_t)qlen)
+			goto out;
+		size_t got = 0, want = 2;
+		uint8_t hdr[2];
+		while (got < want) {
+			if (poll(&pfd, 1, 500) <= 0)
+				break;
+			ssize_t k = want == 2 && got < 2 ? read(fd, hdr + got, 2 - got)
+							 : read(fd, r + got - 2, want - got);
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+			if (got == 2 && want == 2) {
+				want = 2u + get16(hdr);
+				if (want - 2 > rcap)
+					break;
+			}
+		}
+		n = got == want && want > 2 ? (int)(want - 2) : -1;
+	} else {
+		if (send(fd, q, qlen, 0) != (ssize_t)qlen)
+			goto out;
+		if (poll(&pfd, 1, 300) > 0)
+			n = (int)recv(fd, r, rcap, 0);
+	}
+out:
+	close(fd);
+	return n < 0 ? ZW_ANSWER_DROP : n;
+}
+
+static void remote_check(struct gfile *g, const struct gcase *c, const struct zw_answer_cfg *cfg)
+{
+	static uint8_t r[MSG_MAX];
+	const char *spec = getenv("ZW_GOLDEN_REMOTE");
+	struct sbuf msg = { 0 };
+
+	if (spec == NULL || *spec == '\0' || c->x.kind == X_PUNT || c->outcap != MSG_MAX)
+		return;
+	int n = remote_ask(spec, c->q, c->qlen, (c->flags & ZW_ANS_TCP) != 0, r, sizeof(r));
+	if (n == -2) {
+		printf("REMOTE: bad ZW_GOLDEN_REMOTE %s\n", spec);
+		return;
+	}
+	if (check_response(c, cfg, r, n, NULL, &msg)) {
+		g->remote_same++;
+		if (c->knot[0] != '\0')
+			printf("REMOTE SAME despite knot note: %s: %s\n", c->name, c->knot);
+	} else if (c->knot[0] != '\0') {
+		g->remote_expected++;
+		printf("REMOTE DIFFERS (expected: %s): %s:%u: %s\n", c->knot, g->path, c->line,
+		       c->name);
+	} else {
+		g->remote_diff++;
+		printf("REMOTE DIFFERS: %s:%u: %s\n%s", g->path, c->line, c->name,
+		       msg.p ? msg.p : "");
+	}
+	sb_free(&msg);
+}
+
+/* ---- running a file ---- */
+
+static void run_case(struct gfile *g, struct gcase *c)
+{
+	static uint8_t out[MSG_MAX + 64];
+	struct zw_answer_info info;
+	struct sbuf msg = { 0 };
+	const struct zw_answer_cfg *cfg = &g->conf.cfg;
+
+	if (!c->have_query || c->x.kind == X_UNSET) {
+		printf("%s:%u: case '%s' lacks a query or an expect line\n", g->path, c->line,
+		       c->name);
+		g->errors++;
+		return;
+	}
+	/* bytes past the caller's buffer must stay untouched */
+	memset(out, 0xa5, sizeof(out));
+	int n = zw_answer(cfg, g->zs, c->q, c->qlen, out, c->outcap, c->flags, &info);
+	bool ok = check_response(c, cfg, out, n, &info, &msg);
+	for (size_t i = c->outcap; i < sizeof(out); i++) {
+		if (out[i] != 0xa5) {
+			sb_printf(&msg, "  wrote past the caller's buffer at %zu\n", i);
+			ok = false;
+			break;
+		}
+	}
+	if (c->bug[0] != '\0') {
+		if (ok) {
+			g->fixed++;
+			printf("KNOWN BUG NOW PASSES (move the case to its topic): %s:%u: %s\n",
+			       g->path, c->line, c->name);
+		} else {
+			g->known_bugs++;
+			printf("KNOWN BUG: %s:%u: %s\n  %s\n%s", g->path, c->line, c->name, c->bug,
+			       msg.p ? msg.p : "");
+		}
+	} else if (ok) {
+		g->passed++;
+	} else {
+		g->failed++;
+		printf("FAIL: %s:%u: %s\n%s", g->path, c->line, c->name, msg.p ? msg.p : "");
+	}
+	sb_free(&msg);
+	remote_check(g, c, cfg);
+}
+
+static bool parse_config(struct gconfig *conf, char **tok, int ntok, char *err, size_t elen)
+{
+	unsigned long v;
+
+	for (int i = 1; i < ntok; i++) {
+		char *k = tok[i], *val = strchr(k, '=');
+		if (strcmp(k, "reset") == 0) {
+			config_reset(conf);
+			continue;
+		}
+		bool ok = val != NULL;
+		if (val != NULL)
+			*val++ = '\0';
+		int si = -1;
+		if (!ok)
+			;
+		else if (strcmp(k, "edns-size") == 0)
+			ok = parse_uint(val, 65535, &v) && ((conf->cfg.edns_size = (uint16_t)v), 1);
+		else if (strcmp(k, "max-chain") == 0)
+			ok = parse_uint(val, 1000, &v) && ((conf->cfg.max_chain = (unsigned)v), 1);
+		else if (strcmp(k, "nsid") == 0) {
+			/* "#N": N letters 'n' */
+			unsigned long rep;
+			if (val[0] == '#' && parse_uint(val + 1, sizeof(conf->cfg.nsid), &rep)) {
+				memset(conf->cfg.nsid, 'n', rep);
+				conf->cfg.nsid_len = (uint8_t)rep;
+			} else {
+				size_t l = strlen(val);
+				ok = l <= sizeof(conf->cfg.nsid);
+				if (ok) {
+					memcpy(conf->cfg.nsid, val, l);
+					conf->cfg.nsid_len = (uint8_t)l;
+				}
+			}
+		} else if (strcmp(k, "id-server") == 0)
+			si = 0;
+		else if (strcmp(k, "hostname-bind") == 0)
+			si = 1;
+		else if (strcmp(k, "version-bind") == 0)
+			si = 2;
+		else
+			ok = false;
+		if (ok && si >= 0) {
+			/* "-" hides the name; a string of '#' and a count repeats 'v' */
+			const char **slot = si == 0   ? &conf->cfg.id_server
+					    : si == 1 ? &conf->cfg.hostname_bind
+						      : &conf->cfg.version_bind;
+			unsigned long rep;
+			if (strcmp(val, "-") == 0) {
+				*slot = NULL;
+			} else if (val[0] == '#' && parse_uint(val + 1, 1000, &rep)) {
+				memset(conf->str[si], 'v', rep);
+				conf->str[si][rep] = '\0';
+				*slot = conf->str[si];
+			} else {
+				snprintf(conf->str[si], sizeof(conf->str[si]), "%s", val);
+				*slot = conf->str[si];
+			}
+		}
+		if (!ok) {
+			snprintf(err, elen, "bad config item %s", tok[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* True if the line starts with the keyword kw as a whole word. */
+static bool is_kw(const char *s, const char *kw)
+{
+	size_t l = strlen(kw);
+
+	return strncmp(s, kw, l) == 0 && (s[l] == '\0' || s[l] == ' ' || s[l] == '\t');
+}
+
+static void file_error(struct gfile *g, unsigned line, const char *err)
+{
+	printf("%s:%u: %s\n", g->path, line, err);
+	g->errors++;
+}
+
+static void run_file(const char *name)
+{
+	static struct gcase c;
+	struct gfile g;
+	char path[2048], err[512], *line = NULL, *tok[256];
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+	bool in_case = false;
+	int sec = -1;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.dir, sizeof(g.dir), "%s/tests/dataplane", srcdir());
+	snprintf(path, sizeof(path), "%s/golden/%s", g.dir, name);
+	g.path = name;
+	config_reset(&g.conf);
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		printf("%s: %s\n", path, strerror(errno));
+		CU_FAIL("golden file missing");
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '#' || *s == '\0')
+			continue;
+		/* RR lines of a section go to ldns as they are */
+		if (in_case && sec >= 0 && !is_kw(s, "end") && !is_kw(s, "answer") &&
+		    !is_kw(s, "authority") && !is_kw(s, "additional")) {
+			ldns_rr *rr = NULL;
+			ldns_status st = ldns_rr_new_frm_str(&rr, s, 0, NULL, NULL);
+			if (st != LDNS_STATUS_OK) {
+				snprintf(err, sizeof(err), "bad RR (%s): %s",
+					 ldns_get_errorstr_by_id(st), s);
+				file_error(&g, lineno, err);
+				continue;
+			}
+			ldns_rr_list_push_rr(c.x.sec[sec].rrs, rr);
+			continue;
+		}
+		char *rest = is_kw(s, "raw") ? s + 3 : NULL;
+		if (is_kw(s, "case")) {
+			if (in_case) {
+				file_error(&g, lineno, "case inside a case (missing end)");
+				case_free(&c);
+			}
+			if (!g.zones_ready) {
+				g.zones_ready = true;
+				if (g.nimg > 0 &&
+				    (g.zs = zw_zoneset_create(g.imgs, g.nimg)) == NULL)
+					file_error(&g, lineno, "zw_zoneset_create failed");
+			}
+			char *nm = s + 5;
+			while (*nm == ' ' || *nm == '\t')
+				nm++;
+			case_init(&c, nm, lineno);
+			in_case = true;
+			sec = -1;
+			continue;
+		}
+		if (rest != NULL) {
+			if (!in_case || !build_raw(&c, rest, err, sizeof(err)))
+				file_error(&g, lineno, in_case ? err : "raw outside a case");
+			continue;
+		}
+		int nt = tokenize(s, tok, 256);
+		const char *kw = tok[0];
+		bool ok = true;
+		err[0] = '\0';
+		if (!in_case) {
+			if (strcmp(kw, "zone") == 0 && nt == 3 && !g.zones_ready)
+				ok = zone_load(&g, tok[1], tok[2], err, sizeof(err));
+			else if (strcmp(kw, "config") == 0)
+				ok = parse_config(&g.conf, tok, nt, err, sizeof(err));
+			else
+				ok = false;
+			if (!ok)
+				file_error(&g, lineno,
+					   err[0] ? err : "unexpected line outside a case");
+			continue;
+		}
+		if (strcmp(kw, "end") == 0) {
+			run_case(&g, &c);
+			case_free(&c);
+			in_case = false;
+		} else if (strcmp(kw, "query") == 0) {
+			ok = build_query(&c, tok, nt, err, sizeof(err));
+		} else if (strcmp(kw, "tcp") == 0 && nt == 1) {
+			c.flags |= ZW_ANS_TCP;
+		} else if (strcmp(kw, "outcap") == 0 && nt == 2) {
+			unsigned long v;
+			ok = parse_uint(tok[1], MSG_MAX, &v);
+			c.outcap = v;
+		} else if (strcmp(kw, "expect") == 0) {
+			ok = parse_expect(&c, tok, nt, err, sizeof(err));
+		} else if (strcmp(kw, "opt") == 0) {
+			ok = parse_opt(&c, tok, nt, err, sizeof(err));
+		} else if (strcmp(kw, "tsig") == 0) {
+			ok = parse_tsig(&c, tok, nt, err, sizeof(err));
+		} else if (strcmp(kw, "bug") == 0 || strcmp(kw, "knot") == 0) {
+			/* tokenize() has cut the line: join the tokens again */
+			char *dst = kw[0] == 'b' ? c.bug : c.knot;
+			size_t o = 0;
+			dst[0] = '\0';
+			for (int i = 1; i < nt && o < sizeof(c.bug); i++)
+				o += (size_t)snprintf(dst + o, sizeof(c.bug) - o, "%s%s",
+						      i > 1 ? " " : "", tok[i]);
+			if (o == 0)
+				snprintf(dst, sizeof(c.bug), "(no description)");
+		} else {
+			int i;
+			for (i = 0; i < S_COUNT; i++)
+				if (strcmp(kw, sec_names[i]) == 0)
+					break;
+			if (i == S_COUNT) {
+				ok = false;
+				snprintf(err, sizeof(err), "unknown keyword %s", kw);
+			} else {
+				sec = i;
+				for (int k = 1; k < nt && ok; k++) {
+					unsigned long v;
+					if (strcmp(tok[k], "partial") == 0)
+						c.x.sec[i].partial = true;
+					else if (strncmp(tok[k], "count=", 6) == 0 &&
+						 parse_uint(tok[k] + 6, 65535, &v))
+						c.x.sec[i].count = (int)v;
+					else
+						ok = false;
+				}
+			}
+		}
+		if (!ok)
+			file_error(&g, lineno, err[0] ? err : "bad line");
+	}
+	if (in_case) {
+		file_error(&g, lineno, "missing end");
+		case_free(&c);
+	}
+	free(line);
+	fclose(f);
+	printf("%s: %u passed, %u failed, %u known bugs, %u known bugs now passing, %u format "
+	       "errors\n",
+	       name, g.passed, g.failed, g.known_bugs, g.fixed, g.errors);
+	if (getenv("ZW_GOLDEN_REMOTE") != NULL)
+		printf("%s: against %s: %u same, %u different, %u expected differences\n", name,
+		       getenv("ZW_GOLDEN_REMOTE"), g.remote_same, g.remote_diff, g.remote_expected);
+	zones_free(&g);
+	CU_ASSERT_EQUAL(g.errors, 0);
+	CU_ASSERT_EQUAL(g.failed, 0);
+	CU_ASSERT(g.passed + g.known_bugs + g.fixed > 0);
+}
+
+/* ---- the golden files: one CUnit test each ---- */
+
+#define GOLDEN(fn, file)                                                                           \
+	static void fn(void)                                                                       \
+	{                                                                                          \
+		run_file(file);                                                                    \
+	}
+
+GOLDEN(golden_header, "header.golden")
+GOLDEN(golden_question, "question.golden")
+GOLDEN(golden_zones, "zones.golden")
+GOLDEN(golden_nozones, "nozones.golden")
+GOLDEN(golden_positive, "positive.golden")
+GOLDEN(golden_negative, "negative.golden")
+GOLDEN(golden_cname, "cname.golden")
+GOLDEN(golden_dname, "dname.golden")
+GOLDEN(golden_wildcard, "wildcard.golden")
+GOLDEN(golden_delegation, "delegation.golden")
+GOLDEN(golden_additional, "additional.golden")
+GOLDEN(golden_any, "any.golden")
+GOLDEN(golden_edns, "edns.golden")
+GOLDEN(golden_truncation, "truncation.golden")
+GOLDEN(golden_chaos, "chaos.golden")
+GOLDEN(golden_opcode, "opcode.golden")
+GOLDEN(golden_malformed, "malformed.golden")
+GOLDEN(golden_known_bugs, "known-bugs.golden")
+
+static const char *const golden_files[] = {
+	"header.golden",
+	"question.golden",
+	"zones.golden",
+	"nozones.golden",
+	"positive.golden",
+	"negative.golden",
+	"cname.golden",
+	"dname.golden",
+	"wildcard.golden",
+	"delegation.golden",
+	"additional.golden",
+	"any.golden",
+	"edns.golden",
+	"truncation.golden",
+	"chaos.golden",
+	"opcode.golden",
+	"malformed.golden",
+	"known-bugs.golden",
+	NULL,
+};
+
+/* Every file in golden/ is run: a new one must be listed above. */
+static void golden_all_listed(void)
+{
+	char path[2048];
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "%s/tests/dataplane/golden", srcdir());
+	DIR *d = opendir(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l < 7 || strcmp(e->d_name + l - 7, ".golden") != 0)
+			continue;
+		bool listed = false;
+		for (int i = 0; golden_files[i] != NULL; i++)
+			listed |= strcmp(golden_files[i], e->d_name) == 0;
+		if (!listed)
+			printf("golden/%s is not listed in test_answer.c\n", e->d_name);
+		CU_ASSERT(listed);
+	}
+	closedir(d);
+}
+
+/* ---- property test: random and mutated queries ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned rndn(unsigned n)
+{
+	return n ? (unsigned)(rnd() % n) : 0;
+}
+
+static const char *const prop_names[] = {
+	"example.com.",
+	"www.example.com.",
+	"WwW.eXaMpLe.CoM.",
+	"nope.example.com.",
+	"a.b.c.example.com.",
+	"web.example.com.",
+	"c1.example.com.",
+	"loop1.example.com.",
+	"self.example.com.",
+	"ch1.example.com.",
+	"x.old.example.com.",
+	"x.dloop.example.com.",
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.long.example.com.",
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+	"ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc."
+	"ddddddddddddddddddddddddddddddddddddddddddddddddd.example.com.",
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+	"ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc."
+	"ddddddddddddddddddddddddddddddddddddddddddddd.old.example.com.",
+	"vErSiOn.BiNd.",
+	"hostname.bind.",
+	"x.legacy.example.com.",
+	"foo.apps.example.com.",
+	"a.b.apps.example.com.",
+	"x.sub.example.com.",
+	"x.big.example.com.",
+	"x.sibling.example.com.",
+	"secure.example.com.",
+	"child.example.com.",
+	"www.child.example.com.",
+	"bigtxt.example.com.",
+	"midtxt.example.com.",
+	"mxmany.example.com.",
+	"_sip._udp.example.com.",
+	"host3.wild.test.",
+	"x.alias.wild.test.",
+	"a.many.wild.test.",
+	"z.y.wild.test.",
+	"present.neg.test.",
+	"www.example.net.",
+	"example.org.",
+	".",
+	"id.server.",
+	"version.bind.",
+};
+
+static const uint16_t prop_types[] = { 1, 2, 5, 6, 15, 16, 28, 33, 39, 43, 255, 251, 252, 65280 };
+
+/* A well-formed query, sometimes with EDNS options, into q. */
+static size_t prop_query(uint8_t *q, size_t cap)
+{
+	size_t len = HDR;
+	const char *name = prop_names[rndn(sizeof(prop_names) / sizeof(prop_names[0]))];
+
+	memset(q, 0, HDR);
+	put16(q, (unsigned)rnd());
+	q[2] = (uint8_t)(rndn(8) == 0 ? rnd() & 0x7f : rnd() & 0x01);
+	q[3] = (uint8_t)(rndn(4) == 0 ? rnd() & 0x70 : 0);
+	put16(q + 4, 1);
+	if (!append_name(name, q, &len, cap - 32))
+		return 0;
+	put16(q + len, prop_types[rndn(sizeof(prop_types) / sizeof(prop_types[0]))]);
+	put16(q + len + 2, rndn(10) == 0 ? 3 : 1);
+	len += 4;
+	if (rndn(3) != 0) {
+		static const uint16_t sizes[] = { 0, 100, 512, 600, 1232, 1400, 4096, 65535 };
+		put16(q + 10, 1);
+		q[len] = 0;
+		put16(q + len + 1, 41);
+		put16(q + len + 3, sizes[rndn(8)]);
+		q[len + 5] = 0;
+		q[len + 6] = (uint8_t)(rndn(10) == 0 ? 1 : 0);
+		q[len + 7] = (uint8_t)(rndn(2) ? 0x80 : 0);
+		q[len + 8] = 0;
+		unsigned rdlen = 0;
+		if (rndn(3) == 0) {
+			put16(q + len + 11, 3); /* NSID */
+			put16(q + len + 13, 0);
+			rdlen = 4;
+		}
+		put16(q + len + 9, rdlen);
+		len += 11 + rdlen;
+	}
+	return len;
+}
+
+static void prop_mutate(uint8_t *q, size_t *len, size_t cap)
+{
+	unsigned k = 1 + rndn(4);
+
+	while (k-- > 0) {
+		switch (rndn(8)) {
+		case 0: /* flip a bit */
+			if (*len)
+				q[rndn((unsigned)*len)] ^= (uint8_t)(1u << rndn(8));
+			break;
+		case 1: /* a random byte */
+			if (*len)
+				q[rndn((unsigned)*len)] = (uint8_t)rnd();
+			break;
+		case 2: /* cut */ *len = rndn((unsigned)*len + 1); break;
+		case 3: /* append garbage */
+			for (unsigned i = rndn(40); i > 0 && *len < cap; i--)
+				q[(*len)++] = (uint8_t)rnd();
+			break;
+		case 4: /* a section count */
+			if (*len >= HDR)
+				put16(q + 4 + 2 * rndn(4), rndn(4));
+			break;
+		case 5: /* a compression pointer somewhere */
+			if (*len >= 2) {
+				unsigned at = rndn((unsigned)*len - 1);
+				put16(q + at, 0xc000 | rndn((unsigned)*len + 4));
+			}
+			break;
+		case 6: /* an extra RR in additional, compressed owner */
+			if (*len >= HDR && *len + 16 <= cap) {
+				uint8_t rr[] = { 0xc0, 0x0c, 0, (uint8_t)rndn(256),
+						 0,    1,    0, 0,
+						 0,    0,    0, 4,
+						 1,    2,    3, 4 };
+				memcpy(q + *len, rr, sizeof(rr));
+				*len += sizeof(rr);
+				put16(q + 10, get16(q + 10) + 1u);
+			}
+			break;
+		default: /* a label length */
+			if (*len > HDR)
+				q[HDR + rndn((unsigned)(*len - HDR))] = (uint8_t)rndn(256);
+			break;
+		}
+	}
+}
+
+static void property_random_queries(void)
+{
+	static uint8_t q[4096], out[MSG_MAX + 64], again[MSG_MAX];
+	struct gfile g;
+	char err[512];
+	static const char *const zones[][2] = {
+		{ "example.com.", "zones/example.com.zone" },
+		{ "child.example.com.", "zones/child.example.com.zone" },
+		{ "example.net.", "zones/example.net.zone" },
+		{ "wild.test.", "zones/wild.test.zone" },
+		{ "neg.test.", "zones/neg.test.zone" },
+	};
+	struct zw_answer_cfg cfgs[3] = { { 0 },
+					 { .edns_size = 4096, .max_chain = 3 },
+					 { .edns_size = 512, .max_chain = 1 } };
+	unsigned answered = 0, dropped = 0, punted = 0, failures = 0;
+	const char *seed_env = getenv("ZW_PROP_SEED");
+	const char *iter_env = getenv("ZW_PROP_ITERATIONS");
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.dir, sizeof(g.dir), "%s/tests/dataplane", srcdir());
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		if (!zone_load(&g, zones[i][0], zones[i][1], err, sizeof(err))) {
+			printf("%s\n", err);
+			CU_FAIL_FATAL("zone load");
+		}
+	}
+	g.zs = zw_zoneset_create(g.imgs, g.nimg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g.zs);
+	cfgs[1].nsid_len = 4;
+	memcpy(cfgs[1].nsid, "prop", 4);
+	cfgs[1].version_bind = "property";
+	cfgs[1].id_server = "id";
+	/* the largest OPT there is: a 255-octet NSID */
+	cfgs[2].nsid_len = 255;
+	memset(cfgs[2].nsid, 'n', 255);
+	static char longtxt[ZW_CHAOS_TXT_MAX + 50];
+	memset(longtxt, 't', sizeof(longtxt) - 1);
+	cfgs[2].version_bind = longtxt;
+	cfgs[2].hostname_bind = longtxt;
+
+	rng_state = seed_env ? strtoull(seed_env, NULL, 0) : 0x5eed2026ULL;
+	if (rng_state == 0)
+		rng_state = 1;
+	unsigned long iters = iter_env ? strtoul(iter_env, NULL, 0) : 20000;
+	for (unsigned long it = 0; it < iters; it++) {
+		size_t qlen;
+		unsigned kind = rndn(10);
+		if (kind == 0) {
+			/* random bytes */
+			qlen = rndn(300);
+			for (size_t i = 0; i < qlen; i++)
+				q[i] = (uint8_t)rnd();
+			if (qlen >= 3 && rndn(2))
+				q[2] &= 0x7f; /* mostly queries */
+		} else {
+			qlen = prop_query(q, sizeof(q));
+			if (kind >= 4)
+				prop_mutate(q, &qlen, sizeof(q));
+		}
+		const struct zw_answer_cfg *cfg = &cfgs[rndn(3)];
+		unsigned flags = rndn(4) == 0 ? ZW_ANS_TCP : 0;
+		size_t outcap = rndn(6) == 0 ? 12 + rndn(600) : MSG_MAX;
+		struct zw_answer_info info;
+		memset(out, 0xa5, sizeof(out));
+		const struct zw_zoneset *zs = rndn(20) == 0 ? NULL : g.zs;
+		int n = zw_answer(cfg, zs, q, qlen, out, outcap, flags, &info);
+		bool bad = false;
+		const char *why = "";
+		if (n == ZW_ANSWER_DROP) {
+			dropped++;
+		} else if (n == ZW_ANSWER_PUNT) {
+			punted++;
+		} else if (n < HDR) {
+			bad = true;
+			why = "negative or short length";
+		} else {
+			answered++;
+			size_t lim = (flags & ZW_ANS_TCP) ? 65535 : udp_limit(cfg, q, qlen);
+			ldns_pkt *p = NULL;
+			if ((size_t)n > outcap) {
+				bad = true;
+				why = "longer than the buffer";
+			} else if ((size_t)n > lim) {
+				bad = true;
+				why = "longer than the UDP limit";
+			} else if (ldns_wire2pkt(&p, out, (size_t)n) != LDNS_STATUS_OK) {
+				bad = true;
+				why = "does not parse with ldns";
+			} else if (get16(out) != get16(q) || !(out[2] & 0x80)) {
+				bad = true;
+				why = "ID not copied or QR clear";
+			} else if ((info.rcode & 15) != (out[3] & 15) ||
+				   info.tc != ((out[2] & 0x02) != 0)) {
+				bad = true;
+				why = "zw_answer_info disagrees with the header";
+			}
+			ldns_pkt_free(p);
+			/* the same query gives the same bytes */
+			int n2 = zw_answer(cfg, zs, q, qlen, again, outcap, flags, NULL);
+			if (!bad && (n2 != n || memcmp(again, out, (size_t)n) != 0)) {
+				bad = true;
+				why = "a second answer differs";
+			}
+		}
+		for (size_t i = outcap; i < sizeof(out) && !bad; i++)
+			if (out[i] != 0xa5) {
+				bad = true;
+				why = "wrote past the buffer";
+			}
+		if (bad) {
+			failures++;
+			if (failures <= 10) {
+				printf("property: iteration %lu: %s (len %d, outcap %zu, %s)\n  "
+				       "query:",
+				       it, why, n, outcap, (flags & ZW_ANS_TCP) ? "tcp" : "udp");
+				for (size_t i = 0; i < qlen; i++)
+					printf("%02x", q[i]);
+				printf("\n");
+			}
+		}
+	}
+	printf("property: %lu queries: %u answered, %u dropped, %u punted, %u failures\n", iters,
+	       answered, dropped, punted, failures);
+	CU_ASSERT_EQUAL(failures, 0);
+	CU_ASSERT(answered > iters / 4);
+	zones_free(&g);
+}
+
+int main(void)
+{
+	static const struct zw_test_case cases[] = {
+		ZW_TEST(golden_all_listed),
+		ZW_TEST(golden_header),
+		ZW_TEST(golden_question),
+		ZW_TEST(golden_zones),
+		ZW_TEST(golden_nozones),
+		ZW_TEST(golden_positive),
+		ZW_TEST(golden_negative),
+		ZW_TEST(golden_cname),
+		ZW_TEST(golden_dname),
+		ZW_TEST(golden_wildcard),
+		ZW_TEST(golden_delegation),
+		ZW_TEST(golden_additional),
+		ZW_TEST(golden_any),
+		ZW_TEST(golden_edns),
+		ZW_TEST(golden_truncation),
+		ZW_TEST(golden_chaos),
+		ZW_TEST(golden_opcode),
+		ZW_TEST(golden_malformed),
+		ZW_TEST(golden_known_bugs),
+		ZW_TEST(property_random_queries),
+		{ NULL, NULL },
+	};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return zw_test_main("dp_answer", cases);
+}
