@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-packet work of a worker on plain buffers (see pkt.h).
+ *
+ * Every length is checked against the frame before it is used: a frame
+ * shorter than its headers say is dropped, never read past. Checksums use
+ * the RFC 1071 property that a one's complement sum can be taken over words
+ * loaded in host order and stored back in host order, so no byte swapping
+ * happens per word.
+ */
+#include <string.h>
+
+#include "pkt.h"
+
+#define ETH_HLEN     14
+#define ETH_P_IPV4   0x0800
+#define ETH_P_IPV6   0x86dd
+#define ETH_P_VLAN   0x8100
+#define IPPROTO_UDP_ 17
+#define DNS_PORT     53
+#define REPLY_TTL    64
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void wr16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Partial one's complement sum of len bytes, in host order. */
+static uint64_t sum_add(const void *data, unsigned len, uint64_t sum)
+{
+	const uint8_t *p = data;
+
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		sum += (w & 0xffffffffu) + (w >> 32);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		sum += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		sum += w;
+		p += 2;
+		len -= 2;
+	}
+	if (len == 1) {
+		uint16_t w = 0;
+		memcpy(&w, p, 1);
+		sum += w;
+	}
+	return sum;
+}
+
+static uint16_t fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+uint16_t zw_pkt_cksum(const void *data, unsigned len, uint32_t sum)
+{
+	return (uint16_t)~fold(sum_add(data, len, sum));
+}
+
+/* The pseudo-header sum: addresses as they are in memory, then protocol and
+ * length in network order read as host-order words. */
+static uint64_t pseudo(const uint8_t *src, const uint8_t *dst, unsigned alen, unsigned ulen)
+{
+	uint8_t tail[4] = { 0, IPPROTO_UDP_, (uint8_t)(ulen >> 8), (uint8_t)ulen };
+	uint8_t len32[4] = { (uint8_t)(ulen >> 24), (uint8_t)(ulen >> 16), (uint8_t)(ulen >> 8),
+			     (uint8_t)ulen };
+	uint64_t s = sum_add(src, alen, 0);
+
+	s = sum_add(dst, alen, s);
+	if (alen == 16) {
+		/* IPv6: 32-bit length, three zero bytes, next header */
+		uint8_t nh[4] = { 0, 0, 0, IPPROTO_UDP_ };
+		s = sum_add(len32, 4, s);
+		return sum_add(nh, 4, s);
+	}
+	return sum_add(tail, 4, s);
+}
+
+static bool v4_served(const struct zw_pkt_service *svc, const uint8_t *a)
+{
+	for (unsigned i = 0; i < svc->n_v4; i++)
+		if (memcmp(&svc->v4[i], a, 4) == 0)
+			return true;
+	return false;
+}
+
+static bool v6_served(const struct zw_pkt_service *svc, const uint8_t *a)
+{
+	for (unsigned i = 0; i < svc->n_v6; i++)
+		if (memcmp(&svc->v6[i], a, 16) == 0)
+			return true;
+	return false;
+}
+
+static bool vlan_served(const struct zw_pkt_service *svc, unsigned vid)
+{
+	for (unsigned i = 0; i < svc->n_vlans; i++)
+		if (svc->vlans[i] == vid)
+			return true;
+	return false;
+}
+
+/* Is the DNS message one the engine answers on the fast path? Responses
+ * (answers to the control plane's own queries) and other opcodes (NOTIFY,
+ * UPDATE) are the kernel's. */
+static bool dns_fast(const uint8_t *dns, unsigned dlen)
+{
+	return dlen >= 3 && (dns[2] & 0x80) == 0 && ((dns[2] >> 3) & 0x0f) == 0;
+}
+
+enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
+				  const struct zw_answer_cfg *acfg, const struct zw_zoneset *zs,
+				  uint8_t *buf, unsigned len, unsigned room, uint8_t *scratch,
+				  unsigned *out_len, struct zw_pkt_info *info)
+{
+	unsigned off = ETH_HLEN, ihl, ulen, qlen;
+	uint8_t src[16], dst[16], sport[2], tos = 0, v6head[4] = { 0 };
+	bool v6;
+
+	memset(info, 0, sizeof(*info));
+	if (len < ETH_HLEN || room < len)
+		return ZW_PKT_DROP_SHORT;
+	unsigned type = rd16(buf + 12);
+	if (type == ETH_P_VLAN) {
+		if (len < ETH_HLEN + 4)
+			return ZW_PKT_DROP_SHORT;
+		if (!vlan_served(svc, rd16(buf + 14) & 0x0fff))
+			return ZW_PKT_EXCEPTION;
+		type = rd16(buf + 16);
+		off += 4;
+	}
+	uint8_t *ip = buf + off;
+	unsigned avail = len - off;
+	if (type == ETH_P_IPV4) {
+		v6 = false;
+		if (avail < 20 || (ip[0] >> 4) != 4)
+			return ZW_PKT_DROP_SHORT;
+		ihl = (ip[0] & 0x0f) * 4u;
+		unsigned tot = rd16(ip + 2);
+		if (ihl < 20 || tot < ihl || tot > avail)
+			return ZW_PKT_DROP_SHORT;
+		if (ip[9] != IPPROTO_UDP_ || (rd16(ip + 6) & 0x3fff) != 0 ||
+		    !v4_served(svc, ip + 16))
+			return ZW_PKT_EXCEPTION; /* not UDP, a fragment, or not ours */
+		if (fold(sum_add(ip, ihl, 0)) != 0xffff)
+			return ZW_PKT_DROP_CSUM;
+		if (tot - ihl < 8)
+			return ZW_PKT_DROP_SHORT;
+		const uint8_t *udp = ip + ihl;
+		ulen = rd16(udp + 4);
+		if (ulen < 8 || ulen > tot - ihl)
+			return ZW_PKT_DROP_SHORT;
+		if (rd16(udp + 2) != DNS_PORT || !dns_fast(udp + 8, ulen - 8))
+			return ZW_PKT_EXCEPTION;
+		if (rd16(udp + 6) != 0 &&
+		    fold(sum_add(udp, ulen, pseudo(ip + 12, ip + 16, 4, ulen))) != 0xffff)
+			return ZW_PKT_DROP_CSUM;
+		memcpy(src, ip + 12, 4);
+		memcpy(dst, ip + 16, 4);
+		tos = ip[1];
+		memcpy(sport, udp, 2);
+	} else if (type == ETH_P_IPV6) {
+		v6 = true;
+		if (avail < 40 || (ip[0] >> 4) != 6)
+			return ZW_PKT_DROP_SHORT;
+		ihl = 40;
+		unsigned plen = rd16(ip + 4);
+		if (plen > avail - 40)
+			return ZW_PKT_DROP_SHORT;
+		if (ip[6] != IPPROTO_UDP_ || !v6_served(svc, ip + 24))
+			return ZW_PKT_EXCEPTION; /* extension headers, ICMPv6, not ours */
+		if (plen < 8)
+			return ZW_PKT_DROP_SHORT;
+		const uint8_t *udp = ip + 40;
+		ulen = rd16(udp + 4);
+		if (ulen < 8 || ulen > plen)
+			return ZW_PKT_DROP_SHORT;
+		if (rd16(udp + 2) != DNS_PORT || !dns_fast(udp + 8, ulen - 8))
+			return ZW_PKT_EXCEPTION;
+		/* the UDP checksum is mandatory over IPv6 (RFC 8200 8.1) */
+		if (rd16(udp + 6) == 0 ||
+		    fold(sum_add(udp, ulen, pseudo(ip + 8, ip + 24, 16, ulen))) != 0xffff)
+			return ZW_PKT_DROP_CSUM;
+		memcpy(src, ip + 8, 16);
+		memcpy(dst, ip + 24, 16);
+		memcpy(v6head, ip, 4);
+		memcpy(sport, udp, 2);
+	} else {
+		return ZW_PKT_EXCEPTION; /* ARP and everything else */
+	}
+
+	/* the query moves to scratch; the reply is written in its place */
+	qlen = ulen - 8;
+	memcpy(scratch, ip + ihl + 8, qlen);
+	unsigned l3 = v6 ? 40u : 20u, hdrs = off + l3 + 8;
+	if (room <= hdrs)
+		return ZW_PKT_DROP_ROOM;
+	int rlen = zw_answer(acfg, zs, scratch, qlen, buf + hdrs, room - hdrs, v6 ? ZW_ANS_IPV6 : 0,
+			     &info->ans);
+	if (rlen == ZW_ANSWER_DROP)
+		return ZW_PKT_DROP_QUERY;
+	if (rlen < 0)
+		return ZW_PKT_EXCEPTION; /* not expected over UDP, but the kernel knows */
+
+	/* Ethernet: swap addresses; a VLAN tag stays as it was */
+	uint8_t mac[6];
+	memcpy(mac, buf, 6);
+	memcpy(buf, buf + 6, 6);
+	memcpy(buf + 6, mac, 6);
+	unsigned u = (unsigned)rlen + 8;
+	uint8_t *udp = ip + l3;
+	if (!v6) {
+		ip[0] = 0x45;
+		ip[1] = tos;
+		wr16(ip + 2, 20 + u);
+		/* identification kept; no fragmentation flags */
+		wr16(ip + 6, 0);
+		ip[8] = REPLY_TTL;
+		ip[9] = IPPROTO_UDP_;
+		wr16(ip + 10, 0);
+		memcpy(ip + 12, dst, 4);
+		memcpy(ip + 16, src, 4);
+	} else {
+		memcpy(ip, v6head, 4);
+		wr16(ip + 4, u);
+		ip[6] = IPPROTO_UDP_;
+		ip[7] = REPLY_TTL;
+		memcpy(ip + 8, dst, 16);
+		memcpy(ip + 24, src, 16);
+	}
+	wr16(udp, DNS_PORT);
+	memcpy(udp + 2, sport, 2);
+	wr16(udp + 4, u);
+	wr16(udp + 6, 0);
+	uint64_t ps = v6 ? pseudo(ip + 8, ip + 24, 16, u) : pseudo(ip + 12, ip + 16, 4, u);
+	if (svc->csum_offload) {
+		uint16_t p = fold(ps);
+		memcpy(udp + 6, &p, 2);
+	} else {
+		uint16_t c = (uint16_t)~fold(sum_add(udp, u, ps));
+		if (c == 0)
+			c = 0xffff; /* 0 means "no checksum" (RFC 768) */
+		memcpy(udp + 6, &c, 2);
+		if (!v6) {
+			uint16_t h = (uint16_t)~fold(sum_add(ip, 20, 0));
+			memcpy(ip + 10, &h, 2);
+		}
+	}
+	info->l2_len = (uint16_t)off;
+	info->l3_len = (uint16_t)l3;
+	info->ipv6 = v6;
+	*out_len = hdrs + (unsigned)rlen;
+	return ZW_PKT_REPLY;
+}

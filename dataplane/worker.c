@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop. Per iteration: for each wire port, receive a burst,
+ * answer what is for the fast path in place, pass the rest to the kernel
+ * through the exception port, and forward what the kernel sent back out of
+ * the wire; then announce a QSBR quiescent state, holding no table pointer.
+ * An idle worker goes RCU-offline while it naps, so it never holds up a
+ * table swap.
+ *
+ * No allocation, lock or system call happens per packet: mbufs are
+ * answered in place, the table pointer is read once per burst, counters are
+ * the worker's own.
+ */
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <urcu-qsbr.h>
+
+#include "table.h"
+#include "worker.h"
+
+#define IDLE_LOOPS  256
+#define IDLE_NAP_US 20
+
+static void tx_or_free(struct zw_stats *st, uint16_t port, uint16_t q, struct rte_mbuf **m,
+		       uint16_t n)
+{
+	if (n == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(port, q, m, n);
+	if (sent < n) {
+		st->tx_full += n - sent;
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+	}
+}
+
+static uint16_t handle_burst(struct zw_worker *w, const struct zw_worker_port *p,
+			     const struct zw_zoneset *zs, struct rte_mbuf **rx, uint16_t n)
+{
+	struct rte_mbuf *rep[ZW_BURST_MAX], *exc[ZW_BURST_MAX];
+	uint16_t nr = 0, ne = 0;
+	struct zw_stats *st = &w->stats;
+	struct zw_pkt_info info;
+
+	st->rx += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = rx[i];
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+		if (m->nb_segs != 1) {
+			st->multiseg++;
+			exc[ne++] = m;
+			continue;
+		}
+		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+		unsigned len = m->data_len, olen = 0;
+		unsigned room = len + rte_pktmbuf_tailroom(m);
+		enum zw_pkt_verdict v =
+			zw_pkt_handle(w->svc, w->acfg, zs, d, len, room, w->scratch, &olen, &info);
+		switch (v) {
+		case ZW_PKT_REPLY:
+			m->data_len = (uint16_t)olen;
+			m->pkt_len = olen;
+			m->ol_flags = 0;
+			if (w->svc->csum_offload) {
+				m->l2_len = info.l2_len;
+				m->l3_len = info.l3_len;
+				m->ol_flags =
+					RTE_MBUF_F_TX_UDP_CKSUM |
+					(info.ipv6 ? RTE_MBUF_F_TX_IPV6
+						   : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+			}
+			st->answers[info.ans.rcode < ZW_STAT_RCODES ? info.ans.rcode : 0]++;
+			st->truncated += info.ans.tc;
+			rep[nr++] = m;
+			break;
+		case ZW_PKT_EXCEPTION: exc[ne++] = m; break;
+		default:
+			st->verdict[v]++;
+			rte_pktmbuf_free(m);
+			break;
+		}
+	}
+	st->tx += nr;
+	st->exc_to_kernel += ne;
+	tx_or_free(st, p->wire, p->wire_q, rep, nr);
+	tx_or_free(st, p->tap, p->tap_q, exc, ne);
+	return n;
+}
+
+int zw_worker_main(void *arg)
+{
+	struct zw_worker *w = arg;
+	struct rte_mbuf *rx[ZW_BURST_MAX];
+	unsigned idle = 0;
+
+	rcu_register_thread();
+	while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {
+		unsigned got = 0;
+		/* one table per iteration; not used after the quiescent state */
+		const struct zw_table *t = zw_table_get();
+		const struct zw_zoneset *zs = t != NULL ? t->zs : NULL;
+
+		for (unsigned i = 0; i < w->nports; i++) {
+			const struct zw_worker_port *p = &w->ports[i];
+			uint16_t n = rte_eth_rx_burst(p->wire, p->wire_q, rx, (uint16_t)w->burst);
+			if (n > 0)
+				got += handle_burst(w, p, zs, rx, n);
+			/* the kernel's frames (ARP, ND, ICMP, TCP, ...) go out unchanged */
+			n = rte_eth_rx_burst(p->tap, p->tap_q, rx, (uint16_t)w->burst);
+			if (n > 0) {
+				got += n;
+				w->stats.exc_from_kernel += n;
+				tx_or_free(&w->stats, p->wire, p->wire_q, rx, n);
+			}
+		}
+		rcu_quiescent_state();
+		if (got > 0) {
+			idle = 0;
+		} else if (++idle >= IDLE_LOOPS) {
+			rcu_thread_offline();
+			rte_delay_us_sleep(IDLE_NAP_US);
+			rcu_thread_online();
+		}
+	}
+	rcu_unregister_thread();
+	return 0;
+}
+
+void zw_stats_add(struct zw_stats *sum, const struct zw_stats *w)
+{
+	const uint64_t *src = (const uint64_t *)(const void *)w;
+	uint64_t *dst = (uint64_t *)(void *)sum;
+
+	for (size_t i = 0; i < offsetof(struct zw_stats, multiseg) / 8 + 1; i++)
+		dst[i] += src[i];
+}
