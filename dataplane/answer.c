@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "answer_internal.h"
 #include "image.h"
 #include "lookup.h"
 #include "name.h"
@@ -69,16 +70,6 @@ struct query {
 	unsigned tsig_rdata, tsig_rdlen;
 	uint8_t edns_version;
 	uint16_t udp_size;
-};
-
-struct resp {
-	uint8_t *buf;
-	unsigned len;
-	unsigned limit; /* where the sections must end (room for OPT kept) */
-	uint16_t an, ns, ar;
-	bool tc;
-	bool aa;
-	uint8_t rcode;
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -214,7 +205,7 @@ static int parse_rest(struct query *qr, const uint8_t *q, size_t qlen, size_t of
 
 /* Position in the response of the suffix of length v of the name written at
  * pos (total length len). The query name at offset 12 is uncompressed. */
-static unsigned suffix_pos(const struct resp *r, unsigned pos, unsigned len, unsigned v)
+unsigned zw_ans_suffix_pos(const struct resp *r, unsigned pos, unsigned len, unsigned v)
 {
 	if (pos == HDR)
 		return HDR + len - v;
@@ -236,17 +227,12 @@ static unsigned suffix_pos(const struct resp *r, unsigned pos, unsigned len, uns
 	return pos;
 }
 
-struct ctx {
-	unsigned pos; /* where the context name is written */
-	unsigned len; /* its length */
-};
-
 /*
  * Copies a chunk to the end of the response: relocations resolved against
  * the context (QEND), the chunk itself (SELF) or the anchor, owners pointed
  * at owner_ptr. Returns false, writing nothing, when it does not fit.
  */
-static bool put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx,
+bool zw_ans_put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx,
 		      unsigned owner_ptr, unsigned anchor_pos, uint16_t *count)
 {
 	unsigned pos = r->len;
@@ -259,7 +245,7 @@ static bool put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct
 	for (unsigned i = 0; i < c->nreloc; i++) {
 		unsigned v = ZW_RELOC_VAL(rel[i]), ptr;
 		switch (ZW_RELOC_KIND(rel[i])) {
-		case ZW_RELOC_QEND: ptr = suffix_pos(r, cx->pos, cx->len, v); break;
+		case ZW_RELOC_QEND: ptr = zw_ans_suffix_pos(r, cx->pos, cx->len, v); break;
 		case ZW_RELOC_SELF: ptr = pos + v; break;
 		default: ptr = anchor_pos + v; break;
 		}
@@ -283,18 +269,9 @@ static bool put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct
 /* Where the owners of a chunk point in a context: the suffix of the
  * context name equal to the owner, or the context name itself for a
  * wildcard (owner_v 0: the owner is the name that was asked). */
-static unsigned owner_in(const struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx)
+unsigned zw_ans_owner_in(const struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx)
 {
-	return c->owner_v != 0 ? suffix_pos(r, cx->pos, cx->len, c->owner_v) : cx->pos;
-}
-
-static bool put_rrset(struct resp *r, const struct zw_image *img, const struct zw_img_rrset *s,
-		      const struct ctx *cx, uint16_t *count, unsigned *at)
-{
-	const struct zw_img_chunk *c = zw_rrset_chunk(img, s);
-
-	*at = r->len;
-	return put_chunk(r, c, cx, owner_in(r, c, cx), 0, count);
+	return c->owner_v != 0 ? zw_ans_suffix_pos(r, cx->pos, cx->len, c->owner_v) : cx->pos;
 }
 
 /* Additional data of an RRset written at anchor_pos. Optional entries that
@@ -310,10 +287,10 @@ static void put_extra(struct resp *r, const struct zw_image *img, const struct z
 	for (unsigned i = 0; i < x->count; i++) {
 		unsigned v = ZW_EXTRA_PTR_VAL(e[i].ptr);
 		unsigned optr = ZW_EXTRA_PTR_KIND(e[i].ptr) == ZW_RELOC_QEND
-					? suffix_pos(r, cx->pos, cx->len, v)
+					? zw_ans_suffix_pos(r, cx->pos, cx->len, v)
 					: anchor_pos + v;
 		const struct zw_img_chunk *c = zw_rrset_chunk(img, &img->rrsets[e[i].rrset]);
-		if (!put_chunk(r, c, cx, optr, anchor_pos, &r->ar) &&
+		if (!zw_ans_put_chunk(r, c, cx, optr, anchor_pos, &r->ar) &&
 		    (e[i].flags & ZW_EXTRA_REQUIRED))
 			r->tc = true;
 	}
@@ -322,22 +299,73 @@ static void put_extra(struct resp *r, const struct zw_image *img, const struct z
 static void put_negative(struct resp *r, const struct zw_image *img, const struct ctx *cx)
 {
 	const struct zw_img_chunk *c = zw_image_chunk(img, img->hdr->neg_soa_chunk);
+	unsigned start = r->len, optr = zw_ans_owner_in(r, c, cx);
+	uint16_t before = r->ns;
 
-	if (!put_chunk(r, c, cx, owner_in(r, c, cx), 0, &r->ns))
-		r->tc = true;
-}
-
-static void put_referral(struct resp *r, const struct zw_image *img, const struct zw_lookup *lk,
-			 const struct ctx *cx)
-{
-	unsigned at;
-
-	if (lk->rrset == NULL)
-		return;
-	if (!put_rrset(r, img, lk->rrset, cx, &r->ns, &at)) {
+	if (!zw_ans_put_chunk(r, c, cx, optr, 0, &r->ns)) {
 		r->tc = true;
 		return;
 	}
+	if (!r->dnssec)
+		return;
+	/* the SOA's signatures, as signed (RFC 4035 3.1.3) */
+	const struct zw_img_chunk *sig = zw_rrset_sigs(img, &img->rrsets[img->hdr->soa_rrset]);
+	if (sig != NULL && !zw_ans_put_chunk(r, sig, cx, optr, 0, &r->ns)) {
+		r->len = start;
+		r->ns = before;
+		r->tc = true;
+	}
+}
+
+/* Proofs owed by the steps of a chain (wildcard answers), written once
+ * the answer section is complete. */
+struct proof {
+	struct zw_lookup lk;
+	struct ctx cx;
+	unsigned len;
+	uint8_t name[ZW_NAME_MAX + 1];
+};
+
+struct proofs {
+	struct proof p[ZW_CHAIN_SEEN + 1];
+	unsigned n;
+};
+
+static void owe(struct proofs *ps, const struct resp *r, const struct zw_lookup *lk,
+		const uint8_t *name, const struct ctx *cx)
+{
+	if (!r->dnssec || ps->n >= ZW_CHAIN_SEEN + 1)
+		return;
+	struct proof *p = &ps->p[ps->n++];
+	p->lk = *lk;
+	p->cx = *cx;
+	p->len = cx->len;
+	memcpy(p->name, name, cx->len);
+}
+
+static void pay(struct proofs *ps, struct resp *r, uint16_t qtype)
+{
+	for (unsigned i = 0; i < ps->n; i++)
+		zw_ans_deny(r, &ps->p[i].lk, ps->p[i].name, ps->p[i].len, &ps->p[i].cx, qtype);
+	ps->n = 0;
+}
+
+static void put_referral(struct resp *r, const struct zw_image *img, const struct zw_lookup *lk,
+			 const uint8_t *lname, const struct ctx *cx, struct proofs *ps,
+			 uint16_t qtype)
+{
+	unsigned at = r->len;
+
+	if (lk->rrset == NULL)
+		return;
+	/* the NS RRset of a cut is not signed: no signatures to add */
+	if (!zw_ans_put_chunk(r, zw_rrset_chunk(img, lk->rrset), cx,
+			      zw_ans_owner_in(r, zw_rrset_chunk(img, lk->rrset), cx), 0, &r->ns)) {
+		r->tc = true;
+		return;
+	}
+	pay(ps, r, qtype);
+	zw_ans_referral_ds(r, lk, lname, cx->len, cx);
 	put_extra(r, img, lk->rrset, cx, at);
 }
 
@@ -444,6 +472,9 @@ static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct 
 	}
 	zone = lk.zone;
 	r->aa = true;
+	r->dnssec = qr->do_bit && (zone->hdr->flags & ZW_IMGF_SIGNED) != 0;
+	struct proofs ps;
+	ps.n = 0;
 	/* names already answered for in this chain: a loop ends where a name
 	 * would come again (RFC 1034 3.6.2) */
 	uint8_t seen[ZW_CHAIN_SEEN][ZW_NAME_MAX + 1];
@@ -453,14 +484,18 @@ static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct 
 		unsigned at;
 		if (lk.shape == ZW_SHAPE_CNAME || lk.shape == ZW_SHAPE_DNAME) {
 			for (unsigned i = 0; i < nseen; i++)
-				if (seen_len[i] == cx.len && memcmp(seen[i], lname, cx.len) == 0)
+				if (seen_len[i] == cx.len && memcmp(seen[i], lname, cx.len) == 0) {
+					pay(&ps, r, qr->qtype);
 					return;
+				}
 			/* a DNAME already in the answer is not written twice
 			 * (RFC 2181 5): the chain ends there */
 			if (lk.shape == ZW_SHAPE_DNAME) {
 				for (unsigned i = 0; i < ndname; i++)
-					if (dnames[i] == lk.node)
+					if (dnames[i] == lk.node) {
+						pay(&ps, r, qr->qtype);
 						return;
+					}
 				if (ndname < ZW_CHAIN_SEEN)
 					dnames[ndname++] = lk.node;
 			}
@@ -477,33 +512,41 @@ static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct 
 		}
 		switch (lk.shape) {
 		case ZW_SHAPE_ANSWER:
-			if (!put_rrset(r, zone, lk.rrset, &cx, &r->an, &at)) {
+			if (!zw_ans_put_set(r, zone, lk.rrset, &cx, &r->an, &at)) {
 				r->tc = true;
 				return;
 			}
+			if (lk.wildcard)
+				owe(&ps, r, &lk, lname, &cx);
+			pay(&ps, r, qr->qtype);
 			put_extra(r, zone, lk.rrset, &cx, at);
 			return;
-		case ZW_SHAPE_NODATA: put_negative(r, zone, &cx); return;
+		case ZW_SHAPE_NODATA:
 		case ZW_SHAPE_NXDOMAIN:
-			r->rcode = RC_NXDOMAIN;
+			if (lk.shape == ZW_SHAPE_NXDOMAIN)
+				r->rcode = RC_NXDOMAIN;
 			put_negative(r, zone, &cx);
+			owe(&ps, r, &lk, lname, &cx);
+			pay(&ps, r, qr->qtype);
 			return;
 		case ZW_SHAPE_REFERRAL:
 			if (step == 0)
 				r->aa = false;
-			put_referral(r, zone, &lk, &cx);
+			put_referral(r, zone, &lk, lname, &cx, &ps, qr->qtype);
 			return;
 		case ZW_SHAPE_CNAME:
-			if (!put_rrset(r, zone, lk.rrset, &cx, &r->an, &at)) {
+			if (!zw_ans_put_set(r, zone, lk.rrset, &cx, &r->an, &at)) {
 				r->tc = true;
 				return;
 			}
+			if (lk.wildcard)
+				owe(&ps, r, &lk, lname, &cx);
 			/* the target: rdata of the CNAME, after owner and fixed part */
 			cx.pos = at + 12;
 			cx.len = read_name(r, cx.pos, lname);
 			break;
 		case ZW_SHAPE_DNAME:
-			if (!put_rrset(r, zone, lk.rrset, &cx, &r->an, &at)) {
+			if (!zw_ans_put_set(r, zone, lk.rrset, &cx, &r->an, &at)) {
 				r->tc = true;
 				return;
 			}
@@ -522,8 +565,10 @@ static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct 
 		}
 		/* follow inside the zone only, and only so far */
 		if (cx.len == 0 || step + 1 >= max_chain ||
-		    !zw_name_is_sub(lname, cx.len, zone->hdr->origin, zone->hdr->origin_len))
+		    !zw_name_is_sub(lname, cx.len, zone->hdr->origin, zone->hdr->origin_len)) {
+			pay(&ps, r, qr->qtype);
 			return;
+		}
 		zw_lookup_zone(zone, lname, cx.len, qr->qtype, &lk);
 	}
 }

@@ -31,6 +31,7 @@
 #include "compile.h"
 #include "image.h"
 #include "name.h"
+#include "nsec3.h"
 #include "rdata.h"
 #include "zw_err.h"
 
@@ -40,6 +41,7 @@
 #define NODE_BELOW_DNAME (1u << 19)
 #define NODE_KEEP	 (1u << 20) /* below a cut, kept for glue */
 #define NODE_GLUE_REF	 (1u << 21) /* named by an NS RRset */
+#define NODE_NSEC3	 (1u << 22) /* an NSEC3 owner: in the NSEC3 section */
 
 struct brr {
 	uint32_t node;
@@ -108,6 +110,16 @@ struct zw_builder {
 	uint32_t nsorted;
 	struct zw_chunk_builder *cb, *cb2;
 	bool finished;
+	/* DNSSEC */
+	bool signed_zone, has_nsec, has_nsec3;
+	uint8_t dnssec_alg;
+	uint32_t sig_expire_min;
+	uint8_t n3_alg, n3_flags, n3_salt_len;
+	uint16_t n3_iter;
+	uint8_t n3_salt[255];
+	uint32_t *n3_nodes; /* NSEC3 owners, builder ids, in hash order */
+	uint8_t (*n3_hash)[ZW_SHA1_LEN];
+	uint32_t n3_count;
 };
 
 static int buf_reserve(struct buf *b, size_t n)
@@ -210,6 +222,8 @@ void zw_builder_free(struct zw_builder *b)
 	free(b->sorted);
 	free(b->cb);
 	free(b->cb2);
+	free(b->n3_nodes);
+	free(b->n3_hash);
 	free(b);
 }
 
@@ -1053,6 +1067,241 @@ static int check_zone(struct zw_builder *b)
 	return 0;
 }
 
+/* ---- pass 4b: DNSSEC ---- */
+
+static bool served(const struct bnode *n)
+{
+	if (n->flags & (NODE_OUT | NODE_NSEC3))
+		return false;
+	if (n->flags & NODE_BELOW_CUT)
+		return (n->flags & NODE_KEEP) != 0;
+	return true;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+#define MAX_DNSSEC_DIAGS 10
+
+/* Signature validity periods: expired, or expiring within the horizon
+ * (RFC 4034 3.1.5: serial number arithmetic on 32-bit times). */
+static void check_sig_times(struct zw_builder *b)
+{
+	uint32_t now = (uint32_t)b->opts.now;
+	unsigned reported = 0, expired = 0, soon = 0;
+	bool any = false;
+
+	for (uint32_t i = 0; i < b->nsets; i++) {
+		const struct bset *set = &b->sets[i];
+		for (uint32_t k = 0; k < set->sig_count; k++) {
+			const struct brr *r = &b->rrs[b->order[set->sig_first + k]];
+			if (r->dropped || r->rdlen < 18)
+				continue;
+			const uint8_t *rd = rr_rdata(b, r);
+			uint32_t exp = get32(rd + 8);
+			if (!any || (int32_t)(exp - b->sig_expire_min) < 0)
+				b->sig_expire_min = exp;
+			any = true;
+			int32_t left = (int32_t)(exp - now);
+			if (left >= (int32_t)b->opts.sig_horizon)
+				continue;
+			if (left < 0)
+				expired++;
+			else
+				soon++;
+			if (reported++ < MAX_DNSSEC_DIAGS)
+				diag(b, ZW_D_SIG_EXPIRY, ZW_SEV_WARNING, r->file, r->line,
+				     left < 0
+					     ? "RRSIG (type %u) has expired"
+					     : "RRSIG (type %u) expires within the warning horizon",
+				     rd[0] << 8 | rd[1]);
+		}
+	}
+	if (reported > MAX_DNSSEC_DIAGS)
+		diag(b, ZW_D_SIG_EXPIRY, ZW_SEV_WARNING, 0xffff, 0,
+		     "%u RRSIGs expired and %u expire soon in all", expired, soon);
+}
+
+/* The NSEC chain: in canonical order, each authoritative name's NSEC
+ * names the next one, and the last names the apex (RFC 4034 4.1.1). */
+static void check_nsec_chain(struct zw_builder *b)
+{
+	uint32_t first = ZW_NONE, prev = ZW_NONE;
+	unsigned reported = 0;
+	char tmp[1024], t2[1024];
+
+	for (uint32_t s = 0; s <= b->nsorted; s++) {
+		uint32_t id = s < b->nsorted ? b->sorted[s] : first;
+		if (id == ZW_NONE)
+			break;
+		const struct bnode *n = &b->nodes[id];
+		if (s < b->nsorted && (!served(n) || (n->flags & NODE_BELOW_CUT) ||
+				       node_set(b, n, ZW_T_NSEC) == NULL))
+			continue;
+		if (prev != ZW_NONE) {
+			const struct bnode *p = &b->nodes[prev];
+			const struct bset *ns = node_set(b, p, ZW_T_NSEC);
+			const struct brr *r = set_rr(b, ns, 0);
+			const uint8_t *rd = rr_rdata(b, r);
+			int l = zw_name_len(rd, r->rdlen);
+			if ((l < 0 || !zw_name_equal(rd, node_name(b, n))) &&
+			    reported++ < MAX_DNSSEC_DIAGS) {
+				if (l > 0)
+					zw_name_to_str(rd, t2, sizeof(t2));
+				else
+					snprintf(t2, sizeof(t2), "(malformed)");
+				diag(b, ZW_D_NSEC_CHAIN, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: NSEC names %s as the next name, but the next name in the "
+				     "zone is %s",
+				     node_str(b, p, tmp, sizeof(tmp)), t2,
+				     node_str(b, n, t2 + 512, sizeof(t2) - 512));
+			}
+		}
+		if (s == b->nsorted)
+			break;
+		if (first == ZW_NONE)
+			first = id;
+		prev = id;
+	}
+}
+
+/* NSEC3: owners under the apex named by a base32hex hash, parameters equal
+ * to the apex NSEC3PARAM, and a closed chain in hash order. */
+static int check_nsec3(struct zw_builder *b, struct bnode *apex)
+{
+	struct bset *param = node_set(b, apex, ZW_T_NSEC3PARAM);
+	unsigned reported = 0;
+	char tmp[1024];
+
+	if (param == NULL || param->count == 0) {
+		struct brr *r = NULL;
+		for (uint32_t s = 0; s < b->nsorted && r == NULL; s++)
+			if (b->nodes[b->sorted[s]].flags & NODE_NSEC3)
+				r = set_rr(b, node_set(b, &b->nodes[b->sorted[s]], ZW_T_NSEC3), 0);
+		diag(b, ZW_D_NSEC_CHAIN, ZW_SEV_ERROR, r ? r->file : 0xffff, r ? r->line : 0,
+		     "NSEC3 records but no NSEC3PARAM at the apex");
+		return 0;
+	}
+	const struct brr *pr = set_rr(b, param, 0);
+	const uint8_t *pd = rr_rdata(b, pr);
+	if (pr->rdlen < 5 || pr->rdlen != 5u + pd[4]) {
+		diag(b, ZW_D_BAD_RDATA, ZW_SEV_ERROR, pr->file, pr->line, "malformed NSEC3PARAM");
+		return 0;
+	}
+	b->n3_alg = pd[0];
+	b->n3_flags = pd[1];
+	b->n3_iter = (uint16_t)(pd[2] << 8 | pd[3]);
+	b->n3_salt_len = pd[4];
+	memcpy(b->n3_salt, pd + 5, pd[4]);
+	if (b->n3_alg != 1) {
+		diag(b, ZW_D_NSEC_CHAIN, ZW_SEV_ERROR, pr->file, pr->line,
+		     "NSEC3 hash algorithm %u is not SHA-1 (1), the only one defined", b->n3_alg);
+		return 0;
+	}
+	uint32_t n = 0;
+	for (uint32_t s = 0; s < b->nsorted; s++)
+		n += (b->nodes[b->sorted[s]].flags & NODE_NSEC3) != 0;
+	b->n3_nodes = malloc((n ? n : 1) * sizeof(*b->n3_nodes));
+	b->n3_hash = malloc((n ? n : 1) * sizeof(*b->n3_hash));
+	if (b->n3_nodes == NULL || b->n3_hash == NULL)
+		return -ENOMEM;
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		uint32_t id = b->sorted[s];
+		struct bnode *nd = &b->nodes[id];
+		if (!(nd->flags & NODE_NSEC3))
+			continue;
+		const uint8_t *name = node_name(b, nd);
+		struct bset *set = node_set(b, nd, ZW_T_NSEC3);
+		struct brr *r = set_rr(b, set, 0);
+		if (zw_base32hex_decode(name + 1, name[0], b->n3_hash[b->n3_count], ZW_SHA1_LEN) !=
+		    ZW_SHA1_LEN) {
+			diag(b, ZW_D_NSEC_CHAIN, ZW_SEV_ERROR, r->file, r->line,
+			     "%s: NSEC3 owner is not a base32hex SHA-1 hash",
+			     node_str(b, nd, tmp, sizeof(tmp)));
+			continue;
+		}
+		if (set->count > 1 || nd->set_count > 1)
+			diag(b, ZW_D_NSEC_CHAIN, ZW_SEV_ERROR, r->file, r->line,
+			     "%s: an NSEC3 owner must hold one NSEC3 record and nothing else",
+			     node_str(b, nd, tmp, sizeof(tmp)));
+		const uint8_t *rd = rr_rdata(b, r);
+		if (r->rdlen < 6 || rd[0] != b->n3_alg ||
+		    (uint16_t)(rd[2] << 8 | rd[3]) != b->n3_iter || rd[4] != b->n3_salt_len ||
+		    r->rdlen < 6u + rd[4] || memcmp(rd + 5, b->n3_salt, rd[4]) != 0) {
+			if (reported++ < MAX_DNSSEC_DIAGS)
+				diag(b, ZW_D_NSEC_CHAIN, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: NSEC3 parameters differ from the NSEC3PARAM",
+				     node_str(b, nd, tmp, sizeof(tmp)));
+			continue;
+		}
+		b->n3_nodes[b->n3_count++] = id;
+	}
+	/* the chain: each next hashed owner is the following hash, the last
+	 * wraps to the first */
+	for (uint32_t i = 0; i < b->n3_count; i++) {
+		const struct bnode *nd = &b->nodes[b->n3_nodes[i]];
+		const struct brr *r = set_rr(b, node_set(b, nd, ZW_T_NSEC3), 0);
+		const uint8_t *rd = rr_rdata(b, r);
+		unsigned off = 5u + rd[4];
+		const uint8_t *want = b->n3_hash[(i + 1) % b->n3_count];
+		if (off >= r->rdlen || rd[off] != ZW_SHA1_LEN ||
+		    off + 1u + ZW_SHA1_LEN > r->rdlen ||
+		    memcmp(rd + off + 1, want, ZW_SHA1_LEN) != 0) {
+			if (reported++ < MAX_DNSSEC_DIAGS)
+				diag(b, ZW_D_NSEC_CHAIN, ZW_SEV_ERROR, r->file, r->line,
+				     "%s: the next hashed owner is not the following NSEC3 in the "
+				     "chain",
+				     node_str(b, nd, tmp, sizeof(tmp)));
+		}
+	}
+	return 0;
+}
+
+static int check_dnssec(struct zw_builder *b)
+{
+	struct bnode *apex = NULL;
+	bool sigs = false;
+
+	for (uint32_t s = 0; s < b->nsorted && apex == NULL; s++)
+		if (b->nodes[b->sorted[s]].flags & ZW_NODE_APEX)
+			apex = &b->nodes[b->sorted[s]];
+	if (apex == NULL)
+		return 0;
+	for (uint32_t i = 0; i < b->nsets && !sigs; i++)
+		sigs = b->sets[i].sig_count > 0;
+	/* NSEC3 owners: the apex's children that hold an NSEC3 RRset */
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		if (n->parent != ZW_NONE && (b->nodes[n->parent].flags & ZW_NODE_APEX) &&
+		    !(n->flags & NODE_BELOW_CUT) && node_set(b, n, ZW_T_NSEC3) != NULL) {
+			n->flags |= NODE_NSEC3;
+			b->has_nsec3 = true;
+		}
+		if (served(n) && node_set(b, n, ZW_T_NSEC) != NULL)
+			b->has_nsec = true;
+	}
+	struct bset *keys = node_set(b, apex, ZW_T_DNSKEY);
+	if ((sigs || b->has_nsec || b->has_nsec3) && (keys == NULL || keys->count == 0)) {
+		diag(b, ZW_D_NO_DNSKEY, ZW_SEV_ERROR, apex->file, apex->line,
+		     "signed data (RRSIG, NSEC or NSEC3) but no DNSKEY at the apex");
+		return 0;
+	}
+	if (keys != NULL && keys->count > 0) {
+		const struct brr *k = set_rr(b, keys, 0);
+		if (k->rdlen >= 4)
+			b->dnssec_alg = rr_rdata(b, k)[3];
+		b->signed_zone = sigs;
+	}
+	check_sig_times(b);
+	if (b->has_nsec)
+		check_nsec_chain(b);
+	if (b->has_nsec3)
+		return check_nsec3(b, apex);
+	return 0;
+}
+
 /* ---- pass 5: layout ---- */
 
 static int emit_chunk(struct buf *chunks, const struct zw_chunk_builder *cb, unsigned flags,
@@ -1068,15 +1317,6 @@ static int emit_chunk(struct buf *chunks, const struct zw_chunk_builder *cb, uns
 	zw_cb_emit(cb, chunks->p + chunks->len, flags, extra, sigs);
 	chunks->len += sz;
 	return 0;
-}
-
-static bool served(const struct bnode *n)
-{
-	if (n->flags & NODE_OUT)
-		return false;
-	if (n->flags & NODE_BELOW_CUT)
-		return (n->flags & NODE_KEEP) != 0;
-	return true;
 }
 
 #define MAX_EXTRA 64
@@ -1163,11 +1403,6 @@ static int rdata_error(struct zw_builder *b, int rc, const struct brr *r, uint16
 	return ZW_EZONE;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Chunks of one RRset: its signatures, its additional list, itself. */
 static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct bset *set,
 		       struct buf *chunks, uint32_t *off, uint16_t *flags, uint64_t *wire)
@@ -1211,6 +1446,29 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 	return emit_chunk(chunks, b->cb, *flags, extra, sigs, off);
 }
 
+/* The NSEC3 record whose hash is the node's, or ZW_NONE (a name without
+ * one: under an opt-out span, or a broken chain). */
+static uint32_t nsec3_find(const struct zw_builder *b, const struct bnode *n)
+{
+	uint8_t h[ZW_SHA1_LEN];
+	uint32_t lo = 0, hi = b->n3_count;
+
+	if (zw_nsec3_hash(node_name(b, n), node_name_len(b, n), b->n3_salt, b->n3_salt_len,
+			  b->n3_iter, h) != 0)
+		return ZW_NONE;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(b->n3_hash[mid], h, ZW_SHA1_LEN);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return ZW_NONE;
+}
+
 static int build_image(struct zw_builder *b, void **image, size_t *size)
 {
 	struct buf chunks = { 0 };
@@ -1243,9 +1501,24 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	}
 	if (nout == 0)
 		return ZW_EZONE;
+	/* NSEC3 RRsets come after every node's, outside the tree */
+	for (uint32_t i = 0; i < b->n3_count; i++) {
+		node_set(b, &b->nodes[b->n3_nodes[i]], ZW_T_NSEC3)->out = nsets_out++;
+		names_bytes += 1u + ZW_SHA1_LEN;
+	}
+	struct zw_img_nsec3 *on3 = calloc(b->n3_count ? b->n3_count : 1, sizeof(*on3));
+	uint32_t *n3map = b->n3_count ? calloc(nout, sizeof(*n3map)) : NULL;
 	onodes = calloc(nout, sizeof(*onodes));
 	osets = calloc(nsets_out ? nsets_out : 1, sizeof(*osets));
 	onames = malloc(names_bytes);
+	if (on3 == NULL || (b->n3_count && n3map == NULL)) {
+		free(on3);
+		free(n3map);
+		free(onodes);
+		free(osets);
+		free(onames);
+		return -ENOMEM;
+	}
 	uint32_t hsize = 16;
 	while (hsize < (uint64_t)nout + nout / 2)
 		hsize *= 2;
@@ -1267,6 +1540,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		memcpy(onames + noff + 1, node_name(b, n), rel);
 		noff += rel + 1u;
 		o->hash = zw_name_hash(node_name(b, n), rel);
+		if (n3map != NULL)
+			n3map[n->out] = (n->flags & NODE_BELOW_CUT) ? ZW_NONE : nsec3_find(b, n);
 		o->flags = (uint16_t)(n->flags & 0xffff);
 		o->aux = ZW_NONE;
 		if (n->flags & NODE_BELOW_CUT) {
@@ -1317,10 +1592,6 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 				if (rc != 0)
 					goto out;
 			}
-			if (set->type == ZW_T_DNSKEY && (n->flags & ZW_NODE_APEX))
-				hdr.flags |= ZW_IMGF_SIGNED;
-			if (set->type == ZW_T_NSEC)
-				hdr.flags |= ZW_IMGF_NSEC;
 		}
 		if (o->rrset_count == 0)
 			o->rrset_first = ZW_NONE;
@@ -1333,6 +1604,36 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		if (n->flags & ZW_NODE_WILDCARD)
 			hdr.wildcard_count++;
 	}
+
+	/* NSEC3 records, in hash order */
+	for (uint32_t i = 0; i < b->n3_count; i++) {
+		const struct bnode *n = &b->nodes[b->n3_nodes[i]];
+		const struct bset *set = node_set(b, n, ZW_T_NSEC3);
+		struct zw_img_rrset *os = &osets[si];
+		os->type = ZW_T_NSEC3;
+		rc = build_rrset(b, n, set, &chunks, &os->chunk, &os->flags, &wire_bytes);
+		if (rc != 0)
+			goto out;
+		on3[i].hash_off = (uint32_t)noff;
+		on3[i].rrset = si++;
+		onames[noff] = ZW_SHA1_LEN;
+		memcpy(onames + noff + 1, b->n3_hash[i], ZW_SHA1_LEN);
+		noff += 1u + ZW_SHA1_LEN;
+	}
+	if (b->has_nsec3) {
+		hdr.flags |= ZW_IMGF_NSEC3;
+		hdr.nsec3_alg = b->n3_alg;
+		hdr.nsec3_iterations = b->n3_iter;
+		hdr.nsec3_salt_len = b->n3_salt_len;
+		memcpy(hdr.nsec3_salt, b->n3_salt, b->n3_salt_len);
+	}
+	if (b->has_nsec)
+		hdr.flags |= ZW_IMGF_NSEC;
+	if (b->signed_zone)
+		hdr.flags |= ZW_IMGF_SIGNED;
+	hdr.dnssec_alg = b->dnssec_alg;
+	hdr.sig_expire_min = b->sig_expire_min;
+	hdr.nsec3_count = b->n3_count;
 
 	/* assemble */
 	size_t sizes[ZW_SEC_COUNT] = { 0 };
@@ -1347,6 +1648,10 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_RRSETS] = osets;
 	sizes[ZW_SEC_CHUNKS] = chunks.len;
 	srcs[ZW_SEC_CHUNKS] = chunks.p;
+	sizes[ZW_SEC_NSEC3] = (size_t)b->n3_count * sizeof(*on3);
+	srcs[ZW_SEC_NSEC3] = on3;
+	sizes[ZW_SEC_NSEC3MAP] = n3map ? (size_t)nout * sizeof(*n3map) : 0;
+	srcs[ZW_SEC_NSEC3MAP] = n3map;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
 		hdr.sec[i].off = total;
@@ -1381,6 +1686,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	*size = total;
 out:
 	free(chunks.p);
+	free(on3);
+	free(n3map);
 	free(onodes);
 	free(osets);
 	free(onames);
@@ -1447,6 +1754,8 @@ int zw_builder_finish(struct zw_builder *b, void **image, size_t *size)
 		return rc;
 	phase("rrsets", &t);
 	if ((rc = check_zone(b)) != 0)
+		return rc;
+	if ((rc = check_dnssec(b)) != 0)
 		return rc;
 	phase("checks", &t);
 	if (b->st.errors > 0)

@@ -17,6 +17,7 @@
 
 #include "image.h"
 #include "name.h"
+#include "nsec3.h"
 #include "rdata.h"
 #include "zw_err.h"
 
@@ -153,6 +154,25 @@ int zw_image_dump(const struct zw_image *img, void *file)
 				rc = print_chunk(f, img, name, len, sigs, msg);
 		}
 	}
+	/* NSEC3 records are outside the tree: owner = base32hex(hash).origin */
+	for (uint32_t i = 0; i < img->hdr->nsec3_count && rc == 0; i++) {
+		uint8_t name[ZW_NAME_MAX + 1];
+		char label[40];
+		zw_base32hex(img->names + img->nsec3[i].hash_off + 1, 20, label);
+		name[0] = 32;
+		memcpy(name + 1, label, 32);
+		unsigned olen = img->hdr->origin_len;
+		if (33 + olen > ZW_NAME_MAX) {
+			rc = ZW_EIMGCORRUPT;
+			break;
+		}
+		memcpy(name + 33, img->hdr->origin, olen);
+		const struct zw_img_rrset *s = &img->rrsets[img->nsec3[i].rrset];
+		uint32_t sigs = zw_chunk_sigs(zw_image_chunk(img, s->chunk));
+		rc = print_chunk(f, img, name, 33 + olen, s->chunk, msg);
+		if (rc == 0 && sigs != ZW_NONE)
+			rc = print_chunk(f, img, name, 33 + olen, sigs, msg);
+	}
 	free(msg);
 	return rc;
 }
@@ -161,9 +181,9 @@ int zw_image_info(const struct zw_image *img, void *file)
 {
 	FILE *f = file;
 	const struct zw_img_header *h = img->hdr;
-	static const char *const secnames[ZW_SEC_COUNT] = { "names",	 "nodes",    "hash",
-							    "rrsets",	 "chunks",   "nsec3",
-							    "reserved6", "reserved7" };
+	static const char *const secnames[ZW_SEC_COUNT] = { "names",	"nodes",    "hash",
+							    "rrsets",	"chunks",   "nsec3",
+							    "nsec3map", "reserved7" };
 	char zone[1024];
 	char when[64] = "";
 	time_t t = (time_t)h->compiled_at;
@@ -190,11 +210,29 @@ int zw_image_info(const struct zw_image *img, void *file)
 	fprintf(f, "wildcards: %u\n", h->wildcard_count);
 	fprintf(f, "negative_ttl: %u\n", h->neg_ttl);
 	fprintf(f, "hash_slots: %u\n", h->hash_size);
-	if (h->flags & ZW_IMGF_SIGNED)
-		fprintf(f, "dnssec: signed%s%s\n", (h->flags & ZW_IMGF_NSEC) ? ", nsec" : "",
-			(h->flags & ZW_IMGF_NSEC3) ? ", nsec3" : "");
-	else
+	if (h->flags & ZW_IMGF_SIGNED) {
+		fprintf(f, "dnssec: signed, algorithm %u, %s\n", h->dnssec_alg,
+			(h->flags & ZW_IMGF_NSEC3)  ? "nsec3"
+			: (h->flags & ZW_IMGF_NSEC) ? "nsec"
+						    : "no denial records");
+		if (h->flags & ZW_IMGF_NSEC3) {
+			fprintf(f, "nsec3: hash %u, iterations %u, salt ", h->nsec3_alg,
+				h->nsec3_iterations);
+			if (h->nsec3_salt_len == 0)
+				fputc('-', f);
+			for (unsigned i = 0; i < h->nsec3_salt_len; i++)
+				fprintf(f, "%02x", h->nsec3_salt[i]);
+			fprintf(f, ", records %u\n", h->nsec3_count);
+		}
+		time_t e = (time_t)h->sig_expire_min;
+		char exp[64] = "";
+		struct tm etm;
+		if (gmtime_r(&e, &etm) != NULL)
+			strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &etm);
+		fprintf(f, "signatures_expire_first: %s\n", exp);
+	} else {
 		fprintf(f, "dnssec: unsigned\n");
+	}
 	for (int i = 0; i < ZW_SEC_COUNT; i++)
 		if (h->sec[i].size > 0)
 			fprintf(f, "section.%s: offset %" PRIu64 " size %" PRIu64 "\n", secnames[i],

@@ -294,11 +294,25 @@ int zw_image_verify(const void *buf, size_t size, const char **why)
 		FAIL(ZW_EIMGCORRUPT, "bad negative-answer SOA chunk");
 	const struct zw_img_nsec3 *n3 = (const void *)(base + h.sec[ZW_SEC_NSEC3].off);
 	for (uint32_t i = 0; i < h.nsec3_count; i++) {
-		if (n3[i].hash_off >= nsize || names[n3[i].hash_off] > nsize - n3[i].hash_off - 1)
+		if (n3[i].hash_off >= nsize || names[n3[i].hash_off] != 20 ||
+		    nsize - n3[i].hash_off - 1 < 20)
 			FAIL(ZW_EIMGBOUNDS, "NSEC3 hash outside the names section");
-		if (n3[i].rrset >= h.rrset_count)
+		if (n3[i].rrset >= h.rrset_count || sets[n3[i].rrset].type != 50)
 			FAIL(ZW_EIMGBOUNDS, "NSEC3 RRset outside the RRset table");
+		/* hash order, which the proofs' binary searches rely on */
+		if (i > 0 &&
+		    memcmp(names + n3[i - 1].hash_off + 1, names + n3[i].hash_off + 1, 20) >= 0)
+			FAIL(ZW_EIMGCORRUPT, "NSEC3 records out of hash order");
 	}
+	if (h.sec[ZW_SEC_NSEC3MAP].size != 0) {
+		if (h.sec[ZW_SEC_NSEC3MAP].size != (uint64_t)h.node_count * 4 || h.nsec3_count == 0)
+			FAIL(ZW_EIMGCORRUPT, "NSEC3 map size does not match the node count");
+		const uint32_t *map = (const void *)(base + h.sec[ZW_SEC_NSEC3MAP].off);
+		for (uint32_t i = 0; i < h.node_count; i++)
+			if (map[i] != ZW_NONE && map[i] >= h.nsec3_count)
+				FAIL(ZW_EIMGBOUNDS, "NSEC3 map entry outside the NSEC3 table");
+	}
+
 	return 0;
 }
 
@@ -314,6 +328,9 @@ static void fill(struct zw_image *img)
 	img->chunks = img->base + h->sec[ZW_SEC_CHUNKS].off;
 	img->chunks_size = h->sec[ZW_SEC_CHUNKS].size;
 	img->nsec3 = (const void *)(img->base + h->sec[ZW_SEC_NSEC3].off);
+	img->nsec3_map = h->sec[ZW_SEC_NSEC3MAP].size
+				 ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3MAP].off)
+				 : NULL;
 }
 
 int zw_image_from_buffer(void *buf, size_t size, struct zw_image **out, const char **why)
@@ -380,10 +397,27 @@ int zw_image_open(const char *path, struct zw_image **out, const char **why)
 	return 0;
 }
 
+void zw_image_pin(struct zw_image *img)
+{
+	img->pins++;
+}
+
+void zw_image_unpin(struct zw_image *img)
+{
+	if (img->pins > 0 && --img->pins == 0 && img->closing) {
+		img->closing = false;
+		zw_image_close(img);
+	}
+}
+
 void zw_image_close(struct zw_image *img)
 {
 	if (img == NULL)
 		return;
+	if (img->pins > 0) {
+		img->closing = true;
+		return;
+	}
 	if (img->mapped)
 		munmap((void *)img->base, img->size);
 	else

@@ -55,6 +55,8 @@ enum zw_img_section_id {
 	ZW_SEC_RRSETS,	  /* struct zw_img_rrset[rrset_count], grouped by node */
 	ZW_SEC_CHUNKS,	  /* chunks (struct zw_img_chunk + data), 4-aligned */
 	ZW_SEC_NSEC3,	  /* struct zw_img_nsec3[nsec3_count], hash order */
+	ZW_SEC_NSEC3MAP,  /* uint32_t[node_count]: the NSEC3 matching each
+			   * node, or ZW_NONE; empty unless NSEC3 */
 	ZW_SEC_COUNT = 8  /* room for later sections */
 };
 
@@ -234,8 +236,11 @@ struct zw_image {
 	const uint8_t *chunks;
 	size_t chunks_size;
 	const struct zw_img_nsec3 *nsec3;
-	char *path;  /* where it was loaded from, or NULL */
-	bool mapped; /* munmap on close, else free */
+	const uint32_t *nsec3_map; /* NULL unless NSEC3 */
+	char *path;		   /* where it was loaded from, or NULL */
+	bool mapped;		   /* munmap on close, else free */
+	unsigned pins;		   /* users besides its owner (see zw_image_pin) */
+	bool closing;		   /* closed by its owner while pinned */
 };
 
 /*
@@ -253,7 +258,14 @@ int zw_image_from_buffer(void *buf, size_t size, struct zw_image **out, const ch
 /* Verifies without taking ownership; for tests and fuzzing. */
 int zw_image_verify(const void *buf, size_t size, const char **why);
 
+/* Closes an image; if it is pinned, the last zw_image_unpin() does. */
 void zw_image_close(struct zw_image *img);
+
+/* Keeps img mapped past its owner's zw_image_close(), for work that spans
+ * a table swap (a zone transfer). Not thread-safe: one thread (the control
+ * thread) pins, unpins and closes. */
+void zw_image_pin(struct zw_image *img);
+void zw_image_unpin(struct zw_image *img);
 
 /* Accessors over a verified image. */
 

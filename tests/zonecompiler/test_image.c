@@ -1288,55 +1288,58 @@ static void test_signature_chunks(void)
 	}
 }
 
-/* An NSEC3 section appended to the reference image, entry {hash_off, rrset}. */
-static uint8_t *with_nsec3(uint32_t hash_off, uint32_t rrset, size_t *size)
-{
-	size_t n = good_size + 8;
-	uint8_t *b = copy_n(n);
-	struct zw_img_nsec3 e = { .hash_off = hash_off, .rrset = rrset };
-
-	hdr(b)->file_size = n;
-	hdr(b)->nsec3_count = 1;
-	hdr(b)->sec[ZW_SEC_NSEC3].off = good_size;
-	hdr(b)->sec[ZW_SEC_NSEC3].size = sizeof(e);
-	memcpy(b + good_size, &e, sizeof(e));
-	reseal(b, n);
-	*size = n;
-	return b;
-}
-
+/* The NSEC3 section and map of a real NSEC3-signed zone, damaged one way at
+ * a time (checksum recomputed). */
 static void test_nsec3_entries(void)
 {
-	uint32_t nsize = (uint32_t)hdr(good)->sec[ZW_SEC_NAMES].size;
-	uint32_t last = hdr(good)->node_count - 1;
-	uint32_t last_off = nodes(good)[last].name_off;
-	size_t n;
-	uint8_t *b;
+	const char *src = getenv("ZW_SRCDIR");
+	char path[4096];
+	void *image = NULL;
+	size_t size = 0;
 
-	b = with_nsec3(0, 0, &n);
-	expect_rc(b, n, 0, "valid NSEC3 entry");
-	free(b);
-	b = with_nsec3(last_off, hdr(good)->rrset_count - 1, &n);
-	expect_rc(b, n, 0, "valid NSEC3 entry at the ends");
-	free(b);
-	b = with_nsec3(nsize, 0, &n);
-	expect_rc(b, n, ZW_EIMGBOUNDS, "NSEC3 hash_off at the end of NAMES");
-	free(b);
-	b = with_nsec3(UINT32_MAX, 0, &n);
-	expect_rc(b, n, ZW_EIMGBOUNDS, "NSEC3 hash_off far out");
-	free(b);
-	/* the last byte is a letter of the last name: as a length, it runs
-	 * past the section */
-	b = with_nsec3(nsize - 1, 0, &n);
-	CU_ASSERT(sec(b, ZW_SEC_NAMES)[nsize - 1] > 0);
-	expect_rc(b, n, ZW_EIMGBOUNDS, "NSEC3 hash longer than NAMES");
-	free(b);
-	b = with_nsec3(0, hdr(good)->rrset_count, &n);
-	expect_rc(b, n, ZW_EIMGBOUNDS, "NSEC3 RRset out of range");
-	free(b);
-	b = with_nsec3(0, UINT32_MAX, &n);
-	expect_rc(b, n, ZW_EIMGBOUNDS, "NSEC3 RRset far out");
-	free(b);
+	snprintf(path, sizeof(path), "%s/tests/zonecompiler/data/roundtrip/nsec3.example.zone",
+		 src ? src : ".");
+	CU_ASSERT_FATAL(compile_path(path, "nsec3.example.", &image, &size) == 0);
+	uint8_t *img = image;
+	CU_ASSERT_FATAL(hdr(img)->nsec3_count >= 2);
+	CU_ASSERT(hdr(img)->flags & ZW_IMGF_NSEC3);
+	CU_ASSERT_EQUAL(hdr(img)->sec[ZW_SEC_NSEC3MAP].size, hdr(img)->node_count * 4u);
+	expect_rc(img, size, 0, "NSEC3 zone as compiled");
+
+	uint8_t *b;
+	struct zw_img_nsec3 *e;
+	uint32_t *map;
+#define DAMAGE(stmt, rc, what)                                                                     \
+	do {                                                                                       \
+		b = malloc(size);                                                                  \
+		CU_ASSERT_FATAL(b != NULL);                                                        \
+		memcpy(b, img, size);                                                              \
+		e = (struct zw_img_nsec3 *)(void *)sec(b, ZW_SEC_NSEC3);                           \
+		map = (uint32_t *)(void *)sec(b, ZW_SEC_NSEC3MAP);                                 \
+		(void)e;                                                                           \
+		(void)map;                                                                         \
+		stmt;                                                                              \
+		reseal(b, size);                                                                   \
+		expect_rc(b, size, rc, what);                                                      \
+		free(b);                                                                           \
+	} while (0)
+	uint32_t nsize = (uint32_t)hdr(img)->sec[ZW_SEC_NAMES].size;
+	DAMAGE(e[0].hash_off = nsize, ZW_EIMGBOUNDS, "NSEC3 hash at the end of NAMES");
+	DAMAGE(e[0].hash_off = UINT32_MAX, ZW_EIMGBOUNDS, "NSEC3 hash far out");
+	DAMAGE(e[0].hash_off = nodes(b)[0].name_off, ZW_EIMGBOUNDS, "NSEC3 hash not 20 bytes");
+	DAMAGE(e[0].rrset = hdr(b)->rrset_count, ZW_EIMGBOUNDS, "NSEC3 RRset out of range");
+	DAMAGE(e[0].rrset = 0, ZW_EIMGBOUNDS, "NSEC3 entry naming an RRset of another type");
+	DAMAGE(
+		{
+			struct zw_img_nsec3 t = e[0];
+			e[0] = e[1];
+			e[1] = t;
+		},
+		ZW_EIMGCORRUPT, "NSEC3 entries out of hash order");
+	DAMAGE(map[0] = hdr(b)->nsec3_count, ZW_EIMGBOUNDS, "NSEC3 map entry out of range");
+	DAMAGE(hdr(b)->sec[ZW_SEC_NSEC3MAP].size -= 4, ZW_EIMGCORRUPT, "NSEC3 map too short");
+#undef DAMAGE
+	free(image);
 }
 
 /* Every 32-bit word of every node and RRset changed to a few hostile

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DNSSEC in answers (RFC 4035 3.1, RFC 5155 7.2): signatures travel with
+ * their RRsets, and negative answers, wildcard answers and referrals to
+ * unsigned children carry the NSEC or NSEC3 records that prove them.
+ *
+ * What depends only on the zone was resolved by the compiler: signatures
+ * are attached to their RRsets, NSEC records are RRsets of their nodes,
+ * and each node knows the NSEC3 record that matches it. What depends on
+ * the query name is found here with bounded work: an NSEC covering a name
+ * by binary search over the nodes in canonical order, an NSEC3 covering a
+ * name by hashing it (SHA-1, the zone's iterations) and a binary search
+ * over the hashes.
+ *
+ * Records whose owner is not a suffix of the query name (a covering NSEC,
+ * an NSEC3) are written with their owner spelt out, compressed against the
+ * zone's apex in the question.
+ */
+#include <string.h>
+
+#include "answer_internal.h"
+#include "name.h"
+#include "nsec3.h"
+#include "rdata.h"
+
+#define MAX_BACKWARDS 4096 /* nodes walked back to an NSEC owner */
+
+bool zw_ans_put_set(struct resp *r, const struct zw_image *img, const struct zw_img_rrset *s,
+		    const struct ctx *cx, uint16_t *count, unsigned *at)
+{
+	const struct zw_img_chunk *c = zw_rrset_chunk(img, s);
+	unsigned start = r->len, optr = zw_ans_owner_in(r, c, cx);
+	uint16_t before = *count;
+
+	*at = start;
+	if (!zw_ans_put_chunk(r, c, cx, optr, 0, count))
+		return false;
+	if (!r->dnssec)
+		return true;
+	const struct zw_img_chunk *sig = zw_rrset_sigs(img, s);
+	if (sig != NULL && !zw_ans_put_chunk(r, sig, cx, optr, 0, count)) {
+		r->len = start; /* an RRset without its signatures is no good */
+		*count = before;
+		return false;
+	}
+	return true;
+}
+
+/* Writes an RRset whose owner (name, lower-cased, len bytes, inside img's
+ * zone) is spelt out: the labels above the apex, then a pointer to the
+ * apex in the question. Signatures follow. */
+static bool put_named(struct resp *r, const struct zw_image *img, const struct zw_img_rrset *s,
+		      const uint8_t *name, unsigned len, const struct ctx *qcx)
+{
+	const struct zw_img_chunk *c = zw_rrset_chunk(img, s);
+	unsigned olen = img->hdr->origin_len, rel = len - olen;
+	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, olen);
+	unsigned start = r->len, enc = rel + 2;
+	uint16_t before = r->ns;
+
+	if (c->len < 12 || enc + c->len - 2 > r->limit - start || apex > 0x3fff)
+		return false;
+	/* the owner spelt out, then the chunk without its 2-byte owner */
+	uint8_t *p = r->buf + start;
+	memcpy(p, name, rel);
+	p[rel] = (uint8_t)(0xc0 | apex >> 8);
+	p[rel + 1] = (uint8_t)apex;
+	r->len += enc;
+	/* copy by hand: the chunk minus its first owner, relocations shifted */
+	const uint8_t *d = zw_chunk_data(c);
+	memcpy(r->buf + r->len, d + 2, c->len - 2u);
+	unsigned delta = enc - 2, base = r->len - 2; /* where the chunk would have started */
+	const uint32_t *rel32 = zw_chunk_relocs(c);
+	struct ctx own = { .pos = start, .len = len };
+	for (unsigned i = 0; i < c->nreloc; i++) {
+		unsigned pos = ZW_RELOC_POS(rel32[i]), v = ZW_RELOC_VAL(rel32[i]), ptr;
+		switch (ZW_RELOC_KIND(rel32[i])) {
+		case ZW_RELOC_QEND: ptr = zw_ans_suffix_pos(r, own.pos, own.len, v); break;
+		case ZW_RELOC_SELF: ptr = base + v + (v >= 2 ? delta : 0); break;
+		default: ptr = 0x4000; break;
+		}
+		if (pos < 2 || ptr > 0x3fff) {
+			r->len = start;
+			return false;
+		}
+		uint8_t *w = r->buf + base + pos + delta;
+		w[0] = (uint8_t)(0xc0 | ptr >> 8);
+		w[1] = (uint8_t)ptr;
+	}
+	/* NSEC and NSEC3 RRsets hold one record each, so no other owner to
+	 * point at the spelt-out one */
+	r->len += c->len - 2u;
+	r->ns = (uint16_t)(r->ns + c->rrs);
+	const struct zw_img_chunk *sig = zw_rrset_sigs(img, s);
+	if (sig != NULL && !zw_ans_put_chunk(r, sig, &own, start, 0, &r->ns)) {
+		r->len = start;
+		r->ns = before;
+		return false;
+	}
+	return true;
+}
+
+/* ---- NSEC ---- */
+
+static const struct zw_img_rrset *nsec_at(const struct zw_image *img, const struct zw_img_node *n)
+{
+	return zw_image_rrset(img, n, ZW_T_NSEC);
+}
+
+/* RFC 4034 6.1 order of name (lower-cased) against a node's name. */
+static int cmp_node(const struct zw_image *img, uint32_t i, const uint8_t *name)
+{
+	uint8_t full[ZW_NAME_MAX + 1];
+
+	zw_image_node_name(img, &img->nodes[i], full);
+	return zw_name_cmp(full, name);
+}
+
+/* The node whose NSEC covers name: the last NSEC owner at or before it in
+ * canonical order. */
+static const struct zw_img_node *nsec_cover(const struct zw_image *img, const uint8_t *name)
+{
+	uint32_t lo = 0, hi = img->hdr->node_count;
+
+	/* the last node <= name (node 0, the apex, always is) */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (cmp_node(img, mid, name) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (unsigned k = 0; k < MAX_BACKWARDS; k++) {
+		const struct zw_img_node *n = &img->nodes[lo];
+		if (!(n->flags & ZW_NODE_GLUE) && nsec_at(img, n) != NULL)
+			return n;
+		if (lo == 0)
+			break;
+		lo--;
+	}
+	return NULL;
+}
+
+static bool put_node_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
+			  const struct ctx *qcx, const struct zw_img_node **done, unsigned *ndone)
+{
+	uint8_t name[ZW_NAME_MAX + 1];
+
+	if (n == NULL)
+		return false;
+	for (unsigned i = 0; i < *ndone; i++)
+		if (done[i] == n)
+			return true; /* already in the answer */
+	const struct zw_img_rrset *s = nsec_at(img, n);
+	if (s == NULL)
+		return false;
+	unsigned len = zw_image_node_name(img, n, name);
+	if (!put_named(r, img, s, name, len, qcx)) {
+		r->tc = true;
+		return false;
+	}
+	done[(*ndone)++] = n;
+	return true;
+}
+
+/* "*." + name into out; returns its length or 0. */
+static unsigned wildcard_of(const uint8_t *name, unsigned len, uint8_t *out)
+{
+	if (len + 2 > ZW_NAME_MAX)
+		return 0;
+	out[0] = 1;
+	out[1] = '*';
+	memcpy(out + 2, name, len);
+	return len + 2;
+}
+
+/* ---- NSEC3 ---- */
+
+struct n3 {
+	const struct zw_image *img;
+	const struct zw_img_nsec3 *recs;
+	uint32_t count;
+};
+
+static const uint8_t *n3_hash(const struct n3 *z, uint32_t i)
+{
+	return z->img->names + z->recs[i].hash_off + 1;
+}
+
+/* The record matching h, or covering it (the last hash below it, wrapping
+ * to the last record); *match says which. */
+static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
+{
+	uint32_t lo = 0, hi = z->count;
+
+	*match = false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(n3_hash(z, mid), h, ZW_SHA1_LEN);
+		if (c == 0) {
+			*match = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == 0 ? z->count - 1 : lo - 1;
+}
+
+static bool n3_hash_name(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h)
+{
+	const struct zw_img_header *hd = img->hdr;
+
+	return zw_nsec3_hash(name, len, hd->nsec3_salt, hd->nsec3_salt_len, hd->nsec3_iterations,
+			     h) == 0;
+}
+
+static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct ctx *qcx,
+		   uint32_t *done, unsigned *ndone)
+{
+	uint8_t name[ZW_NAME_MAX + 1];
+	char label[40];
+	unsigned olen = z->img->hdr->origin_len;
+
+	for (unsigned k = 0; k < *ndone; k++)
+		if (done[k] == i)
+			return true;
+	if (33 + olen > ZW_NAME_MAX)
+		return false;
+	zw_base32hex(n3_hash(z, i), ZW_SHA1_LEN, label);
+	name[0] = 32;
+	memcpy(name + 1, label, 32);
+	memcpy(name + 33, z->img->hdr->origin, olen);
+	if (!put_named(r, z->img, &z->img->rrsets[z->recs[i].rrset], name, 33 + olen, qcx)) {
+		r->tc = true;
+		return false;
+	}
+	done[(*ndone)++] = i;
+	return true;
+}
+
+/* The NSEC3 matching a node (compiled), or hashed now if the node has none
+ * in the map. */
+static bool n3_for_node(const struct n3 *z, const struct zw_img_node *n, uint32_t *out)
+{
+	uint32_t idx = (uint32_t)(n - z->img->nodes);
+
+	if (z->img->nsec3_map == NULL || z->img->nsec3_map[idx] == ZW_NONE)
+		return false;
+	*out = z->img->nsec3_map[idx];
+	return true;
+}
+
+/* The suffix of name (len) one label longer than the encloser of length
+ * celen: the "next closer name" of RFC 5155 7.2.1. */
+static unsigned next_closer(const uint8_t *name, unsigned len, unsigned celen, unsigned *off)
+{
+	unsigned pos = 0;
+
+	while (len - pos > celen) {
+		unsigned l = 1u + name[pos];
+		if (len - pos - l == celen) {
+			*off = pos;
+			return len - pos;
+		}
+		pos += l;
+	}
+	return 0;
+}
+
+/* Closest encloser proof (RFC 5155 7.2.1): the NSEC3 matching the closest
+ * provable encloser and the one covering the next closer name. Starts at
+ * the encloser the lookup found and walks up to an ancestor that has an
+ * NSEC3 (under opt-out, insecure names have none). Returns the encloser's
+ * length (for the wildcard proof), or 0. */
+static unsigned put_ce_proof(struct resp *r, const struct n3 *z, const uint8_t *name, unsigned len,
+			     const struct zw_img_node *ce, const struct ctx *qcx, uint32_t *done,
+			     unsigned *ndone)
+{
+	uint8_t full[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN];
+	uint32_t match;
+	unsigned celen = zw_image_node_name(z->img, ce, full);
+
+	while (!n3_for_node(z, ce, &match)) {
+		/* up one label, by name: ENTs and cuts are nodes too */
+		if (celen <= z->img->hdr->origin_len)
+			return 0;
+		unsigned skip = 1u + full[0];
+		memmove(full, full + skip, celen - skip);
+		celen -= skip;
+		ce = zw_image_find_name(z->img, full, celen);
+		if (ce == NULL)
+			return 0;
+	}
+	put_n3(r, z, match, qcx, done, ndone);
+	unsigned off;
+	unsigned nclen = next_closer(name, len, celen, &off);
+	if (nclen == 0 || !n3_hash_name(z->img, name + off, nclen, h))
+		return celen;
+	bool m;
+	uint32_t cover = n3_find(z, h, &m);
+	if (!m)
+		put_n3(r, z, cover, qcx, done, ndone);
+	return celen;
+}
+
+static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t *name,
+		       unsigned len, const struct ctx *qcx, uint16_t qtype)
+{
+	const struct zw_image *img = lk->zone;
+	struct n3 z = { img, img->nsec3, img->hdr->nsec3_count };
+	uint32_t done[8], match;
+	unsigned ndone = 0;
+	uint8_t h[ZW_SHA1_LEN], wc[ZW_NAME_MAX + 1], full[ZW_NAME_MAX + 1];
+	bool m;
+
+	if (z.count == 0)
+		return;
+	switch (lk->shape) {
+	case ZW_SHAPE_NXDOMAIN: {
+		unsigned celen = put_ce_proof(r, &z, name, len, lk->encloser, qcx, done, &ndone);
+		/* no wildcard at the closest encloser: the NSEC3 covering it */
+		unsigned wl = celen ? wildcard_of(name + (len - celen), celen, wc) : 0;
+		if (wl && n3_hash_name(img, wc, wl, h)) {
+			uint32_t cover = n3_find(&z, h, &m);
+			if (!m)
+				put_n3(r, &z, cover, qcx, done, &ndone);
+		}
+		return;
+	}
+	case ZW_SHAPE_NODATA:
+		if (!lk->wildcard) {
+			if (n3_for_node(&z, lk->node, &match)) {
+				put_n3(r, &z, match, qcx, done, &ndone);
+			} else if (qtype == ZW_T_DS || (lk->node->flags & ZW_NODE_DELEG)) {
+				/* DS at an opt-out delegation (RFC 5155 7.2.4) */
+				put_ce_proof(r, &z, name, len, lk->node, qcx, done, &ndone);
+			}
+			return;
+		}
+		/* wildcard NODATA (RFC 5155 7.2.5): closest encloser proof
+		 * for the name, and the NSEC3 matching the wildcard */
+		{
+			const struct zw_img_node *wpar = lk->encloser;
+			put_ce_proof(r, &z, name, len, wpar, qcx, done, &ndone);
+			if (n3_for_node(&z, lk->node, &match))
+				put_n3(r, &z, match, qcx, done, &ndone);
+		}
+		return;
+	case ZW_SHAPE_ANSWER:
+	case ZW_SHAPE_CNAME:
+		if (!lk->wildcard)
+			return;
+		/* a wildcard answer: the name itself does not exist (RFC 5155
+		 * 7.2.6): the NSEC3 covering the next closer name */
+		{
+			unsigned celen = zw_image_node_name(img, lk->encloser, full), off;
+			unsigned nclen = next_closer(name, len, celen, &off);
+			if (nclen && n3_hash_name(img, name + off, nclen, h)) {
+				uint32_t cover = n3_find(&z, h, &m);
+				if (!m)
+					put_n3(r, &z, cover, qcx, done, &ndone);
+			}
+		}
+		return;
+	default: return;
+	}
+}
+
+static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t *name, unsigned len,
+		      const struct ctx *qcx)
+{
+	const struct zw_image *img = lk->zone;
+	const struct zw_img_node *done[4];
+	unsigned ndone = 0;
+	uint8_t wc[ZW_NAME_MAX + 1], full[ZW_NAME_MAX + 1];
+
+	(void)len;
+	switch (lk->shape) {
+	case ZW_SHAPE_NXDOMAIN: {
+		/* the name does not exist, nor does the wildcard at its
+		 * closest encloser (RFC 4035 3.1.3.2) */
+		put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
+		unsigned celen = zw_image_node_name(img, lk->encloser, full);
+		unsigned wl = wildcard_of(full, celen, wc);
+		if (wl)
+			put_node_nsec(r, img, nsec_cover(img, wc), qcx, done, &ndone);
+		return;
+	}
+	case ZW_SHAPE_NODATA:
+		if (lk->wildcard) {
+			/* RFC 4035 3.1.3.4: no such name, and the wildcard has
+			 * no data of the type */
+			put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
+			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
+		} else if (nsec_at(img, lk->node) != NULL) {
+			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
+		} else {
+			/* an empty non-terminal: the NSEC that covers it */
+			put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
+		}
+		return;
+	case ZW_SHAPE_ANSWER:
+	case ZW_SHAPE_CNAME:
+		if (lk->wildcard) /* RFC 4035 3.1.3.3 */
+			put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
+		return;
+	default: return;
+	}
+}
+
+void zw_ans_deny(struct resp *r, const struct zw_lookup *lk, const uint8_t *lname, unsigned len,
+		 const struct ctx *cx, uint16_t qtype)
+{
+	if (!r->dnssec)
+		return;
+	if (lk->zone->hdr->flags & ZW_IMGF_NSEC3)
+		deny_nsec3(r, lk, lname, len, cx, qtype);
+	else if (lk->zone->hdr->flags & ZW_IMGF_NSEC)
+		deny_nsec(r, lk, lname, len, cx);
+}
+
+void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_t *lname,
+			unsigned len, const struct ctx *cx)
+{
+	const struct zw_image *img = lk->zone;
+	const struct zw_img_node *cut = lk->node;
+	unsigned at;
+
+	if (!r->dnssec)
+		return;
+	const struct zw_img_rrset *ds = zw_image_rrset(img, cut, ZW_T_DS);
+	if (ds != NULL) {
+		if (!zw_ans_put_set(r, img, ds, cx, &r->ns, &at))
+			r->tc = true;
+		return;
+	}
+	/* an unsigned child: prove there is no DS (RFC 4035 3.1.4.1,
+	 * RFC 5155 7.2.7) */
+	if (img->hdr->flags & ZW_IMGF_NSEC3) {
+		struct n3 z = { img, img->nsec3, img->hdr->nsec3_count };
+		uint32_t done[8], match;
+		unsigned ndone = 0;
+		uint8_t full[ZW_NAME_MAX + 1];
+		if (z.count == 0)
+			return;
+		if (n3_for_node(&z, cut, &match)) {
+			put_n3(r, &z, match, cx, done, &ndone);
+		} else {
+			unsigned clen = zw_image_node_name(img, cut, full);
+			/* opt-out: the closest provable encloser and the NSEC3
+			 * covering the cut, with the opt-out flag */
+			put_ce_proof(r, &z, full, clen, cut, cx, done, &ndone);
+		}
+		(void)lname;
+		(void)len;
+	} else if (img->hdr->flags & ZW_IMGF_NSEC) {
+		const struct zw_img_node *done[2];
+		unsigned ndone = 0;
+		put_node_nsec(r, img, cut, cx, done, &ndone);
+	}
+}

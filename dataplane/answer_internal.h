@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internals of the answer engine shared by answer.c and answer_dnssec.c.
+ * Not for other modules.
+ */
+#ifndef ZW_ANSWER_INTERNAL_H
+#define ZW_ANSWER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "lookup.h"
+
+struct resp {
+	uint8_t *buf;
+	unsigned len;
+	unsigned limit; /* where the sections must end (room for OPT kept) */
+	uint16_t an, ns, ar;
+	bool tc;
+	bool aa;
+	bool dnssec; /* DO set and the zone is signed: signatures and proofs */
+	uint8_t rcode;
+};
+
+struct ctx {
+	unsigned pos; /* where the context name is written */
+	unsigned len; /* its length */
+};
+
+/* Position in the response of the suffix of length v of the name written
+ * at pos (total length len). */
+unsigned zw_ans_suffix_pos(const struct resp *r, unsigned pos, unsigned len, unsigned v);
+
+/* Copies a chunk to the end of the response (relocations resolved, owners
+ * pointed at owner_ptr); false, writing nothing, when it does not fit. */
+bool zw_ans_put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx,
+		      unsigned owner_ptr, unsigned anchor_pos, uint16_t *count);
+
+/* Where a chunk's owners point in a context. */
+unsigned zw_ans_owner_in(const struct resp *r, const struct zw_img_chunk *c, const struct ctx *cx);
+
+/* An RRset and, with DNSSEC, its signatures, as one unit: both or
+ * neither. *at is where the RRset starts. */
+bool zw_ans_put_set(struct resp *r, const struct zw_image *img, const struct zw_img_rrset *s,
+		    const struct ctx *cx, uint16_t *count, unsigned *at);
+
+/* The denial of existence (NSEC or NSEC3) that the lookup's shape needs
+ * in the authority section, with signatures; lname/len is the name looked
+ * up, written in the response as cx. Sets TC when a part does not fit. */
+void zw_ans_deny(struct resp *r, const struct zw_lookup *lk, const uint8_t *lname, unsigned len,
+		 const struct ctx *cx, uint16_t qtype);
+
+/* For a referral: the DS RRset of a secure child, or the proof that there
+ * is none. */
+void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_t *lname,
+			unsigned len, const struct ctx *cx);
+
+#endif /* ZW_ANSWER_INTERNAL_H */
