@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The per-packet code must not allocate, print, lock or sleep. Files listed
-# here are hot-path files in their entirety.
+# The per-packet code must not allocate, print, lock or sleep. These files
+# hold only per-packet code (set-up lives in the daemon's main, the table
+# and configuration modules, and zw_zoneset_create, which are not listed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-hot=$(git ls-files 'dataplane/*.c' 'control/answer*.c' 'zonecompiler/lookup.c' | grep -v -E 'main\.c|config|setup|init' || true)
-[ -n "$hot" ] || exit 0
-# shellcheck disable=SC2086
-bad=$(grep -nE '\b(malloc|calloc|realloc|printf|fprintf|syslog|pthread_mutex_lock|usleep|sleep|rte_exit)\s*\(' $hot \
-  | grep -vE '_create|_free|zoneset' || true)
+hot="dataplane/answer.c dataplane/answer_dnssec.c dataplane/pkt.c dataplane/worker.c"
+bad=$(grep -nE '\b(malloc|calloc|realloc|free|printf|fprintf|syslog|pthread_mutex_lock|usleep|sleep|nanosleep|rte_exit)\s*\(' $hot || true)
+# lookups: everything but the zone set's constructor and destructor
+bad+=$(awk '/^struct zw_zoneset \*zw_zoneset_create|^void zw_zoneset_free/ {skip=1} /^}/ {if (skip) {skip=0; next}} !skip' zonecompiler/lookup.c \
+  | grep -nE '\b(malloc|calloc|realloc|free|printf|fprintf|pthread_mutex_lock|sleep)\s*\(' || true)
 if [ -n "$bad" ]; then
   echo "forbidden calls on the hot path:"; echo "$bad"; exit 1
 fi
+echo "hot path: no allocation, printing, locking or sleeping in $hot zonecompiler/lookup.c"
