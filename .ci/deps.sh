@@ -7,7 +7,7 @@ SUDO=
 PKGS=(
   build-essential pkg-config meson ninja-build clang clang-format llvm libclang-rt-14-dev
   libdpdk-dev dpdk-dev liburcu-dev libldns-dev ldnsutils libjemalloc-dev libcunit1-dev
-  libbpf-dev libxdp-dev libxxhash-dev libyaml-dev libjansson-dev
+  libbpf-dev libxdp-dev libxxhash-dev libyaml-dev libjansson-dev libssl-dev libssl-dev
   knot knot-dnsutils bind9 bind9-utils bind9-dnsutils dnsperf
   iproute2 ethtool iputils-ping tcpdump socat python3 nftables procps
 )

@@ -36,6 +36,12 @@
 #define CFG_MAX_TXT 255
 /* Longest path of the control socket (sun_path, with its NUL). */
 #define CFG_MAX_SOCKET (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+/* TCP limits (RFC 7766): connections, queries per connection, idle ms. */
+#define CFG_MAX_TCP_CONNS   1000000
+#define CFG_MAX_TCP_QUERIES 1000000000
+#define CFG_MAX_TCP_IDLE    3600000
+/* Longest TSIG secret, in base64 characters. */
+#define CFG_MAX_SECRET 4096
 /* Slots of the hash set used to find duplicate zone images. */
 #define CFG_ZONE_SLOTS (2 * ZW_CFG_MAX_ZONES)
 
@@ -63,6 +69,8 @@ struct parser {
 	yaml_mark_t worker_marks[ZW_CFG_MAX_WORKERS];
 	yaml_mark_t mtu_marks[ZW_CFG_MAX_PORTS];
 	int zone_slots[CFG_ZONE_SLOTS]; /* zone index + 1; 0: free */
+	/* transfer rules' key names, checked against 'keys' at the end */
+	yaml_mark_t tkey_marks[ZW_CFG_MAX_TRANSFERS][ZW_CFG_MAX_TKEYS];
 };
 
 struct key_def;
@@ -173,9 +181,12 @@ static int yaml_error(struct parser *p)
 			return fail(p, yp->problem_mark,
 				    "syntax error: tab characters are not allowed for indentation");
 		if (yp->context != NULL)
-			return fail(p, yp->problem_mark, "syntax error: %s (%s at %zu:%zu)",
+			return fail(p, yp->problem_mark, "syntax error: %s (%s at %zu:%zu)%s",
 				    problem, yp->context, yp->context_mark.line + 1,
-				    yp->context_mark.column + 1);
+				    yp->context_mark.column + 1,
+				    strstr(yp->context, "alias") != NULL
+					    ? " (a '*' must be quoted: \"*\")"
+					    : "");
 		return fail(p, yp->problem_mark, "syntax error: %s", problem);
 	default: return fail(p, yp->problem_mark, "syntax error: %s", problem);
 	}
@@ -895,6 +906,401 @@ static const struct key_def server_keys[] = {
 	  CFG_MAX_TXT },
 };
 
+/* tcp */
+
+static const struct key_def tcp_keys[] = {
+	{ "max-connections", "tcp.max-connections", key_uint, CFG_FIELD(tcp_max_conns), 1,
+	  CFG_MAX_TCP_CONNS },
+	{ "max-connections-per-address", "tcp.max-connections-per-address", key_uint,
+	  CFG_FIELD(tcp_max_conns_per_addr), 1, CFG_MAX_TCP_CONNS },
+	{ "max-queries", "tcp.max-queries", key_uint, CFG_FIELD(tcp_max_queries), 1,
+	  CFG_MAX_TCP_QUERIES },
+	{ "idle-timeout", "tcp.idle-timeout", key_uint, CFG_FIELD(tcp_idle_ms), 100,
+	  CFG_MAX_TCP_IDLE },
+};
+
+static int key_tcp(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_config *cfg = obj;
+	yaml_mark_t m = p->key_mark;
+	int rc = begin(p, k->path, YAML_MAPPING_START_EVENT);
+	if (rc <= 0)
+		return rc;
+	/* per address: 32 by default, but never more than in all */
+	unsigned per_addr = cfg->tcp_max_conns_per_addr;
+	cfg->tcp_max_conns_per_addr = 0;
+	rc = parse_map(p, k->path, tcp_keys, sizeof tcp_keys / sizeof tcp_keys[0], obj);
+	if (rc == 0 && cfg->tcp_max_conns_per_addr == 0)
+		cfg->tcp_max_conns_per_addr =
+			per_addr < cfg->tcp_max_conns ? per_addr : cfg->tcp_max_conns;
+	else if (rc == 0 && cfg->tcp_max_conns_per_addr > cfg->tcp_max_conns)
+		return fail(p, m,
+			    "tcp.max-connections-per-address: %u is more than "
+			    "tcp.max-connections (%u)",
+			    cfg->tcp_max_conns_per_addr, cfg->tcp_max_conns);
+	return rc;
+}
+
+/* Domain names of keys and transfer rules: LDH labels (and '_', and '/'
+ * as in RFC 2317 zones), with or without the final dot; stored lower-case
+ * with the final dot. NULL or why the name is refused. */
+static const char *norm_name(const char *v, size_t n, char **out)
+{
+	*out = NULL;
+	if (n == 1 && v[0] == '.') {
+		*out = strdup(".");
+		return *out == NULL ? "out of memory" : NULL;
+	}
+	if (n > 0 && v[n - 1] == '.')
+		n--;
+	size_t wire = 1, label = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || v[i] == '.') {
+			if (label == 0)
+				return "empty label";
+			if (label > 63)
+				return "a label is longer than 63 characters";
+			wire += 1 + label;
+			label = 0;
+			continue;
+		}
+		unsigned char c = (unsigned char)v[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '/'))
+			return "only letters, digits, '-', '_' and '/' are allowed in labels";
+		label++;
+	}
+	if (wire > 255)
+		return "longer than 255 octets";
+	char *s = malloc(n + 2);
+	if (s == NULL)
+		return "out of memory";
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] | 0x20 : v[i]);
+	s[n] = '.';
+	s[n + 1] = '\0';
+	*out = s;
+	return NULL;
+}
+
+/* The current node as a domain name, normalised into *out. */
+static int get_name(struct parser *p, const char *path, char **out)
+{
+	char b[SHOW_SIZE], *name = NULL;
+	int rc = get_string(p, path, 1024, &name);
+	if (rc != 0)
+		return rc;
+	char *norm;
+	const char *why = norm_name(name, strlen(name), &norm);
+	if (why != NULL && strcmp(why, "out of memory") == 0) {
+		free(name);
+		return fail_nomem(p);
+	}
+	if (why != NULL) {
+		rc = fail(p, p->ev.start_mark, "%s: '%s' is not a domain name (%s)", path,
+			  show(b, sizeof b, name, strlen(name)), why);
+		free(name);
+		return rc;
+	}
+	free(name);
+	free(*out);
+	*out = norm;
+	return 0;
+}
+
+/* keys */
+
+static int b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Strict base64 (RFC 4648 4, padded): the number of bytes it decodes to,
+ * or -1. */
+static long b64_length(const char *s)
+{
+	size_t n = strlen(s);
+	long len = 0;
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		int pad = 0;
+		for (int j = 0; j < 4; j++) {
+			if (s[i + j] == '=') {
+				if (i + 4 != n || j < 2)
+					return -1;
+				pad++;
+			} else if (pad > 0 || b64_value((unsigned char)s[i + j]) < 0) {
+				return -1;
+			}
+		}
+		len += 3 - pad;
+	}
+	return len;
+}
+
+static int key_key_name(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_cfg_key *key = obj;
+	return get_name(p, k->path, &key->name);
+}
+
+static int key_key_algorithm(struct parser *p, const struct key_def *k, void *obj)
+{
+	static const char *const algs[] = { "hmac-sha256", "hmac-sha384", "hmac-sha512" };
+	struct zw_cfg_key *key = obj;
+	char b[SHOW_SIZE];
+	int rc = get_string(p, k->path, 64, &key->algorithm);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+		if (strcmp(key->algorithm, algs[i]) == 0)
+			return 0;
+	return fail(p, p->ev.start_mark,
+		    "%s: '%s' is not supported (expected hmac-sha256, hmac-sha384 or "
+		    "hmac-sha512)",
+		    k->path, show(b, sizeof b, key->algorithm, strlen(key->algorithm)));
+}
+
+static int key_key_secret(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_cfg_key *key = obj;
+	int rc = get_string(p, k->path, CFG_MAX_SECRET, &key->secret);
+	if (rc != 0)
+		return rc;
+	if (b64_length(key->secret) <= 0)
+		return fail(p, p->ev.start_mark,
+			    "%s: not valid base64 (the secret as tsig-keygen or keymgr "
+			    "print it: A-Z, a-z, 0-9, '+' and '/', padded with '=')",
+			    k->path);
+	return 0;
+}
+
+static const struct key_def tsig_key_keys[] = {
+	{ "name", "keys.name", key_key_name },
+	{ "algorithm", "keys.algorithm", key_key_algorithm },
+	{ "secret", "keys.secret", key_key_secret },
+};
+
+static int key_keys(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_config *cfg = obj;
+	char b[SHOW_SIZE];
+	int rc = begin(p, k->path, YAML_SEQUENCE_START_EVENT);
+	if (rc <= 0)
+		return rc;
+	while ((rc = next_item(p, k->path)) > 0) {
+		yaml_mark_t m = p->ev.start_mark;
+		if (cfg->n_keys == ZW_CFG_MAX_KEYS)
+			return fail(p, m, "%s: too many keys (at most %d)", k->path,
+				    ZW_CFG_MAX_KEYS);
+		if (p->ev.type != YAML_MAPPING_START_EVENT)
+			return fail(p, m,
+				    "%s: expected a mapping (name, algorithm, secret), found %s",
+				    k->path, kind(&p->ev));
+		struct zw_cfg_key *key = &cfg->keys[cfg->n_keys++];
+		rc = parse_map(p, k->path, tsig_key_keys,
+			       sizeof tsig_key_keys / sizeof tsig_key_keys[0], key);
+		if (rc != 0)
+			return rc;
+		if (key->name == NULL)
+			return fail(p, m, "%s: a key needs a 'name'", k->path);
+		if (key->algorithm == NULL)
+			return fail(p, m, "%s: a key needs an 'algorithm'", k->path);
+		if (key->secret == NULL)
+			return fail(p, m, "%s: a key needs a 'secret'", k->path);
+		for (unsigned i = 0; i + 1 < cfg->n_keys; i++)
+			if (strcmp(cfg->keys[i].name, key->name) == 0)
+				return fail(p, m, "%s: key '%s' is listed twice", k->path,
+					    show(b, sizeof b, key->name, strlen(key->name)));
+	}
+	return rc;
+}
+
+/* transfer */
+
+/* "ADDRESS" or "ADDRESS/LENGTH", with no bit set past the length; NULL or
+ * the reason it is not one. */
+static const char *parse_prefix(const char *s, size_t n, struct zw_cfg_prefix *a)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	if (n == 0 || n >= sizeof buf || memchr(s, '\0', n) != NULL)
+		return "not an address prefix";
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	char *slash = strchr(buf, '/');
+	long len = -1;
+	if (slash != NULL) {
+		*slash = '\0';
+		const char *d = slash + 1;
+		size_t dn = strlen(d);
+		if (dn == 0 || dn > 3 || (dn > 1 && d[0] == '0') || strspn(d, "0123456789") != dn)
+			return "the prefix length must be a decimal number";
+		len = strtol(d, NULL, 10);
+	}
+	memset(a, 0, sizeof *a);
+	uint8_t *bytes;
+	unsigned max;
+	if (inet_pton(AF_INET, buf, &a->v4) == 1) {
+		a->family = AF_INET;
+		bytes = (uint8_t *)&a->v4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, &a->v6) == 1) {
+		a->family = AF_INET6;
+		bytes = a->v6.s6_addr;
+		max = 128;
+	} else {
+		return "not an address prefix";
+	}
+	if (len > (long)max)
+		return max == 32 ? "an IPv4 prefix length is at most 32"
+				 : "an IPv6 prefix length is at most 128";
+	a->len = (uint8_t)(len < 0 ? max : (unsigned)len);
+	for (unsigned bit = a->len; bit < max; bit++)
+		if (bytes[bit / 8] & (0x80 >> (bit % 8)))
+			return "bits are set past the prefix length";
+	return NULL;
+}
+
+static int key_transfer_zone(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_cfg_transfer *t = obj;
+	if (p->ev.type == YAML_SCALAR_EVENT && p->ev.data.scalar.length == 1 &&
+	    p->ev.data.scalar.value[0] == '*') {
+		char *s = strdup("*");
+		if (s == NULL)
+			return fail_nomem(p);
+		free(t->zone);
+		t->zone = s;
+		return 0;
+	}
+	return get_name(p, k->path, &t->zone);
+}
+
+static int key_transfer_allow(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_cfg_transfer *t = obj;
+	char b[SHOW_SIZE];
+	int rc = begin(p, k->path, YAML_SEQUENCE_START_EVENT);
+	if (rc <= 0)
+		return rc;
+	while ((rc = next_item(p, k->path)) > 0) {
+		if (t->n_allow == ZW_CFG_MAX_PREFIXES)
+			return fail(p, p->ev.start_mark, "%s: too many prefixes (at most %d)",
+				    k->path, ZW_CFG_MAX_PREFIXES);
+		if ((rc = want_scalar(p, k->path, "an address prefix")) != 0)
+			return rc;
+		const char *v = (const char *)p->ev.data.scalar.value;
+		size_t n = p->ev.data.scalar.length;
+		struct zw_cfg_prefix *a = &t->allow[t->n_allow];
+		const char *why = parse_prefix(v, n, a);
+		if (why != NULL)
+			return fail(p, p->ev.start_mark, "%s: '%s': %s", k->path,
+				    show(b, sizeof b, v, n), why);
+		for (unsigned i = 0; i < t->n_allow; i++)
+			if (t->allow[i].family == a->family && t->allow[i].len == a->len &&
+			    (a->family == AF_INET ? !memcmp(&t->allow[i].v4, &a->v4, sizeof a->v4)
+						  : !memcmp(&t->allow[i].v6, &a->v6, sizeof a->v6)))
+				return fail(p, p->ev.start_mark, "%s: '%s' is listed twice",
+					    k->path, show(b, sizeof b, v, n));
+		t->n_allow++;
+	}
+	return rc;
+}
+
+static int key_transfer_keys(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_cfg_transfer *t = obj;
+	unsigned ti = (unsigned)(t - p->cfg->transfers);
+	char b[SHOW_SIZE];
+	int rc = begin(p, k->path, YAML_SEQUENCE_START_EVENT);
+	if (rc <= 0)
+		return rc;
+	while ((rc = next_item(p, k->path)) > 0) {
+		if (t->n_keys == ZW_CFG_MAX_TKEYS)
+			return fail(p, p->ev.start_mark, "%s: too many keys (at most %d)", k->path,
+				    ZW_CFG_MAX_TKEYS);
+		char **slot = &t->keys[t->n_keys];
+		if ((rc = get_name(p, k->path, slot)) != 0)
+			return rc;
+		for (unsigned i = 0; i < t->n_keys; i++)
+			if (strcmp(t->keys[i], *slot) == 0)
+				return fail(p, p->ev.start_mark, "%s: key '%s' is listed twice",
+					    k->path, show(b, sizeof b, *slot, strlen(*slot)));
+		p->tkey_marks[ti][t->n_keys] = p->ev.start_mark;
+		t->n_keys++;
+	}
+	return rc;
+}
+
+static const struct key_def transfer_keys[] = {
+	{ "zone", "transfer.zone", key_transfer_zone },
+	{ "allow", "transfer.allow", key_transfer_allow },
+	{ "keys", "transfer.keys", key_transfer_keys },
+};
+
+static int key_transfer(struct parser *p, const struct key_def *k, void *obj)
+{
+	struct zw_config *cfg = obj;
+	int rc = begin(p, k->path, YAML_SEQUENCE_START_EVENT);
+	if (rc <= 0)
+		return rc;
+	while ((rc = next_item(p, k->path)) > 0) {
+		yaml_mark_t m = p->ev.start_mark;
+		if (cfg->n_transfers == ZW_CFG_MAX_TRANSFERS)
+			return fail(p, m, "%s: too many rules (at most %d)", k->path,
+				    ZW_CFG_MAX_TRANSFERS);
+		if (p->ev.type != YAML_MAPPING_START_EVENT)
+			return fail(p, m, "%s: expected a mapping (zone, allow, keys), found %s",
+				    k->path, kind(&p->ev));
+		struct zw_cfg_transfer *t = &cfg->transfers[cfg->n_transfers++];
+		rc = parse_map(p, k->path, transfer_keys,
+			       sizeof transfer_keys / sizeof transfer_keys[0], t);
+		if (rc != 0)
+			return rc;
+		if (t->zone == NULL)
+			return fail(p, m, "%s: a rule needs a 'zone' (a zone name or \"*\")",
+				    k->path);
+		if (t->n_allow == 0 && t->n_keys == 0)
+			return fail(p, m,
+				    "%s: a rule needs 'allow' or 'keys' (to allow every address, "
+				    "write allow: [\"0.0.0.0/0\", \"::/0\"])",
+				    k->path);
+	}
+	return rc;
+}
+
+/* Every key a transfer rule names must be defined. */
+static int check_transfers(struct parser *p)
+{
+	const struct zw_config *cfg = p->cfg;
+	char b[SHOW_SIZE];
+	for (unsigned i = 0; i < cfg->n_transfers; i++) {
+		const struct zw_cfg_transfer *t = &cfg->transfers[i];
+		for (unsigned j = 0; j < t->n_keys; j++) {
+			unsigned k;
+			for (k = 0; k < cfg->n_keys; k++)
+				if (strcmp(cfg->keys[k].name, t->keys[j]) == 0)
+					break;
+			if (k == cfg->n_keys)
+				return fail(p, p->tkey_marks[i][j],
+					    "transfer.keys: no key '%s' is defined in 'keys'",
+					    show(b, sizeof b, t->keys[j], strlen(t->keys[j])));
+		}
+	}
+	return 0;
+}
+
 /* control */
 
 static const struct key_def control_keys[] = {
@@ -920,6 +1326,9 @@ static const struct key_def root_keys[] = {
 	{ "dataplane", "dataplane", key_dataplane },
 	{ "zones", "zones", key_zones },
 	SECTION("server", server_keys),
+	{ "tcp", "tcp", key_tcp },
+	{ "keys", "keys", key_keys },
+	{ "transfer", "transfer", key_transfer },
 	SECTION("control", control_keys),
 };
 
@@ -944,8 +1353,8 @@ static int parse_stream(struct parser *p)
 				return rc;
 		} else if (!is_null(&p->ev)) {
 			return fail(p, root,
-				    "expected a mapping (dataplane, zones, server, control), "
-				    "found %s",
+				    "expected a mapping (dataplane, zones, server, tcp, keys, "
+				    "transfer, control), found %s",
 				    kind(&p->ev));
 		}
 		if ((rc = next(p)) != 0) /* document end */
@@ -959,7 +1368,8 @@ static int parse_stream(struct parser *p)
 		return fail(
 			p, root,
 			"missing section 'dataplane' (ports, workers and addresses are required)");
-	return check_dataplane(p, p->dataplane_mark);
+	rc = check_dataplane(p, p->dataplane_mark);
+	return rc != 0 ? rc : check_transfers(p);
 }
 
 static int defaults(struct zw_config *cfg)
@@ -989,6 +1399,10 @@ int zw_config_parse(const char *name, const char *text, size_t len, struct zw_co
 	cfg->burst = 32;
 	cfg->edns_size = 1232;
 	cfg->max_chain = 8;
+	cfg->tcp_max_conns = 1024;
+	cfg->tcp_max_conns_per_addr = 32;
+	cfg->tcp_max_queries = 10000;
+	cfg->tcp_idle_ms = 10000;
 
 	struct parser *p = calloc(1, sizeof *p);
 	if (p == NULL)
@@ -1104,6 +1518,18 @@ void zw_config_free(struct zw_config *cfg)
 	free(cfg->id_server);
 	free(cfg->hostname_bind);
 	free(cfg->version_bind);
+	for (unsigned i = 0; i < ZW_CFG_MAX_KEYS; i++) {
+		free(cfg->keys[i].name);
+		free(cfg->keys[i].algorithm);
+		if (cfg->keys[i].secret != NULL)
+			explicit_bzero(cfg->keys[i].secret, strlen(cfg->keys[i].secret));
+		free(cfg->keys[i].secret);
+	}
+	for (unsigned i = 0; i < ZW_CFG_MAX_TRANSFERS; i++) {
+		free(cfg->transfers[i].zone);
+		for (unsigned j = 0; j < ZW_CFG_MAX_TKEYS; j++)
+			free(cfg->transfers[i].keys[j]);
+	}
 	free(cfg->control_socket);
 	free(cfg->state_dir);
 	free(cfg->pid_file);

@@ -39,6 +39,38 @@ struct zw_cfg_zone {
 	char *image; /* path of a zone image (.zwi) */
 };
 
+#define ZW_CFG_MAX_KEYS	     64
+#define ZW_CFG_MAX_TRANSFERS 256
+#define ZW_CFG_MAX_PREFIXES  32
+#define ZW_CFG_MAX_TKEYS     8
+
+/* A TSIG key (RFC 8945). */
+struct zw_cfg_key {
+	char *name;	 /* key name, absolute ("xfr.example.") */
+	char *algorithm; /* "hmac-sha256", "hmac-sha384" or "hmac-sha512" */
+	char *secret;	 /* base64 */
+};
+
+struct zw_cfg_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	};
+	uint8_t len;
+};
+
+/* Who may transfer a zone out: any address in allow, and, when keys are
+ * listed, only with a TSIG signature by one of them. zone "*" applies to
+ * every zone without a rule of its own. No rule: no transfer. */
+struct zw_cfg_transfer {
+	char *zone; /* "example.com." or "*" */
+	struct zw_cfg_prefix allow[ZW_CFG_MAX_PREFIXES];
+	unsigned n_allow;
+	char *keys[ZW_CFG_MAX_TKEYS]; /* key names */
+	unsigned n_keys;
+};
+
 struct zw_config {
 	char *path; /* the file this was read from */
 	/* dataplane */
@@ -68,6 +100,16 @@ struct zw_config {
 	char *id_server;     /* NULL: hidden */
 	char *hostname_bind; /* NULL: hidden */
 	char *version_bind;  /* NULL: hidden */
+	/* TCP (RFC 7766) */
+	unsigned tcp_max_conns;		 /* default 1024 */
+	unsigned tcp_max_conns_per_addr; /* default 32 */
+	unsigned tcp_max_queries;	 /* per connection, default 10000 */
+	unsigned tcp_idle_ms;		 /* default 10000 */
+	/* zone transfers out */
+	struct zw_cfg_key keys[ZW_CFG_MAX_KEYS];
+	unsigned n_keys;
+	struct zw_cfg_transfer transfers[ZW_CFG_MAX_TRANSFERS];
+	unsigned n_transfers;
 	/* control */
 	char *control_socket; /* default "/run/zonewired/control.sock" */
 	char *state_dir;      /* default "/var/lib/zonewired" */

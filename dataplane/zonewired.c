@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -32,16 +33,20 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "api.h"
 #include "config.h"
+#include "ctl.h"
 #include "table.h"
+#include "tcp.h"
 #include "worker.h"
+#include "xfr.h"
+#include "zones.h"
 
 extern char **environ;
 
 #define MBUF_CACHE 256
 
 static atomic_bool stop_flag;
-static volatile sig_atomic_t got_hup, got_usr1;
 
 static struct zw_config cfg;
 static struct zw_pkt_service svc;
@@ -51,16 +56,6 @@ static unsigned n_workers;
 static uint16_t wire_ports[ZW_MAX_PORTS], tap_ports[ZW_MAX_PORTS];
 static unsigned n_wire;
 static char tap_names[ZW_MAX_PORTS][IF_NAMESIZE];
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else if (sig == SIGUSR1)
-		got_usr1 = 1;
-	else
-		atomic_store(&stop_flag, true);
-}
 
 static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -223,7 +218,7 @@ static int setup_ports(void)
 			rte_strerror(rte_errno));
 		return -1;
 	}
-	n_wire = cfg.n_ports;
+	n_wire = 0;
 	for (unsigned i = 0; i < cfg.n_ports; i++) {
 		char name[RTE_ETH_NAME_MAX_LEN], tname[RTE_ETH_NAME_MAX_LEN];
 		uint16_t wp, tp;
@@ -273,6 +268,7 @@ static int setup_ports(void)
 		rte_eth_promiscuous_enable(wp);
 		wire_ports[i] = wp;
 		tap_ports[i] = tp;
+		n_wire = i + 1; /* started: stop_ports() stops it */
 		for (unsigned w = 0; w < n_workers && w < nq; w++) {
 			struct zw_worker *wk = &workers[w];
 			wk->ports[wk->nports++] = (struct zw_worker_port){
@@ -322,22 +318,48 @@ static void fill_service(void)
 	}
 }
 
-static int load_zones(void)
-{
-	char *paths[ZW_CFG_MAX_ZONES];
-	char err[512];
+static struct zw_zones *zones;
 
-	for (unsigned i = 0; i < cfg.n_zones; i++)
-		paths[i] = cfg.zones[i].image;
-	struct zw_table *t = zw_table_load(paths, cfg.n_zones, err, sizeof(err));
-	if (t == NULL) {
-		log_msg("zones not loaded: %s", err);
-		return -1;
-	}
-	uint64_t old = zw_table_publish(t);
-	log_msg("serving %u zone(s), table version %llu (was %llu)", t->n,
-		(unsigned long long)t->version, (unsigned long long)old);
-	return 0;
+static int reload_zones(void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	log_msg("reloading zone images");
+	int rc = zw_zones_reload(zones, err, errlen);
+	if (rc != 0)
+		log_msg("reload failed, the previous zones keep serving: %s", err);
+	else
+		log_msg("serving %u zone(s)", zw_zones_list(zones, NULL, 0));
+	return rc;
+}
+
+static void sum_counters(void *arg, struct zw_api_counters *out)
+{
+	struct zw_stats sum = { 0 };
+
+	(void)arg;
+	for (unsigned i = 0; i < n_workers; i++)
+		zw_stats_add(&sum, &workers[i].stats);
+	memset(out, 0, sizeof(*out));
+	out->rx = sum.rx;
+	out->tx = sum.tx;
+	out->truncated = sum.truncated;
+	memcpy(out->answers, sum.answers, sizeof(out->answers));
+	out->drop_short = sum.verdict[ZW_PKT_DROP_SHORT];
+	out->drop_checksum = sum.verdict[ZW_PKT_DROP_CSUM];
+	out->drop_query = sum.verdict[ZW_PKT_DROP_QUERY];
+	out->drop_room = sum.verdict[ZW_PKT_DROP_ROOM];
+	out->to_kernel = sum.exc_to_kernel;
+	out->from_kernel = sum.exc_from_kernel;
+	out->tx_full = sum.tx_full;
+	out->workers = n_workers;
+}
+
+static void print_stats(FILE *f);
+
+static void print_stats_hook(void *arg)
+{
+	(void)arg;
+	print_stats(stderr);
 }
 
 static void print_stats(FILE *f)
@@ -430,6 +452,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* the control loop takes the signals through a signalfd: block them
+	 * before EAL starts threads, which inherit the mask */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
 	char *eal_argv[ZW_CFG_MAX_EAL + 64];
 	int eal_argc = build_eal_args(eal_argv, (int)(sizeof(eal_argv) / sizeof(eal_argv[0])));
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
@@ -461,22 +493,51 @@ int main(int argc, char **argv)
 			goto out_eal;
 		}
 	}
+	struct zw_ctl *ctl = NULL;
+	struct zw_xfr *xfr = NULL;
+	struct zw_tcp *tcp = NULL;
+	struct zw_api *api = NULL;
 	if (setup_ports() != 0)
 		goto out_ports;
-	if (load_zones() != 0)
+	ctl = zw_ctl_create(&cfg, &acfg);
+	if (ctl == NULL) {
+		log_msg("cannot create the control loop");
 		goto out_ports;
-
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	}
+	zones = zw_zones_create(ctl, err, sizeof(err));
+	if (zones == NULL) {
+		log_msg("zones not loaded: %s", err);
+		goto out_ports;
+	}
+	log_msg("serving %u zone(s)", zw_zones_list(zones, NULL, 0));
+	struct zw_ctl_hooks hooks = { .reload = reload_zones, .stats_print = print_stats_hook };
+	zw_ctl_set_hooks(ctl, &hooks);
+	if ((xfr = zw_xfr_create(zones, err, sizeof(err))) == NULL) {
+		log_msg("zone transfers: %s", err);
+		goto out_ports;
+	}
+	struct zw_tcp_limits lim = {
+		.max_conns = cfg.tcp_max_conns,
+		.max_conns_per_addr = cfg.tcp_max_conns_per_addr,
+		.max_queries = cfg.tcp_max_queries,
+		.idle_ms = cfg.tcp_idle_ms,
+	};
+	if ((tcp = zw_tcp_start(ctl, zones, xfr, &lim, err, sizeof(err))) == NULL) {
+		log_msg("DNS over TCP: %s", err);
+		goto out_ports;
+	}
+	struct zw_api_sources src = {
+		.zones = zones, .tcp = tcp, .xfr = xfr, .counters = sum_counters
+	};
+	if ((api = zw_api_start(ctl, cfg.control_socket, &src, err, sizeof(err))) == NULL) {
+		log_msg("control API: %s", err);
+		goto out_ports;
+	}
 
 	for (unsigned i = 0; i < n_workers; i++) {
 		if (rte_eal_remote_launch(zw_worker_main, &workers[i], workers[i].lcore) != 0) {
 			log_msg("cannot start the worker on lcore %u", workers[i].lcore);
-			atomic_store(&stop_flag, true);
+			zw_ctl_stop(ctl);
 			break;
 		}
 	}
@@ -487,21 +548,10 @@ int main(int argc, char **argv)
 			fclose(pf);
 		}
 	}
-	log_msg("ready: %u worker(s), %u port(s)", n_workers, n_wire);
-	while (!atomic_load(&stop_flag)) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-		if (got_hup) {
-			got_hup = 0;
-			log_msg("SIGHUP: reloading zone images");
-			if (load_zones() != 0)
-				log_msg("reload failed; the previous zones keep serving");
-		}
-		if (got_usr1) {
-			got_usr1 = 0;
-			print_stats(stderr);
-		}
-	}
+	log_msg("ready: %u worker(s), %u port(s), control socket %s", n_workers, n_wire,
+		cfg.control_socket);
+	zw_ctl_run(ctl);
+	atomic_store(&stop_flag, true);
 	log_msg("stopping");
 	rte_eal_mp_wait_lcore();
 	print_stats(stderr);
@@ -509,13 +559,17 @@ int main(int argc, char **argv)
 out_ports:
 	atomic_store(&stop_flag, true);
 	rte_eal_mp_wait_lcore();
+	zw_api_stop(api);
+	zw_tcp_stop(tcp);
+	zw_xfr_free(xfr);
+	zw_zones_free(zones);
+	zw_ctl_free(ctl);
 	stop_ports();
 out_eal:
 	if (workers != NULL)
 		for (unsigned i = 0; i < n_workers; i++)
 			free(workers[i].scratch);
 	rte_free(workers);
-	zw_table_free(zw_table_take());
 	if (cfg.pid_file != NULL)
 		unlink(cfg.pid_file);
 	zw_config_free(&cfg);

@@ -58,7 +58,22 @@ static const char full[] = "dataplane:\n"				     /* 1 */
 			   "control:\n"					     /* 26 */
 			   "  socket: /run/zw/control.sock\n"		     /* 27 */
 			   "  state-dir: state\n"			     /* 28 */
-			   "  pid-file: /run/zw/zonewired.pid\n";	     /* 29 */
+			   "  pid-file: /run/zw/zonewired.pid\n"	     /* 29 */
+			   "tcp:\n"					     /* 30 */
+			   "  max-connections: 2048\n"			     /* 31 */
+			   "  max-connections-per-address: 16\n"	     /* 32 */
+			   "  max-queries: 500\n"			     /* 33 */
+			   "  idle-timeout: 30000\n"			     /* 34 */
+			   "keys:\n"					     /* 35 */
+			   "  - name: xfr.Example.\n"			     /* 36 */
+			   "    algorithm: hmac-sha256\n"		     /* 37 */
+			   "    secret: c2VjcmV0LWZvci10ZXN0cw==\n"	     /* 38 */
+			   "transfer:\n"				     /* 39 */
+			   "  - zone: example.com\n"			     /* 40 */
+			   "    allow: [192.0.2.0/24, \"2001:db8::/32\"]\n"  /* 41 */
+			   "    keys: [xfr.example]\n"			     /* 42 */
+			   "  - zone: \"*\"\n"				     /* 43 */
+			   "    allow: [198.51.100.7]\n";		     /* 44 */
 
 static int parse_as(const char *name, const char *text)
 {
@@ -118,6 +133,15 @@ static bool addr_is(const struct zw_cfg_addr *a, int family, const char *text, u
 		      family == AF_INET ? 4 : 16) == 0;
 }
 
+static bool prefix_is(const struct zw_cfg_prefix *a, int family, const char *text, unsigned len)
+{
+	unsigned char buf[16];
+	if (a->family != family || a->len != len || inet_pton(family, text, buf) != 1)
+		return false;
+	return memcmp(family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6, buf,
+		      family == AF_INET ? 4 : 16) == 0;
+}
+
 /* A growing text buffer for the generated files. */
 struct text {
 	char *s;
@@ -168,6 +192,12 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(cfg.control_socket, "/run/zonewired/control.sock");
 	CU_ASSERT_STRING_EQUAL(cfg.state_dir, "/var/lib/zonewired");
 	CU_ASSERT_PTR_NULL(cfg.pid_file);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns, 1024);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns_per_addr, 32);
+	CU_ASSERT_EQUAL(cfg.tcp_max_queries, 10000);
+	CU_ASSERT_EQUAL(cfg.tcp_idle_ms, 10000);
+	CU_ASSERT_EQUAL(cfg.n_keys, 0);
+	CU_ASSERT_EQUAL(cfg.n_transfers, 0);
 	zw_config_free(&cfg);
 	CU_ASSERT(zeroed());
 }
@@ -211,6 +241,25 @@ static void test_every_key(void)
 	CU_ASSERT_STRING_EQUAL(cfg.control_socket, "/run/zw/control.sock");
 	CU_ASSERT_STRING_EQUAL(cfg.state_dir, "/etc/zw/state");
 	CU_ASSERT_STRING_EQUAL(cfg.pid_file, "/run/zw/zonewired.pid");
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns, 2048);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns_per_addr, 16);
+	CU_ASSERT_EQUAL(cfg.tcp_max_queries, 500);
+	CU_ASSERT_EQUAL(cfg.tcp_idle_ms, 30000);
+	CU_ASSERT_EQUAL_FATAL(cfg.n_keys, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.keys[0].name, "xfr.example.");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[0].algorithm, "hmac-sha256");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[0].secret, "c2VjcmV0LWZvci10ZXN0cw==");
+	CU_ASSERT_EQUAL_FATAL(cfg.n_transfers, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[0].zone, "example.com.");
+	CU_ASSERT_EQUAL(cfg.transfers[0].n_allow, 2);
+	CU_ASSERT(prefix_is(&cfg.transfers[0].allow[0], AF_INET, "192.0.2.0", 24));
+	CU_ASSERT(prefix_is(&cfg.transfers[0].allow[1], AF_INET6, "2001:db8::", 32));
+	CU_ASSERT_EQUAL(cfg.transfers[0].n_keys, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[0].keys[0], "xfr.example.");
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[1].zone, "*");
+	CU_ASSERT_EQUAL(cfg.transfers[1].n_allow, 1);
+	CU_ASSERT(prefix_is(&cfg.transfers[1].allow[0], AF_INET, "198.51.100.7", 32));
+	CU_ASSERT_EQUAL(cfg.transfers[1].n_keys, 0);
 	zw_config_free(&cfg);
 	CU_ASSERT(zeroed());
 	/* cfg can be loaded into again */
@@ -702,7 +751,8 @@ static void test_structure(void)
 {
 	/* unknown keys, at every level */
 	FAILS(MIN_DP "serve:\n  nsid: x\n", 6,
-	      "unknown key 'serve' (expected dataplane, zones, server, control)");
+	      "unknown key 'serve' (expected dataplane, zones, server, tcp, keys, transfer, "
+	      "control)");
 	FAILS(DP_EXTRA("worker: [1]"), 6, "dataplane: unknown key 'worker'");
 	FAILS("dataplane:\n  ports:\n    - device: a\n      speed: 10G\n  workers: [1]\n"
 	      "  addresses: [192.0.2.1]\n",
@@ -720,7 +770,8 @@ static void test_structure(void)
 	      3, "duplicate key 'device'");
 	/* nodes of the wrong kind */
 	FAILS("- dataplane\n", 1,
-	      "expected a mapping (dataplane, zones, server, control), found a list");
+	      "expected a mapping (dataplane, zones, server, tcp, keys, transfer, control), found "
+	      "a list");
 	FAILS("dataplane\n", 1, "expected a mapping");
 	FAILS("dataplane: [ports]\n", 1, "dataplane: expected a mapping, found a list");
 	FAILS("dataplane: ports\n", 1, "dataplane: expected a mapping, found a scalar");
@@ -1056,28 +1107,332 @@ static void test_mutations(void)
 		CU_ASSERT(accepted > 0);
 }
 
+/* The TCP limits: ranges, and per address no more than in all. */
+static void test_tcp(void)
+{
+	static const struct {
+		const char *key;
+		long min, max;
+	} keys[] = {
+		{ "max-connections", 1, 1000000 },
+		{ "max-queries", 1, 1000000000 },
+		{ "idle-timeout", 100, 3600000 },
+	};
+	char text[512], phrase[128];
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		snprintf(text, sizeof text, MIN_DP "tcp:\n  %s: %ld\n", keys[i].key, keys[i].max);
+		ACCEPTS(text);
+		snprintf(text, sizeof text, MIN_DP "tcp:\n  %s: %ld\n", keys[i].key, keys[i].min);
+		ACCEPTS(text);
+		snprintf(phrase, sizeof phrase, "tcp.%s: %ld is out of range (%ld..%ld)",
+			 keys[i].key, keys[i].max + 1, keys[i].min, keys[i].max);
+		snprintf(text, sizeof text, MIN_DP "tcp:\n  %s: %ld\n", keys[i].key,
+			 keys[i].max + 1);
+		FAILS_AT(text, 7, 5 + (unsigned)strlen(keys[i].key), phrase);
+		snprintf(text, sizeof text, MIN_DP "tcp:\n  %s: %ld\n", keys[i].key,
+			 keys[i].min - 1);
+		FAILS(text, 7, "is out of range");
+		snprintf(text, sizeof text, MIN_DP "tcp:\n  %s: 10s\n", keys[i].key);
+		FAILS(text, 7, "expected an integer");
+	}
+	CU_ASSERT_EQUAL_FATAL(parse(MIN_DP "tcp: {max-connections: 5, max-connections-per-address: "
+					   "5, max-queries: 1, idle-timeout: 100}\n"),
+			      0);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns, 5);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns_per_addr, 5);
+	CU_ASSERT_EQUAL(cfg.tcp_max_queries, 1);
+	CU_ASSERT_EQUAL(cfg.tcp_idle_ms, 100);
+	zw_config_free(&cfg);
+	/* a section with only some keys keeps the other defaults */
+	CU_ASSERT_EQUAL_FATAL(parse(MIN_DP "tcp:\n  max-queries: 7\n"), 0);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns, 1024);
+	CU_ASSERT_EQUAL(cfg.tcp_max_queries, 7);
+	CU_ASSERT_EQUAL(cfg.tcp_idle_ms, 10000);
+	zw_config_free(&cfg);
+	ACCEPTS(MIN_DP "tcp:\n");
+	/* per address: no more than in all when not given */
+	CU_ASSERT_EQUAL_FATAL(parse(MIN_DP "tcp:\n  max-connections: 10\n"), 0);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns, 10);
+	CU_ASSERT_EQUAL(cfg.tcp_max_conns_per_addr, 10);
+	zw_config_free(&cfg);
+	FAILS(MIN_DP "tcp:\n  max-connections: 10\n  max-connections-per-address: 11\n", 6,
+	      "tcp.max-connections-per-address: 11 is more than tcp.max-connections (10)");
+	/* against the default of 1024 */
+	FAILS(MIN_DP "tcp: {max-connections-per-address: 1025}\n", 6, "is more than");
+	FAILS(MIN_DP "tcp:\n  max-connections-per-address: 0\n", 7, "out of range (1..1000000)");
+	FAILS(MIN_DP "tcp:\n  idle: 5\n", 7,
+	      "tcp: unknown key 'idle' (expected max-connections, max-connections-per-address, "
+	      "max-queries, idle-timeout)");
+	FAILS(MIN_DP "tcp: [1]\n", 6, "tcp: expected a mapping, found a list");
+	FAILS(MIN_DP "tcp: {idle-timeout: 1000, idle-timeout: 2000}\n", 6, "duplicate key");
+}
+
+#define KEY(name, alg, secret) "  - {name: " name ", algorithm: " alg ", secret: '" secret "'}\n"
+#define SECRET		       "c2VjcmV0LWZvci10ZXN0cw=="
+
+static void test_keys(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse(MIN_DP "keys:\n" KEY("a.example", "hmac-sha256", SECRET)
+					    KEY("B.Example.", "hmac-sha384",
+						"YQ==") KEY("c", "hmac-sha512", "YWI=")
+						    KEY("tsig_key-1", "hmac-sha256", "YWJj")),
+			      0);
+	CU_ASSERT_EQUAL(cfg.n_keys, 4);
+	CU_ASSERT_STRING_EQUAL(cfg.keys[0].name, "a.example.");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[1].name, "b.example.");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[1].algorithm, "hmac-sha384");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[1].secret, "YQ==");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[2].name, "c.");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[2].algorithm, "hmac-sha512");
+	CU_ASSERT_STRING_EQUAL(cfg.keys[3].name, "tsig_key-1.");
+	zw_config_free(&cfg);
+	ACCEPTS(MIN_DP "keys: []\n");
+	ACCEPTS(MIN_DP "keys:\n");
+
+	/* what a key needs */
+	FAILS(MIN_DP "keys:\n  - {algorithm: hmac-sha256, secret: " SECRET "}\n", 7,
+	      "keys: a key needs a 'name'");
+	FAILS(MIN_DP "keys:\n  - {name: k, secret: " SECRET "}\n", 7,
+	      "keys: a key needs an 'algorithm'");
+	FAILS(MIN_DP "keys:\n  - name: k\n    algorithm: hmac-sha256\n", 7,
+	      "keys: a key needs a 'secret'");
+	FAILS(MIN_DP "keys:\n" KEY("k", "hmac-sha256", SECRET) KEY("K.", "hmac-sha512", SECRET), 8,
+	      "keys: key 'k.' is listed twice");
+	FAILS(MIN_DP "keys:\n  - k\n", 7,
+	      "keys: expected a mapping (name, algorithm, secret), found a scalar");
+	FAILS(MIN_DP "keys: {name: k}\n", 6, "keys: expected a list, found a mapping");
+	FAILS(MIN_DP "keys:\n  - {name: k, algorithm: hmac-sha256, secret: " SECRET ", id: 1}\n", 7,
+	      "keys: unknown key 'id' (expected name, algorithm, secret)");
+
+	/* algorithms */
+	static const char *const bad_algs[] = { "hmac-md5",	"hmac-sha1", "HMAC-SHA256",
+						"hmac-sha256.", "sha256",    "hmac-sha224" };
+	char text[1024];
+	for (size_t i = 0; i < sizeof bad_algs / sizeof bad_algs[0]; i++) {
+		snprintf(text, sizeof text, MIN_DP "keys:\n" KEY("k", "%s", SECRET), bad_algs[i]);
+		FAILS(text, 7, "keys.algorithm: '");
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(err, "is not supported (expected hmac-sha256, hmac-sha384 or "
+				    "hmac-sha512)"));
+	}
+	FAILS(MIN_DP "keys:\n  - {name: k, algorithm: '', secret: " SECRET "}\n", 7,
+	      "keys.algorithm: must not be empty");
+
+	/* secrets */
+	static const char *const bad_secrets[] = {
+		"abc",	    "abcde", "ab=c",	  "a===", "====",
+		"ab==cd==", "ab!c",  "YWJj YWJj", "YQ=",  "Y Q==",
+	};
+	for (size_t i = 0; i < sizeof bad_secrets / sizeof bad_secrets[0]; i++) {
+		snprintf(text, sizeof text, MIN_DP "keys:\n" KEY("k", "hmac-sha256", "%s"),
+			 bad_secrets[i]);
+		FAILS(text, 7, "keys.secret: not valid base64");
+	}
+	FAILS(MIN_DP "keys:\n" KEY("k", "hmac-sha256", ""), 7, "keys.secret: must not be empty");
+	FAILS(MIN_DP "keys:\n  - {name: k, algorithm: hmac-sha256, secret: [a]}\n", 7,
+	      "keys.secret: expected a string, found a list");
+
+	/* names */
+	static const char *const bad_names[] = { "'a..b'", "'.a'", "'a b'", "'a\\\\.b'",
+						 "'*.a'",  "'..'", "'a@b'" };
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		snprintf(text, sizeof text, MIN_DP "keys:\n" KEY("%s", "hmac-sha256", SECRET),
+			 bad_names[i]);
+		FAILS(text, 7, "is not a domain name");
+	}
+	char label[80];
+	memset(label, 'x', 64);
+	label[64] = '\0';
+	snprintf(text, sizeof text, MIN_DP "keys:\n" KEY("%s", "hmac-sha256", SECRET), label);
+	FAILS(text, 7, "a label is longer than 63 characters");
+	label[63] = '\0';
+	snprintf(text, sizeof text, MIN_DP "keys:\n" KEY("%s.%s.%s.%s", "hmac-sha256", SECRET),
+		 label, label, label, label);
+	FAILS(text, 7, "longer than 255 octets");
+	label[61] = '\0';
+	snprintf(text, sizeof text, MIN_DP "keys:\n" KEY("%s.%s.%s.%s", "hmac-sha256", SECRET),
+		 label, label, label, label);
+	ACCEPTS(text);
+
+	/* 64 keys are fine, 65 are too many */
+	struct text t;
+	text_open(&t);
+	fputs(MIN_DP "keys:\n", t.f);
+	for (int i = 0; i < ZW_CFG_MAX_KEYS; i++)
+		fprintf(t.f, KEY("k%d", "hmac-sha256", SECRET), i);
+	const char *s = text_close(&t);
+	CU_ASSERT_EQUAL(parse(s), 0);
+	CU_ASSERT_EQUAL(cfg.n_keys, ZW_CFG_MAX_KEYS);
+	zw_config_free(&cfg);
+	char *more = NULL;
+	CU_ASSERT_FATAL(asprintf(&more, "%s" KEY("x", "hmac-sha256", SECRET), s) > 0);
+	FAILS(more, 7 + ZW_CFG_MAX_KEYS, "too many keys (at most 64)");
+	free(more);
+	free(t.s);
+}
+
+static void test_transfer(void)
+{
+	/* rules before the keys they name; "*", keys only, several rules per zone */
+	CU_ASSERT_EQUAL_FATAL(parse(MIN_DP "transfer:\n"
+					   "  - zone: Example.COM.\n"
+					   "    keys: [k1, K2.]\n"
+					   "  - zone: example.com\n"
+					   "    allow: ['0.0.0.0/0', '::/0', 10.1.0.0/16, "
+					   "'fd00::1', '2001:db8:1::/48']\n"
+					   "  - zone: '*'\n"
+					   "    allow: [127.0.0.1]\n"
+					   "    keys: [k1]\n"
+					   "  - {zone: ., allow: [192.0.2.128/25]}\n"
+					   "keys:\n" KEY("k1", "hmac-sha256", SECRET)
+						   KEY("k2", "hmac-sha512", SECRET)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(cfg.n_transfers, 4);
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[0].zone, "example.com.");
+	CU_ASSERT_EQUAL(cfg.transfers[0].n_allow, 0);
+	CU_ASSERT_EQUAL(cfg.transfers[0].n_keys, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[0].keys[0], "k1.");
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[0].keys[1], "k2.");
+	CU_ASSERT_EQUAL(cfg.transfers[1].n_allow, 5);
+	CU_ASSERT(prefix_is(&cfg.transfers[1].allow[0], AF_INET, "0.0.0.0", 0));
+	CU_ASSERT(prefix_is(&cfg.transfers[1].allow[1], AF_INET6, "::", 0));
+	CU_ASSERT(prefix_is(&cfg.transfers[1].allow[2], AF_INET, "10.1.0.0", 16));
+	CU_ASSERT(prefix_is(&cfg.transfers[1].allow[3], AF_INET6, "fd00::1", 128));
+	CU_ASSERT(prefix_is(&cfg.transfers[1].allow[4], AF_INET6, "2001:db8:1::", 48));
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[2].zone, "*");
+	CU_ASSERT_EQUAL(cfg.transfers[2].n_keys, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[3].zone, ".");
+	CU_ASSERT(prefix_is(&cfg.transfers[3].allow[0], AF_INET, "192.0.2.128", 25));
+	zw_config_free(&cfg);
+	ACCEPTS(MIN_DP "transfer: []\n");
+	ACCEPTS(MIN_DP "transfer:\n");
+
+	/* a key must be defined, wherever 'keys' is in the file */
+	FAILS_AT(MIN_DP "keys:\n" KEY("k1", "hmac-sha256",
+				      SECRET) "transfer:\n"
+					      "  - zone: example.com\n    keys: [k1,\n       k3]\n",
+		 11, 8, "transfer.keys: no key 'k3.' is defined in 'keys'");
+	FAILS(MIN_DP "transfer:\n  - {zone: a, keys: [k]}\n", 7, "no key 'k.' is defined");
+	FAILS(MIN_DP "transfer:\n  - {zone: a, keys: [k, K.]}\n"
+		     "keys:\n" KEY("k", "hmac-sha256", SECRET),
+	      7, "transfer.keys: key 'k.' is listed twice");
+	FAILS(MIN_DP "transfer:\n  - {zone: a, keys: ['a b']}\n", 7,
+	      "transfer.keys: 'a b' is not a domain name");
+
+	/* what a rule needs */
+	FAILS(MIN_DP "transfer:\n  - {allow: [192.0.2.0/24]}\n", 7,
+	      "transfer: a rule needs a 'zone' (a zone name or \"*\")");
+	FAILS(MIN_DP "transfer:\n  - zone: a\n", 7, "transfer: a rule needs 'allow' or 'keys'");
+	FAILS(MIN_DP "transfer:\n  - {zone: a, allow: [], keys: []}\n", 7,
+	      "a rule needs 'allow' or 'keys'");
+	FAILS(MIN_DP "transfer:\n  - zone: *\n    allow: [192.0.2.1]\n", 7,
+	      "(a '*' must be quoted: \"*\")");
+	FAILS(MIN_DP "transfer:\n  - {zone: *, allow: [192.0.2.1]}\n", 7,
+	      "(a '*' must be quoted: \"*\")");
+	FAILS(MIN_DP "transfer:\n  - {zone: 'a..b', allow: [192.0.2.1]}\n", 7,
+	      "transfer.zone: 'a..b' is not a domain name (empty label)");
+	FAILS(MIN_DP "transfer:\n  - {zone: '*.a', allow: [192.0.2.1]}\n", 7,
+	      "is not a domain name");
+	FAILS(MIN_DP "transfer:\n  - {zone: [a], allow: [192.0.2.1]}\n", 7,
+	      "transfer.zone: expected a string, found a list");
+	FAILS(MIN_DP "transfer:\n  - example.com\n", 7,
+	      "transfer: expected a mapping (zone, allow, keys), found a scalar");
+	FAILS(MIN_DP "transfer:\n  - {zone: a, allow: [192.0.2.1], notify: yes}\n", 7,
+	      "transfer: unknown key 'notify' (expected zone, allow, keys)");
+	FAILS(MIN_DP "transfer: {zone: a}\n", 6, "transfer: expected a list, found a mapping");
+
+	/* prefixes */
+	static const struct {
+		const char *prefix, *phrase;
+	} bad[] = {
+		{ "192.0.2.1/24", "bits are set past the prefix length" },
+		{ "'2001:db8::1/32'", "bits are set past the prefix length" },
+		{ "'0.0.0.1/0'", "bits are set past the prefix length" },
+		{ "'192.0.2.0/33'", "IPv4 prefix length is at most 32" },
+		{ "'::/129'", "IPv6 prefix length is at most 128" },
+		{ "'192.0.2.0/'", "prefix length must be a decimal number" },
+		{ "'192.0.2.0/024'", "prefix length must be a decimal number" },
+		{ "192.0.2", "not an address prefix" },
+		{ "example.com", "not an address prefix" },
+		{ "''", "not an address prefix" },
+		{ "[192.0.2.1]", "expected an address prefix, found a list" },
+	};
+	char text[512];
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text,
+			 MIN_DP
+			 "transfer:\n  - zone: a\n    allow:\n      - 10.0.0.0/8\n      - %s\n",
+			 bad[i].prefix);
+		FAILS_AT(text, 10, 9, bad[i].phrase);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "transfer.allow"));
+	}
+	FAILS(MIN_DP "transfer:\n  - {zone: a, allow: [10.0.0.0/8, 10.0.0.0/8]}\n", 7,
+	      "transfer.allow: '10.0.0.0/8' is listed twice");
+	ACCEPTS(MIN_DP "transfer:\n  - {zone: a, allow: [10.0.0.0/8, 10.0.0.0/16]}\n");
+
+	/* limits: prefixes and keys of a rule, rules */
+	struct text t;
+	text_open(&t);
+	fputs(MIN_DP "transfer:\n  - zone: a\n    allow:\n", t.f);
+	for (int i = 0; i < ZW_CFG_MAX_PREFIXES; i++)
+		fprintf(t.f, "      - 10.0.%d.0/24\n", i);
+	const char *s = text_close(&t);
+	CU_ASSERT_EQUAL(parse(s), 0);
+	CU_ASSERT_EQUAL(cfg.transfers[0].n_allow, ZW_CFG_MAX_PREFIXES);
+	zw_config_free(&cfg);
+	char *more = NULL;
+	CU_ASSERT_FATAL(asprintf(&more, "%s      - 10.1.0.0/16\n", s) > 0);
+	FAILS(more, 9 + ZW_CFG_MAX_PREFIXES, "too many prefixes (at most 32)");
+	free(more);
+	free(t.s);
+
+	text_open(&t);
+	fputs(MIN_DP "keys:\n", t.f);
+	for (int i = 0; i <= ZW_CFG_MAX_TKEYS; i++)
+		fprintf(t.f, KEY("k%d", "hmac-sha256", SECRET), i);
+	fputs("transfer:\n  - zone: a\n    keys: [k0", t.f);
+	for (int i = 1; i < ZW_CFG_MAX_TKEYS; i++)
+		fprintf(t.f, ", k%d", i);
+	s = text_close(&t);
+	CU_ASSERT_FATAL(asprintf(&more, "%s]\n", s) > 0);
+	CU_ASSERT_EQUAL(parse(more), 0);
+	CU_ASSERT_EQUAL(cfg.transfers[0].n_keys, ZW_CFG_MAX_TKEYS);
+	zw_config_free(&cfg);
+	free(more);
+	CU_ASSERT_FATAL(asprintf(&more, "%s, k8]\n", s) > 0);
+	FAILS(more, 18, "transfer.keys: too many keys (at most 8)");
+	free(more);
+	free(t.s);
+
+	text_open(&t);
+	fputs(MIN_DP "transfer:\n", t.f);
+	for (int i = 0; i < ZW_CFG_MAX_TRANSFERS; i++)
+		fprintf(t.f, "  - {zone: z%d, allow: [192.0.2.%d]}\n", i, i % 250 + 1);
+	s = text_close(&t);
+	CU_ASSERT_EQUAL(parse(s), 0);
+	CU_ASSERT_EQUAL(cfg.n_transfers, ZW_CFG_MAX_TRANSFERS);
+	CU_ASSERT_STRING_EQUAL(cfg.transfers[255].zone, "z255.");
+	zw_config_free(&cfg);
+	CU_ASSERT_FATAL(asprintf(&more, "%s  - {zone: x, allow: [192.0.2.1]}\n", s) > 0);
+	FAILS(more, 7 + ZW_CFG_MAX_TRANSFERS, "too many rules (at most 256)");
+	free(more);
+	free(t.s);
+}
+
 int main(void)
 {
 	static const struct zw_test_case cases[] = {
-		ZW_TEST(test_defaults),
-		ZW_TEST(test_every_key),
-		ZW_TEST(test_styles),
-		ZW_TEST(test_addresses),
-		ZW_TEST(test_workers),
-		ZW_TEST(test_required),
-		ZW_TEST(test_numbers),
-		ZW_TEST(test_vlans),
-		ZW_TEST(test_strings),
-		ZW_TEST(test_ports_limit),
-		ZW_TEST(test_zones),
-		ZW_TEST(test_paths),
-		ZW_TEST(test_structure),
-		ZW_TEST(test_syntax),
-		ZW_TEST(test_error_buffer),
-		ZW_TEST(test_load),
-		ZW_TEST(test_example),
-		ZW_TEST(test_mutations),
-		{ NULL, NULL },
+		ZW_TEST(test_defaults),	    ZW_TEST(test_every_key),
+		ZW_TEST(test_styles),	    ZW_TEST(test_addresses),
+		ZW_TEST(test_workers),	    ZW_TEST(test_required),
+		ZW_TEST(test_numbers),	    ZW_TEST(test_vlans),
+		ZW_TEST(test_strings),	    ZW_TEST(test_ports_limit),
+		ZW_TEST(test_zones),	    ZW_TEST(test_paths),
+		ZW_TEST(test_structure),    ZW_TEST(test_syntax),
+		ZW_TEST(test_error_buffer), ZW_TEST(test_load),
+		ZW_TEST(test_example),	    ZW_TEST(test_tcp),
+		ZW_TEST(test_keys),	    ZW_TEST(test_transfer),
+		ZW_TEST(test_mutations),    { NULL, NULL },
 	};
 	return zw_test_main("config", cases);
 }
