@@ -730,11 +730,65 @@ static int rr_cmp(const void *pa, const void *pb, void *arg)
 	return rdata_cmp(b, x, y);
 }
 
+/*
+ * Moves the records (and their rdata) into node order, so that every pass
+ * after this one reads them sequentially: in a large zone the records
+ * arrive in no useful order and each later pass would otherwise take a
+ * cache miss per record. Records of out-of-zone nodes are left behind
+ * (they were reported and dropped). The nodes' record lists are void
+ * afterwards: RRsets refer to records through b->order.
+ */
+static int gather_rrs(struct zw_builder *b)
+{
+	struct brr *nr = malloc((size_t)(b->nrrs ? b->nrrs : 1) * sizeof(*nr));
+	struct buf nd = { 0 };
+	uint32_t k = 0;
+
+	if (nr == NULL || buf_reserve(&nd, b->rdata.len + 1) != 0) {
+		free(nr);
+		free(nd.p);
+		return -ENOMEM;
+	}
+	for (uint32_t s = 0; s < b->nsorted; s++) {
+		struct bnode *n = &b->nodes[b->sorted[s]];
+		uint32_t first = k;
+		for (uint32_t r = n->head; r != ZW_NONE; r = b->rrs[r].next) {
+			const struct brr *o = &b->rrs[r];
+			if (o->dropped)
+				continue;
+			nr[k] = *o;
+			nr[k].rdata = nd.len;
+			nr[k].next = k + 1;
+			if (o->rdlen > 0)
+				memcpy(nd.p + nd.len, b->rdata.p + o->rdata, o->rdlen);
+			nd.len += o->rdlen;
+			k++;
+		}
+		if (k > first) {
+			nr[k - 1].next = ZW_NONE;
+			n->head = first;
+			n->tail = k - 1;
+		} else {
+			n->head = n->tail = ZW_NONE;
+		}
+	}
+	free(b->rrs);
+	free(b->rdata.p);
+	b->rrs = nr;
+	b->nrrs = k;
+	b->caprrs = b->nrrs ? b->nrrs : 1;
+	b->rdata = nd;
+	return 0;
+}
+
 static int build_sets(struct zw_builder *b)
 {
 	char tmp[1024];
 	uint32_t pos = 0;
+	int rc;
 
+	if ((rc = gather_rrs(b)) != 0)
+		return rc;
 	b->order = malloc((size_t)(b->nrrs ? b->nrrs : 1) * sizeof(*b->order));
 	b->sets = malloc((size_t)(b->nrrs ? b->nrrs : 1) * sizeof(*b->sets));
 	if (b->order == NULL || b->sets == NULL)
