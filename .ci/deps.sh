@@ -7,8 +7,8 @@ SUDO=
 PKGS=(
   build-essential pkg-config meson ninja-build clang clang-format llvm libclang-rt-14-dev
   libdpdk-dev dpdk-dev liburcu-dev libldns-dev ldnsutils libjemalloc-dev libcunit1-dev
-  libbpf-dev libxdp-dev libxxhash-dev libyaml-dev libjansson-dev libssl-dev libssl-dev
-  knot knot-dnsutils bind9 bind9-utils bind9-dnsutils dnsperf
+  libbpf-dev libxdp-dev libxxhash-dev libyaml-dev libjansson-dev libssl-dev
+  knot knot-dnsutils bind9 bind9-utils bind9-dnsutils dnsperf unbound valgrind
   iproute2 ethtool iputils-ping tcpdump socat python3 nftables procps
 )
 $SUDO apt-get update -qq

@@ -289,10 +289,22 @@ static void put_extra(struct resp *r, const struct zw_image *img, const struct z
 		unsigned optr = ZW_EXTRA_PTR_KIND(e[i].ptr) == ZW_RELOC_QEND
 					? zw_ans_suffix_pos(r, cx->pos, cx->len, v)
 					: anchor_pos + v;
-		const struct zw_img_chunk *c = zw_rrset_chunk(img, &img->rrsets[e[i].rrset]);
-		if (!zw_ans_put_chunk(r, c, cx, optr, anchor_pos, &r->ar) &&
-		    (e[i].flags & ZW_EXTRA_REQUIRED))
-			r->tc = true;
+		const struct zw_img_rrset *as = &img->rrsets[e[i].rrset];
+		const struct zw_img_chunk *c = zw_rrset_chunk(img, as);
+		unsigned start = r->len;
+		uint16_t before = r->ar;
+		if (!zw_ans_put_chunk(r, c, cx, optr, anchor_pos, &r->ar)) {
+			if (e[i].flags & ZW_EXTRA_REQUIRED)
+				r->tc = true;
+			continue;
+		}
+		/* signed zones: the signatures go along, or neither does
+		 * (RFC 4035 3.1.1); glue is not signed */
+		const struct zw_img_chunk *sig = r->dnssec ? zw_rrset_sigs(img, as) : NULL;
+		if (sig != NULL && !zw_ans_put_chunk(r, sig, cx, optr, anchor_pos, &r->ar)) {
+			r->len = start;
+			r->ar = before;
+		}
 	}
 }
 
@@ -308,12 +320,26 @@ static void put_negative(struct resp *r, const struct zw_image *img, const struc
 	}
 	if (!r->dnssec)
 		return;
-	/* the SOA's signatures, as signed (RFC 4035 3.1.3) */
+	/* the SOA's signatures (RFC 4035 3.1.3), with the TTL the SOA has
+	 * here: an RRSIG's TTL is its RRset's (RFC 4034 3) */
 	const struct zw_img_chunk *sig = zw_rrset_sigs(img, &img->rrsets[img->hdr->soa_rrset]);
+	unsigned sigpos = r->len;
 	if (sig != NULL && !zw_ans_put_chunk(r, sig, cx, optr, 0, &r->ns)) {
 		r->len = start;
 		r->ns = before;
 		r->tc = true;
+		return;
+	}
+	if (sig != NULL) {
+		uint32_t ttl = img->hdr->neg_ttl;
+		for (unsigned o = sigpos; o + 12 <= r->len;) {
+			uint8_t *p = r->buf + o; /* owner: a 2-byte pointer */
+			p[6] = (uint8_t)(ttl >> 24);
+			p[7] = (uint8_t)(ttl >> 16);
+			p[8] = (uint8_t)(ttl >> 8);
+			p[9] = (uint8_t)ttl;
+			o += 12u + get16(p + 10);
+		}
 	}
 }
 
@@ -502,6 +528,29 @@ static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct 
 			if (nseen < ZW_CHAIN_SEEN) {
 				memcpy(seen[nseen], lname, cx.len);
 				seen_len[nseen++] = cx.len;
+			}
+		}
+		if (qr->qtype == ZW_T_RRSIG && lk.shape == ZW_SHAPE_NODATA) {
+			/* as Knot DNS: the signatures of one RRset of the name */
+			const struct zw_img_rrset *rs =
+				lk.node->rrset_count ? &zone->rrsets[lk.node->rrset_first] : NULL;
+			for (unsigned i = 0; rs != NULL && i < lk.node->rrset_count; i++, rs++) {
+				const struct zw_img_chunk *sig = zw_rrset_sigs(zone, rs);
+				if (sig == NULL)
+					continue;
+				unsigned optr = zw_ans_owner_in(r, sig, &cx);
+				if (!zw_ans_put_chunk(r, sig, &cx, optr, 0, &r->an)) {
+					r->tc = true;
+					return;
+				}
+				if (lk.wildcard) {
+					/* a synthesised answer: prove the name itself
+					 * does not exist */
+					lk.shape = ZW_SHAPE_ANSWER;
+					owe(&ps, r, &lk, lname, &cx);
+				}
+				pay(&ps, r, qr->qtype);
+				return;
 			}
 		}
 		if (qr->qtype == ZW_T_ANY && lk.shape == ZW_SHAPE_NODATA &&

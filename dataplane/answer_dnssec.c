@@ -334,8 +334,12 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 		if (!lk->wildcard) {
 			if (n3_for_node(&z, lk->node, &match)) {
 				put_n3(r, &z, match, qcx, done, &ndone);
-			} else if (qtype == ZW_T_DS || (lk->node->flags & ZW_NODE_DELEG)) {
-				/* DS at an opt-out delegation (RFC 5155 7.2.4) */
+			} else {
+				/* no NSEC3 for the name: DS at an opt-out delegation
+				 * (RFC 5155 7.2.4), or an empty non-terminal above
+				 * insecure delegations only: the closest encloser
+				 * proof, whose covering NSEC3 has the opt-out flag */
+				(void)qtype;
 				put_ce_proof(r, &z, name, len, lk->node, qcx, done, &ndone);
 			}
 			return;

@@ -110,8 +110,10 @@ static void at_node(const struct zw_image *img, const struct zw_img_node *n, uin
 		    struct zw_lookup *out)
 {
 	out->node = n;
-	/* ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a) */
-	if (qtype != ZW_T_CNAME && qtype != ZW_T_ANY && (n->flags & ZW_NODE_CNAME)) {
+	/* ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a); NSEC and
+	 * RRSIG live beside a CNAME and are the name's own (RFC 4035 2.5) */
+	if (qtype != ZW_T_CNAME && qtype != ZW_T_ANY && qtype != ZW_T_NSEC && qtype != ZW_T_RRSIG &&
+	    (n->flags & ZW_NODE_CNAME)) {
 		out->shape = ZW_SHAPE_CNAME;
 		out->rrset = zw_image_rrset(img, n, ZW_T_CNAME);
 		return;

@@ -15,7 +15,9 @@
  * The corpus is generated from the zone images (every owner name, or a
  * sample of the bigger zones, times several types; names that do not exist
  * at several depths, below cuts and below wildcards; random letter case;
- * EDNS variants, some over TCP) plus hand-written queries from a file.
+ * EDNS variants, some over TCP; for signed zones each query once more with
+ * the DO bit, so that signatures and NSEC/NSEC3 proofs are compared as data)
+ * plus hand-written queries from a file.
  *
  * A difference fails the query unless the allow list covers it: lines of
  *
@@ -369,7 +371,29 @@ static bool prepend_label(uint8_t *out, unsigned *out_len, const char *label, co
 	return true;
 }
 
-static void gen_name(const uint8_t *name, unsigned len, const uint16_t *types, unsigned ntypes)
+/* A query as a validating resolver sends it: EDNS with DO, most with a
+ * 1232-byte buffer, some with 512 (truncation) or over TCP. */
+static void dnssec_variant(struct qspec *s)
+{
+	unsigned r = rnd() % 100;
+
+	s->edns = true;
+	s->do_bit = true;
+	s->bufsize = 1232;
+	if (r < 10)
+		s->bufsize = 512;
+	else if (r < 20)
+		s->tcp = true;
+	s->rd = (rnd() & 1) != 0;
+	if (rnd() % 100 < 30)
+		random_case(s->name, s->name_len);
+}
+
+/* Queries for the name, one per type: as any client sends them; for a
+ * signed zone also with DO set, so that signatures and denial proofs
+ * are compared. */
+static void gen_name(const uint8_t *name, unsigned len, const uint16_t *types, unsigned ntypes,
+		     bool dnssec)
 {
 	for (unsigned t = 0; t < ntypes; t++) {
 		struct qspec s;
@@ -378,6 +402,14 @@ static void gen_name(const uint8_t *name, unsigned len, const uint16_t *types, u
 		s.name_len = len;
 		s.type = types[t];
 		random_variant(&s);
+		add_spec(&s);
+		if (!dnssec)
+			continue;
+		spec_init(&s);
+		memcpy(s.name, name, len);
+		s.name_len = len;
+		s.type = types[t];
+		dnssec_variant(&s);
 		add_spec(&s);
 	}
 }
@@ -404,9 +436,17 @@ static void gen_corpus(struct zw_image **imgs, unsigned nimg)
 
 	memcpy(sorted, imgs, nimg * sizeof(*imgs));
 	qsort(sorted, nimg, sizeof(*sorted), cmp_img);
+	/* the signed zones draw from a random stream of their own, so that
+	 * the queries for the other zones stay what they were */
+	uint64_t dnssec_rng = 0x5ec0de5ec0de5ec0ull, main_rng = 0;
 	for (unsigned z = 0; z < nimg; z++) {
 		const struct zw_image *img = sorted[z];
 		unsigned n = img->hdr->node_count;
+		bool dnssec = (img->hdr->flags & ZW_IMGF_SIGNED) != 0;
+		if (dnssec) {
+			main_rng = rng_state;
+			rng_state = dnssec_rng;
+		}
 		/* every name of the small zones, a sample of the big ones */
 		unsigned step = n > BIG_ZONE ? (n + NODES_PER_ZONE - 1) / NODES_PER_ZONE : 1;
 		for (unsigned i = 0; i < n; i += step) {
@@ -427,7 +467,7 @@ static void gen_corpus(struct zw_image **imgs, unsigned nimg)
 			}
 			/* a type no name has */
 			types[nt++] = 65281;
-			gen_name(name, len, types, nt);
+			gen_name(name, len, types, nt, dnssec);
 			/* below the name: one and two labels that do not exist
 			 * (wildcard synthesis, below cuts, below DNAMEs) */
 			if (prepend_label(sub, &sl, "nx", name, len)) {
@@ -435,9 +475,9 @@ static void gen_corpus(struct zw_image **imgs, unsigned nimg)
 				for (unsigned k = 0; k < 3; k++)
 					t3[k] = nx_types[rnd() %
 							 (sizeof(nx_types) / sizeof(nx_types[0]))];
-				gen_name(sub, sl, t3, 3);
+				gen_name(sub, sl, t3, 3, dnssec);
 				if (prepend_label(sub2, &sl2, "deeper", sub, sl))
-					gen_name(sub2, sl2, nx_types, 2);
+					gen_name(sub2, sl2, nx_types, 2, dnssec);
 			}
 		}
 		/* a sibling of the zone: in its parent zone if that is
@@ -448,7 +488,11 @@ static void gen_corpus(struct zw_image **imgs, unsigned nimg)
 		if (o[0] != 0 && prepend_label(sib, &sibl, "zz-not-loaded", o + 1 + o[0],
 					       img->hdr->origin_len - 1u - o[0])) {
 			static const uint16_t a[] = { ZW_T_A, ZW_T_SOA };
-			gen_name(sib, sibl, a, 2);
+			gen_name(sib, sibl, a, 2, dnssec);
+		}
+		if (dnssec) {
+			dnssec_rng = rng_state;
+			rng_state = main_rng;
 		}
 	}
 }
@@ -786,6 +830,12 @@ static int knot_tcp(const uint8_t *q, size_t len, uint8_t *out)
 enum { S_AN, S_NS, S_AR, S_COUNT };
 static const char *const sec_name[S_COUNT] = { "answer", "authority", "additional" };
 static const char *const tc_sec_name[S_COUNT] = { "tc-answer", "tc-authority", "tc-additional" };
+/* sections that differ only in the TTLs of RRSIG RRs, or only in RRSIG RRs
+ * that one side has and the other has not */
+static const char *const rrsig_ttl_sec_name[S_COUNT] = { "answer-rrsig-ttl", "authority-rrsig-ttl",
+							 "additional-rrsig-ttl" };
+static const char *const rrsig_sec_name[S_COUNT] = { "answer-rrsig", "authority-rrsig",
+						     "additional-rrsig" };
 
 struct view {
 	bool present; /* a response was sent */
@@ -989,6 +1039,72 @@ static void split_ede(const struct strv *all, struct strv *other, struct strv *e
 			 all->v[i]);
 }
 
+/* The type field of an RR as rr_string() writes it: "OWNER TTL CLASS
+ * TYPE ...". Points at the TTL field in *ttl, its length in *ttl_len. */
+static bool rr_is_rrsig(const char *rr, const char **ttl, size_t *ttl_len)
+{
+	const char *f[4];
+	size_t len[4];
+	const char *p = rr;
+
+	for (int i = 0; i < 4; i++) {
+		while (*p == ' ')
+			p++;
+		f[i] = p;
+		while (*p != '\0' && *p != ' ')
+			p++;
+		len[i] = (size_t)(p - f[i]);
+	}
+	*ttl = f[1];
+	*ttl_len = len[1];
+	return len[3] == 5 && strncmp(f[3], "RRSIG", 5) == 0;
+}
+
+/* A section as a set again, with the TTLs of RRSIG RRs blanked out
+ * (drop false) or without RRSIG RRs at all (drop true). */
+static void strip_rrsig(const struct strv *in, bool drop, struct strv *out)
+{
+	char buf[70000];
+
+	for (size_t i = 0; i < in->n; i++) {
+		const char *ttl;
+		size_t tl;
+		if (!rr_is_rrsig(in->v[i], &ttl, &tl)) {
+			strv_add(out, in->v[i]);
+		} else if (!drop) {
+			size_t head = (size_t)(ttl - in->v[i]);
+			snprintf(buf, sizeof(buf), "%.*s*%s", (int)head, in->v[i], ttl + tl);
+			strv_add(out, buf);
+		}
+	}
+	strv_sort_uniq(out);
+}
+
+/* The class of a difference in section s: sections that are the same but
+ * for RRSIG TTLs, or but for RRSIG RRs, get classes of their own, so that
+ * the allow list can name exactly those. */
+static const char *section_diff(const struct view *k, const struct view *z, int s)
+{
+	struct strv a = { 0 }, b = { 0 };
+	const char *cls = sec_name[s];
+
+	strip_rrsig(&k->sec[s], false, &a);
+	strip_rrsig(&z->sec[s], false, &b);
+	if (strv_eq(&a, &b)) {
+		cls = rrsig_ttl_sec_name[s];
+	} else {
+		strv_free(&a);
+		strv_free(&b);
+		strip_rrsig(&k->sec[s], true, &a);
+		strip_rrsig(&z->sec[s], true, &b);
+		if (strv_eq(&a, &b))
+			cls = rrsig_sec_name[s];
+	}
+	strv_free(&a);
+	strv_free(&b);
+	return cls;
+}
+
 static void compare(const struct view *k, const struct view *z, struct diffs *d)
 {
 	if (k->present != z->present) {
@@ -1034,7 +1150,7 @@ static void compare(const struct view *k, const struct view *z, struct diffs *d)
 	bool both_tc = k->tc && z->tc;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (!strv_eq(&k->sec[s], &z->sec[s]))
-			diff_add(d, both_tc ? tc_sec_name[s] : sec_name[s]);
+			diff_add(d, both_tc ? tc_sec_name[s] : section_diff(k, z, s));
 		else if (k->count[s] != z->count[s])
 			diff_add(d, both_tc ? "tc-count" : "count");
 	}

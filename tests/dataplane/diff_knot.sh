@@ -5,7 +5,8 @@
 #
 #   diff_knot.sh DIFF_KNOT ZONEWIRE_COMPILE [diff_knot options...]
 #
-# Compiles the zones (docs/examples/*.zone and tests/dataplane/diff/zones/,
+# Compiles the zones (docs/examples/*.zone, tests/dataplane/diff/zones/ and
+# the signed zones of the DNSSEC tests, tests/dataplane/zones/nsec*.test.zone,
 # each file named ORIGIN.zone), starts knotd on 127.0.0.1 at a free high
 # port with its own configuration, run directory and storage in a temporary
 # directory, waits until it serves every zone, and runs diff_knot, which
@@ -64,7 +65,11 @@ mkdir -p "$tmp/zones" "$tmp/run" "$tmp/db" "$tmp/img"
 # compiler prints them back from the image.
 zone_args=
 zone_conf=
-for f in "$src"/docs/examples/*.zone "$data"/zones/*.zone; do
+# the signed zones: Knot serves them as they are (no signing of its own)
+signed="$src/tests/dataplane/zones/nsec.test.zone $src/tests/dataplane/zones/nsec3.test.zone"
+signed="$signed $src/tests/dataplane/zones/nsec3-noopt.test.zone"
+# shellcheck disable=SC2086 # the list of signed zones is split on purpose
+for f in "$src"/docs/examples/*.zone "$data"/zones/*.zone $signed; do
 	origin=$(basename "$f" .zone)
 	img=$tmp/img/$origin.zwi
 	if ! "$compile" -q -z "$origin." -o "$img" "$f"; then

@@ -1612,27 +1612,17 @@ GOLDEN(golden_chaos, "chaos.golden")
 GOLDEN(golden_opcode, "opcode.golden")
 GOLDEN(golden_malformed, "malformed.golden")
 GOLDEN(golden_known_bugs, "known-bugs.golden")
+GOLDEN(golden_dnssec_nsec, "dnssec-nsec.golden")
+GOLDEN(golden_dnssec_nsec3, "dnssec-nsec3.golden")
 
 static const char *const golden_files[] = {
-	"header.golden",
-	"question.golden",
-	"zones.golden",
-	"nozones.golden",
-	"positive.golden",
-	"negative.golden",
-	"cname.golden",
-	"dname.golden",
-	"wildcard.golden",
-	"delegation.golden",
-	"additional.golden",
-	"any.golden",
-	"edns.golden",
-	"truncation.golden",
-	"chaos.golden",
-	"opcode.golden",
-	"malformed.golden",
-	"known-bugs.golden",
-	NULL,
+	"header.golden",      "question.golden",     "zones.golden",
+	"nozones.golden",     "positive.golden",     "negative.golden",
+	"cname.golden",	      "dname.golden",	     "wildcard.golden",
+	"delegation.golden",  "additional.golden",   "any.golden",
+	"edns.golden",	      "truncation.golden",   "chaos.golden",
+	"opcode.golden",      "malformed.golden",    "known-bugs.golden",
+	"dnssec-nsec.golden", "dnssec-nsec3.golden", NULL,
 };
 
 /* Every file in golden/ is run: a new one must be listed above. */
@@ -1964,6 +1954,8 @@ int main(void)
 		ZW_TEST(golden_opcode),
 		ZW_TEST(golden_malformed),
 		ZW_TEST(golden_known_bugs),
+		ZW_TEST(golden_dnssec_nsec),
+		ZW_TEST(golden_dnssec_nsec3),
 		ZW_TEST(property_random_queries),
 		{ NULL, NULL },
 	};
