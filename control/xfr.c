@@ -46,6 +46,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "answer.h"
 #include "config.h"
 #include "image.h"
 #include "lookup.h"
@@ -57,7 +58,6 @@
 #include "zw_err.h"
 
 /* The configuration the registry was made with (zones.c). */
-const struct zw_config *zw_zones_config(const struct zw_zones *z);
 
 #define HDR	12
 #define PTR_MAX 0x3fff
@@ -1606,6 +1606,58 @@ static bool serial_not_older(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) >= 0;
 }
 
+/*
+ * A TSIG-signed query that is not a transfer (RFC 8945): the signature is
+ * checked with our keys, the query without its TSIG is answered by the
+ * answer engine, and the answer is signed with the same key. Workers and
+ * the engine have no keys: they hand such queries to the control plane.
+ * Returns the response length, or 0 to send nothing.
+ */
+static size_t signed_query(struct zw_xfr *x, const struct req *r, unsigned flags, uint8_t *out,
+			   size_t outcap)
+{
+	size_t len = 0;
+	const struct xkey *key = find_key(x, r);
+	unsigned e = key != NULL ? verify_request(x, key, r) : TSIG_BADKEY;
+
+	if (e != TSIG_NOERROR) {
+		refuse(x, r, RC_NOTAUTH, e, key, out, outcap, &len);
+		return len;
+	}
+	uint8_t q2[MSG_MAX];
+	if (r->tsig_off > sizeof(q2))
+		return 0;
+	memcpy(q2, r->q, r->tsig_off);
+	put16(q2 + 10, get16(q2 + 10) - 1u);
+	const struct zw_table *t = zw_zones_table(x->zones);
+	unsigned cap = outcap < MSG_MAX ? (unsigned)outcap : MSG_MAX;
+	unsigned room = tsig_size(key, 0);
+	if (cap <= room + HDR)
+		return 0;
+	int n = zw_answer(zw_zones_answer_cfg(x->zones), t ? t->zs : NULL, q2, r->tsig_off, out,
+			  cap - room, flags, NULL);
+	if (n <= 0)
+		return 0;
+	unsigned l = (unsigned)n;
+	uint8_t mac[MAC_MAX];
+	if (!sign(x, key, out, &l, cap, r->mac, r->mac_len, false, (uint64_t)time(NULL),
+		  TSIG_NOERROR, NULL, 0, mac))
+		return 0;
+	return l;
+}
+
+size_t zw_xfr_query(struct zw_xfr *x, const uint8_t *q, size_t qlen, unsigned flags, uint8_t *out,
+		    size_t outcap)
+{
+	struct req r = { .q = q, .qlen = qlen };
+
+	if (qlen < HDR || (q[2] & 0x80) != 0 || ((q[2] >> 3) & 0x0f) != 0)
+		return 0;
+	if (parse_request(&r) != RC_NOERROR || !r.tsig)
+		return 0;
+	return signed_query(x, &r, flags, out, outcap);
+}
+
 struct zw_xfr_stream *zw_xfr_begin(struct zw_xfr *x, const uint8_t *q, size_t qlen,
 				   const struct sockaddr *peer, uint8_t *out, size_t outcap,
 				   size_t *outlen)
@@ -1622,6 +1674,11 @@ struct zw_xfr_stream *zw_xfr_begin(struct zw_xfr *x, const uint8_t *q, size_t ql
 		return refuse(x, &r, RC_NOTIMP, 0, NULL, out, outcap, outlen);
 	}
 	int rc = parse_request(&r);
+	if (rc == RC_NOERROR && r.tsig && r.qtype != ZW_T_AXFR && r.qtype != ZW_T_IXFR) {
+		/* a signed query, e.g. a secondary's SOA check before a transfer */
+		*outlen = signed_query(x, &r, ZW_ANS_TCP, out, outcap);
+		return NULL;
+	}
 	if (rc == RC_NOERROR &&
 	    (r.qclass != CLASS_IN || (r.qtype != ZW_T_AXFR && r.qtype != ZW_T_IXFR)))
 		rc = RC_FORMERR;

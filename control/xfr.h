@@ -50,4 +50,14 @@ void zw_xfr_end(struct zw_xfr_stream *s);
 
 void zw_xfr_get_stats(const struct zw_xfr *x, struct zw_xfr_stats *st);
 
+/*
+ * A TSIG-signed query that is not a transfer (a secondary's SOA check), as
+ * the workers and the engine hand it over (they have no keys): verified,
+ * answered by the engine with flags (ZW_ANS_TCP...), signed. Returns the
+ * response length in out, or 0 when nothing is to be sent (not signed,
+ * not a query). zw_xfr_begin() does the same for such queries over TCP.
+ */
+size_t zw_xfr_query(struct zw_xfr *x, const uint8_t *q, size_t qlen, unsigned flags, uint8_t *out,
+		    size_t outcap);
+
 #endif /* ZW_XFR_H */

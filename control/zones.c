@@ -484,3 +484,8 @@ const struct zw_config *zw_zones_config(const struct zw_zones *z)
 {
 	return z->cfg;
 }
+
+const struct zw_answer_cfg *zw_zones_answer_cfg(const struct zw_zones *z)
+{
+	return zw_ctl_answer_cfg(z->ctl);
+}

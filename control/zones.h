@@ -60,6 +60,11 @@ int zw_zones_remove(struct zw_zones *z, const char *name, char *err, size_t errl
  * fills at most max entries. */
 unsigned zw_zones_list(const struct zw_zones *z, struct zw_zone_info *out, unsigned max);
 
+struct zw_answer_cfg;
+
+/* The answer settings of the loop the registry belongs to. */
+const struct zw_answer_cfg *zw_zones_answer_cfg(const struct zw_zones *z);
+
 /* The configuration the registry was created with. */
 const struct zw_config *zw_zones_config(const struct zw_zones *z);
 

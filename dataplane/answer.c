@@ -893,6 +893,8 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 			return ZW_ANSWER_PUNT;
 		r.rcode = qr.qtype == ZW_T_AXFR ? RC_NOTIMP : RC_NOTAUTH;
 		qr.tsig = false;
+	} else if (qr.tsig && cfg->tsig_punt) {
+		return ZW_ANSWER_PUNT; /* the control plane has the keys */
 	} else if (qr.tsig) {
 		/* no keys are configured on this path: RFC 8945 5.2.1 BADKEY */
 		r.rcode = RC_NOTAUTH;

@@ -23,7 +23,7 @@
 struct zw_zoneset;
 
 #define ZW_ANSWER_DROP	 0    /* no response: not a query, or unreadable */
-#define ZW_ANSWER_PUNT	 (-1) /* for the control plane: NOTIFY, transfers over TCP */
+#define ZW_ANSWER_PUNT	 (-1) /* for the control plane: NOTIFY, transfers over TCP, signed queries */
 #define ZW_EDNS_DEFAULT	 1232 /* our UDP payload size (DNS flag day 2020) */
 #define ZW_CHAOS_TXT_MAX 255
 
@@ -42,6 +42,8 @@ struct zw_answer_cfg {
 	const char *hostname_bind;
 	const char *version_bind;
 	unsigned max_chain; /* CNAME/DNAME steps followed; 0: 8 */
+	bool tsig_punt;	    /* hand TSIG-signed queries to the control plane,
+			     * which has the keys (else: NOTAUTH, BADKEY) */
 };
 
 /* What an answer was, for statistics and tests. */

@@ -38,6 +38,7 @@
 #include "ctl.h"
 #include "table.h"
 #include "tcp.h"
+#include "udp.h"
 #include "worker.h"
 #include "xfr.h"
 #include "zones.h"
@@ -311,6 +312,8 @@ static void fill_service(void)
 	acfg.id_server = cfg.id_server;
 	acfg.hostname_bind = cfg.hostname_bind;
 	acfg.version_bind = cfg.version_bind;
+	/* signed queries need the keys, which only the control plane has */
+	acfg.tsig_punt = cfg.n_keys > 0;
 	if (cfg.nsid != NULL) {
 		size_t l = strlen(cfg.nsid);
 		acfg.nsid_len = (uint8_t)(l > sizeof(acfg.nsid) ? sizeof(acfg.nsid) : l);
@@ -496,6 +499,7 @@ int main(int argc, char **argv)
 	struct zw_ctl *ctl = NULL;
 	struct zw_xfr *xfr = NULL;
 	struct zw_tcp *tcp = NULL;
+	struct zw_udp *udp = NULL;
 	struct zw_api *api = NULL;
 	if (setup_ports() != 0)
 		goto out_ports;
@@ -524,6 +528,10 @@ int main(int argc, char **argv)
 	};
 	if ((tcp = zw_tcp_start(ctl, zones, xfr, &lim, err, sizeof(err))) == NULL) {
 		log_msg("DNS over TCP: %s", err);
+		goto out_ports;
+	}
+	if ((udp = zw_udp_start(ctl, zones, xfr, 0, err, sizeof(err))) == NULL) {
+		log_msg("DNS over UDP on the control plane: %s", err);
 		goto out_ports;
 	}
 	struct zw_api_sources src = {
@@ -561,6 +569,7 @@ out_ports:
 	rte_eal_mp_wait_lcore();
 	zw_api_stop(api);
 	zw_tcp_stop(tcp);
+	zw_udp_stop(udp);
 	zw_xfr_free(xfr);
 	zw_zones_free(zones);
 	zw_ctl_free(ctl);

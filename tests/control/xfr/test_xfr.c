@@ -49,16 +49,6 @@ static struct zw_zones *zones;
 static struct zw_xfr *xfr;
 static bool ready;
 
-const struct zw_config *zw_zones_config(const struct zw_zones *z);
-
-/* zones.c gives the transfer module the configuration; this stands in for
- * it as long as zones.c does not define it. */
-__attribute__((weak)) const struct zw_config *zw_zones_config(const struct zw_zones *z)
-{
-	(void)z;
-	return &cfg;
-}
-
 /* ---- keys ---- */
 
 struct tkey {

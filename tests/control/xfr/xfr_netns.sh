@@ -7,7 +7,7 @@
 #   xfr_netns.sh ZONEWIRED ZONEWIRE_COMPILE
 #
 # Two namespaces joined by a veth pair: the server end is zonewired's wire
-# port (AF_XDP; ZW_XFR_WIRE=af_packet for AF_PACKET), its TCP goes through
+# port (AF_XDP, or AF_PACKET), and its TCP goes through
 # the exception interface it creates; the client end has 192.0.2.2 and
 # 192.0.2.3 (and fd00:53::2), and is where every client runs:
 #
@@ -19,25 +19,30 @@
 #   2. Knot DNS (knotd) and BIND (named) as secondaries of zonewired, each
 #      with and without TSIG, and once refused (an address no rule allows, a
 #      key in no rule, an unknown key): their own temporary configurations,
-#      listening on the loopback of the client namespace only, NOTIFY off.
+#      listening on the loopback of the client namespace only, NOTIFY off;
+#      when zonewirectl is there, a new version of example.com. is pushed
+#      while they serve it, and they are told to refresh (knotc, rndc): an
+#      SOA query, then IXFR, answered with the whole zone in AXFR form.
 #      What they hold is read back from them with AXFR.
 #
 # Every set of records is compared, as a set, with the image's dump
 # (zonewire-compile --dump), both printed by ldns-read-zone -z.
 #
-# BIND asks the primary for its SOA before it transfers, signed when its
-# primary has a key; zonewired's answer engine has no keys and answers a
-# signed query NOTAUTH/BADKEY, so with TSIG BIND is made to transfer with
-# 'rndc retransfer', which skips the SOA query (Knot DNS skips it for a
-# zone it does not have yet).
+# A secondary asks its primary for the SOA (over UDP) before it
+# transfers, signed when it has a key: the workers hand signed queries to
+# the control plane, which checks and signs with the keys, so BIND and Knot
+# with TSIG must transfer and refresh. (ZW_XFR_STRICT=0 turns a failure of
+# that case back into a note, for bisecting.)
 #
 # Needs root, iproute2, ethtool, dig, kdig, ldns-read-zone, and knotd and
-# named (with rndc) for their parts, which are skipped, with a note, when
-# missing. Exit status: 0 all passed, 1 a check failed, 77 skipped (not
-# root, or zonewired, dig or ldns-read-zone missing). ZW_XFR_KEEP=1 keeps
-# the temporary directory; ZW_XFR_ONLY=dig,knot,bind runs only those parts. Everything it creates (namespaces, the veth
-# pair, the temporary directory, the processes it started) is removed on
-# exit; processes are stopped by their PID.
+# named for their parts, which are skipped, with a note, when missing;
+# zonewirectl, when it is built next to zonewired, reads the transfer
+# counters. Exit status: 0 all passed, 1 a check failed, 77 skipped (not
+# root, or dig, kdig or ldns-read-zone missing). ZW_XFR_KEEP=1 keeps the
+# temporary directory; ZW_XFR_ONLY=dig,knot,bind runs only those parts;
+# ZW_XFR_WIRE=af_packet uses AF_PACKET for the wire. Everything it creates
+# (namespaces, the veth pair, the temporary directory, the processes it
+# started) is removed on exit; processes are stopped by their PID.
 set -uo pipefail
 
 if [ $# -ne 2 ]; then
@@ -60,7 +65,9 @@ for t in ip ethtool dig kdig ldns-read-zone timeout ss; do
 done
 have_knot=1 have_bind=1
 command -v knotd >/dev/null || have_knot=0
-{ command -v named >/dev/null && command -v rndc >/dev/null; } || have_bind=0
+command -v named >/dev/null || have_bind=0
+zwctl=$(dirname "$zonewired")/control/zonewirectl
+{ [ -x "$zwctl" ] && command -v python3 >/dev/null; } || zwctl=
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zw-xfr.XXXXXX")
 tag=$(($$ % 100000))
@@ -77,7 +84,7 @@ C4X=192.0.2.3 # a client address no rule allows
 wire=${ZW_XFR_WIRE:-af_xdp}
 srv_pid=
 sec_pid=
-pass=0 failed=0
+pass=0 failed=0 known=0
 
 # TSIG keys: three that rules allow, one that zonewired knows but no rule
 # names, and one it does not know
@@ -195,14 +202,16 @@ prepare_zones() {
 		fi
 		"$compile" --dump "$tmp/$z"zwi | canon >"$tmp/$z"want || return 1
 		SERIAL[$z]=$("$compile" --info "$tmp/$z"zwi | sed -n 's/^serial: //p')
+		SOURCE[$z]=$f
 	done
 }
-declare -A SERIAL
+declare -A SERIAL SOURCE
 
 # Master-file text (dig output, a dump) to one sorted, canonical line per
-# record, duplicates removed (a transfer has the SOA twice).
+# record, duplicates removed (a transfer has the SOA twice), TSIG records
+# (printed by dig and kdig) left out.
 canon() {
-	grep -v '^;' | grep -v '^[[:space:]]*$' >"$tmp/canon.in"
+	grep -v '^;' | awk 'NF > 0 && toupper($4) != "TSIG"' >"$tmp/canon.in"
 	ldns-read-zone -z "$tmp/canon.in" 2>/dev/null |
 		awk 'BEGIN { OFS = "\t" } !/^;/ && NF >= 4 {
 			rdata = $0
@@ -313,13 +322,21 @@ start_zonewired() {
 
 # --- transfers with dig and kdig -----------------------------------------
 
-# axfr DESCRIPTION ZONE TOOL ARGS...: a transfer that must hold the zone.
+# axfr DESCRIPTION ZONE TOOL ARGS...: a transfer that must hold the zone
+# (AXFR, unless ARGS ask for IXFR=N).
 axfr() {
-	local d=$1 z=$2 tool=$3 out=$tmp/axfr.out
+	local d=$1 z=$2 tool=$3 out=$tmp/axfr.out type=AXFR a
 	shift 3
-	in_cli timeout 60 "$tool" "$@" "$z" AXFR >"$out" 2>&1
+	for a in "$@"; do
+		[[ $a == IXFR=* ]] && type=
+	done
+	in_cli timeout 60 "$tool" "$@" "$z" $type >"$out" 2>&1
 	if grep -qi "failed\|error\|refused\|notauth" "$out" && ! grep -q "IN[[:space:]]SOA" "$out"; then
 		fail "$d: $(grep -i 'failed\|error\|refused\|notauth' "$out" | head -2 | tr '\n' ' ')"
+		return
+	fi
+	if grep -qiE "verify|bad(sig|key|time)" "$out"; then
+		fail "$d: $(grep -iE 'verify|bad(sig|key|time)' "$out" | head -2 | tr '\n' ' ')"
 		return
 	fi
 	canon <"$out" >"$tmp/axfr.canon"
@@ -442,7 +459,7 @@ key_secret() {
 
 KNOT_PORT=5301
 BIND_PORT=5302
-BIND_CTL=9531
+BIND_CTL=5303
 
 knot_config() { # DIR
 	local d=$1 z k
@@ -547,9 +564,18 @@ serial_of() {
 
 has_zone() { [ "$(serial_of "$1" "$2")" = "${SERIAL[$2]}" ]; }
 
-# refused_in_log IMPL ZONE LOG: the secondary says the transfer was refused.
-refused_in_log() {
-	grep -i "$2" "$3" 2>/dev/null | grep -qiE "NOTAUTH|BADKEY|denied|refused|not authoritative"
+# What the secondaries log when zonewired refuses: NOTAUTH; for a key,
+# Knot DNS says it cannot verify the (unsigned, BADKEY) TSIG and BIND that
+# the TSIG "indicates error".
+REFUSALS="NOTAUTH|BADKEY|failed to verify TSIG|tsig indicates error"
+refused_in_log() { # ZONE LOG
+	grep -i "$1" "$2" 2>/dev/null | grep -qiE "$REFUSALS"
+}
+
+# The SOA query of a BIND secondary with a key was answered BADKEY.
+bind_soa_refused() { # ZONE LOG
+	grep -i "zone $1/IN: refresh: failure trying primary" "$2" 2>/dev/null |
+		grep -q "tsig indicates error"
 }
 
 # secondary IMPL MODE
@@ -580,25 +606,27 @@ secondary() {
 		sec_pid=
 		return
 	fi
-	if [ "$impl" = bind ] && [ "$mode" != plain ]; then
-		# signed SOA queries are not answered (see above): transfer
-		# without asking for the SOA first
-		wait_for 100 eval 'in_cli rndc -c "$d/rndc.conf" status >/dev/null 2>&1'
-		for z in "${SEC_ZONES[@]}"; do
-			[ -n "${SEC_KEY[$z]}" ] || continue
-			wait_for 50 eval 'in_cli rndc -c "$d/rndc.conf" retransfer "${z%.}" >>"$d/rndc.log" 2>&1' ||
-				echo "# rndc retransfer ${z%.} failed: $(tail -1 "$d/rndc.log")"
-		done
-	fi
 	for z in "${SEC_ZONES[@]}"; do
 		if [ "$mode" = refused ]; then
-			if wait_for 300 refused_in_log "$impl" "${z%.}" "$log" && ! has_zone "$impl" "$z"; then
-				ok "$impl refused $z (from ${SEC_SRC[$z]}${SEC_KEY[$z]:+, key ${SEC_KEY[$z]}}): $(grep -i "${z%.}" "$log" | grep -oiE 'NOTAUTH|BADKEY|denied|refused|not authoritative' | head -1)"
+			if wait_for 300 refused_in_log "${z%.}" "$log" && ! has_zone "$impl" "$z"; then
+				ok "$impl refused $z (from ${SEC_SRC[$z]}${SEC_KEY[$z]:+, key ${SEC_KEY[$z]}}): $(grep -i "${z%.}" "$log" | grep -oiE "$REFUSALS" | head -1)"
 			else
 				fail "$impl $z (from ${SEC_SRC[$z]}${SEC_KEY[$z]:+, key ${SEC_KEY[$z]}}): not refused"
 				grep -i "${z%.}" "$log" | tail -5 | sed 's/^/#   /'
 			fi
 			continue
+		fi
+		if [ "$impl" = bind ] && [ -n "${SEC_KEY[$z]}" ]; then
+			if wait_for 300 bind_soa_refused "${z%.}" "$log" && ! has_zone "$impl" "$z"; then
+				local why="its signed SOA query is answered NOTAUTH/BADKEY by the answer engine"
+				if [ "${ZW_XFR_STRICT:-1}" = 1 ]; then
+					fail "bind with TSIG ($(key_alg "${SEC_KEY[$z]}")) did not transfer $z: $why"
+				else
+					known=$((known + 1))
+					echo "known limitation: bind with TSIG ($(key_alg "${SEC_KEY[$z]}")) does not transfer $z: $why"
+				fi
+				continue
+			fi
 		fi
 		if ! wait_for 600 has_zone "$impl" "$z"; then
 			fail "$impl ($mode) did not transfer $z"
@@ -609,8 +637,48 @@ secondary() {
 		canon <"$d/${z}axfr" >"$d/${z}canon"
 		same_set "$impl secondary ($mode${SEC_KEY[$z]:+, $(key_alg "${SEC_KEY[$z]}")}) holds $z" "$z" "$d/${z}canon"
 	done
+	[ "$mode" = plain ] && refresh "$impl" "$d" example.com.
 	stop_pid "$sec_pid"
 	sec_pid=
+}
+
+# push_version ZONE: serves a new version of ZONE (serial + 1, one more
+# record) through the control API.
+push_version() {
+	local z=$1 n=$((${SERIAL[$1]} + 1)) f=$tmp/${1}v$((${SERIAL[$1]} + 1))
+	sed "s/${SERIAL[$z]}/$n/" "${SOURCE[$z]}" >"$f.zone"
+	echo "version-$n IN TXT \"serial $n\"" >>"$f.zone"
+	"$compile" -q -z "$z" -o "$f.zwi" "$f.zone" || return 1
+	"$zwctl" -s "$tmp/control.sock" zone-load "$f.zwi" >"$tmp/zone-load.log" 2>&1 || return 1
+	"$compile" --dump "$f.zwi" | canon >"$tmp/${z}want"
+	SERIAL[$z]=$n
+	SOURCE[$z]=$f.zone
+}
+
+# refresh IMPL DIR ZONE: a new version at the primary; the secondary,
+# told to refresh, asks for the SOA and then IXFR, and must hold it.
+refresh() {
+	local impl=$1 d=$2 z=$3 port=$KNOT_PORT out
+	[ "$impl" = bind ] && port=$BIND_PORT
+	[ -n "$zwctl" ] || return 0
+	if ! push_version "$z"; then
+		fail "cannot push a new version of $z: $(cat "$tmp/zone-load.log" 2>/dev/null)"
+		return
+	fi
+	if [ "$impl" = knot ]; then
+		out=$(in_cli knotc -s "$d/knot.sock" zone-refresh "$z" 2>&1)
+	else
+		out=$(in_cli rndc -c "$d/rndc.conf" refresh "${z%.}" 2>&1)
+	fi
+	if ! wait_for 300 has_zone "$impl" "$z"; then
+		fail "$impl did not refresh $z to serial ${SERIAL[$z]} ($out)"
+		grep -i "${z%.}" "$d/"*.log | tail -6 | sed 's/^/#   /'
+		return
+	fi
+	in_cli dig +time=10 -p $port @127.0.0.1 "$z" AXFR >"$d/${z}refresh" 2>&1
+	canon <"$d/${z}refresh" >"$d/${z}refresh.canon"
+	same_set "$impl refreshed $z to serial ${SERIAL[$z]} (IXFR answered in full)" "$z" \
+		"$d/${z}refresh.canon"
 }
 
 # --- main ----------------------------------------------------------------
@@ -643,7 +711,21 @@ if start_zonewired; then
 		secondary bind tsig
 		secondary bind refused
 	else
-		echo "# named or rndc not found: no BIND secondary"
+		echo "# named not found: no BIND secondary"
+	fi
+	if [ -n "$zwctl" ] && "$zwctl" -s "$tmp/control.sock" --json stats >"$tmp/stats.json" 2>&1; then
+		if python3 - "$tmp/stats.json" >"$tmp/stats.txt" 2>&1 <<'PY'; then
+import json, sys
+x = json.load(open(sys.argv[1])).get("xfr", {})
+keys = ("started", "completed", "refused", "messages", "records")
+print(" ".join("%s=%s" % (k, x.get(k)) for k in keys))
+v = [x.get(k, 0) for k in keys]
+sys.exit(0 if v[0] > 0 and v[1] > 0 and v[2] > 0 and v[3] >= v[1] and v[4] > v[3] else 1)
+PY
+			ok "transfer counters: $(cat "$tmp/stats.txt")"
+		else
+			fail "transfer counters: $(cat "$tmp/stats.txt")"
+		fi
 	fi
 	if kill -0 "$srv_pid" 2>/dev/null; then
 		ok "zonewired alive after the transfers"
@@ -658,5 +740,5 @@ if start_zonewired; then
 	srv_pid=
 	if [ $rc = 0 ]; then ok "zonewired stopped (exit 0)"; else fail "zonewired exit $rc"; fi
 fi
-echo "# $pass passed, $failed failed ($(($(date +%s) - t0)) s)"
+echo "# $pass passed, $failed failed, $known known limitation(s) ($(($(date +%s) - t0)) s)"
 [ $failed = 0 ]
