@@ -441,10 +441,15 @@ static int find_origin(struct zw_builder *b)
 	return ZW_ENOTFOUND;
 }
 
+#define MAX_OUTSIDE_DIAGS 20
+
 static int link_parents(struct zw_builder *b)
 {
-	char tmp[1024];
+	char tmp[1024], origin_str[1024];
 	bool created;
+	unsigned long outside = 0;
+
+	zw_name_to_str(b->origin, origin_str, sizeof(origin_str));
 
 	for (uint32_t i = 0; i < b->nnodes; i++) {
 		struct bnode *n = &b->nodes[i];
@@ -453,9 +458,14 @@ static int link_parents(struct zw_builder *b)
 			n->flags |= NODE_OUT;
 			for (uint32_t r = n->head; r != ZW_NONE; r = b->rrs[r].next) {
 				b->rrs[r].dropped = 1;
-				diag(b, ZW_D_OUT_OF_ZONE, ZW_SEV_ERROR, b->rrs[r].file,
-				     b->rrs[r].line, "%s is outside the zone",
-				     node_str(b, n, tmp, sizeof(tmp)));
+				/* a wrong origin puts every record outside: report a
+				 * few, then count */
+				if (++outside <= MAX_OUTSIDE_DIAGS)
+					diag(b, ZW_D_OUT_OF_ZONE, ZW_SEV_ERROR, b->rrs[r].file,
+					     b->rrs[r].line, "%s is outside the zone %s",
+					     node_str(b, n, tmp, sizeof(tmp)), origin_str);
+				else
+					b->st.errors++;
 			}
 			continue;
 		}
@@ -476,6 +486,10 @@ static int link_parents(struct zw_builder *b)
 			b->nodes[pid].flags |= NODE_ENT_CREATED;
 		n->parent = pid;
 	}
+	if (outside > MAX_OUTSIDE_DIAGS)
+		diag(b, ZW_D_OUT_OF_ZONE, ZW_SEV_ERROR, 0xffff, 0,
+		     "%lu records in all are outside the zone %s (is the origin right?)", outside,
+		     origin_str);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -119,37 +121,34 @@ static bool extra_ok(const uint8_t *chunks, size_t csize, uint32_t off,
 	return true;
 }
 
-int zw_image_verify(const void *buf, size_t size, const char **why)
-{
-	const uint8_t *base = buf;
-	struct zw_img_header h;
+struct sum_job {
+	const uint8_t *base;
+	size_t size;
+	uint64_t sum;
+};
 
-	if (size < sizeof(h))
-		FAIL(ZW_EIMGTRUNC, "file shorter than the image header");
-	memcpy(&h, base, sizeof(h));
-	if (memcmp(h.magic, ZW_IMG_MAGIC, 8) != 0)
-		FAIL(ZW_EIMGMAGIC, "bad magic: not a zone image");
-	if (h.version != ZW_IMG_VERSION)
-		FAIL(ZW_EIMGVER, "unsupported format version");
-	if (h.header_size != sizeof(h))
-		FAIL(ZW_EIMGCORRUPT, "header size does not match the format version");
-	if (h.endian != 0x01020304)
-		FAIL(ZW_EIMGVER, "image written with another byte order");
-	if (h.file_size != size)
-		FAIL(size < h.file_size ? ZW_EIMGTRUNC : ZW_EIMGCORRUPT,
-		     "file size differs from the size in the header");
-	/* checksum over the file with the checksum field as zero */
-	{
-		XXH3_state_t st;
-		static const uint8_t zero[8];
-		size_t co = offsetof(struct zw_img_header, checksum);
-		XXH3_64bits_reset(&st);
-		XXH3_64bits_update(&st, base, co);
-		XXH3_64bits_update(&st, zero, 8);
-		XXH3_64bits_update(&st, base + co + 8, size - co - 8);
-		if (XXH3_64bits_digest(&st) != h.checksum)
-			FAIL(ZW_EIMGSUM, "checksum mismatch: the image is corrupted");
-	}
+/* XXH3-64 of the file with the checksum field read as zero. */
+static void *sum_thread(void *arg)
+{
+	struct sum_job *j = arg;
+	XXH3_state_t st;
+	static const uint8_t zero[8];
+	size_t co = offsetof(struct zw_img_header, checksum);
+
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, j->base, co);
+	XXH3_64bits_update(&st, zero, 8);
+	XXH3_64bits_update(&st, j->base + co + 8, j->size - co - 8);
+	j->sum = XXH3_64bits_digest(&st);
+	return NULL;
+}
+
+/* Checks everything but the checksum; the header was checked already. */
+static int verify_structure(const uint8_t *base, size_t size, const struct zw_img_header *hp,
+			    const char **why)
+{
+	const struct zw_img_header h = *hp;
+
 	for (int i = 0; i < ZW_SEC_COUNT; i++)
 		if (!sec_ok(&h, i, size))
 			FAIL(ZW_EIMGBOUNDS, "a section lies outside the file");
@@ -314,6 +313,44 @@ int zw_image_verify(const void *buf, size_t size, const char **why)
 	}
 
 	return 0;
+}
+
+int zw_image_verify(const void *buf, size_t size, const char **why)
+{
+	const uint8_t *base = buf;
+	struct zw_img_header h;
+
+	if (size < sizeof(h))
+		FAIL(ZW_EIMGTRUNC, "file shorter than the image header");
+	memcpy(&h, base, sizeof(h));
+	if (memcmp(h.magic, ZW_IMG_MAGIC, 8) != 0)
+		FAIL(ZW_EIMGMAGIC, "bad magic: not a zone image");
+	if (h.version != ZW_IMG_VERSION)
+		FAIL(ZW_EIMGVER, "unsupported format version");
+	if (h.header_size != sizeof(h))
+		FAIL(ZW_EIMGCORRUPT, "header size does not match the format version");
+	if (h.endian != 0x01020304)
+		FAIL(ZW_EIMGVER, "image written with another byte order");
+	if (h.file_size != size)
+		FAIL(size < h.file_size ? ZW_EIMGTRUNC : ZW_EIMGCORRUPT,
+		     "file size differs from the size in the header");
+	/* The checksum (a pass over the whole file) runs on a second thread
+	 * while this one checks the structure, for large images; a checksum
+	 * mismatch is reported first either way. */
+	struct sum_job job = { .base = base, .size = size };
+	pthread_t th;
+	bool threaded = size >= (4u << 20) && pthread_create(&th, NULL, sum_thread, &job) == 0;
+	if (!threaded)
+		sum_thread(&job);
+	const char *swhy = NULL;
+	int rc = verify_structure(base, size, &h, &swhy);
+	if (threaded)
+		pthread_join(th, NULL);
+	if (job.sum != h.checksum)
+		FAIL(ZW_EIMGSUM, "checksum mismatch: the image is corrupted");
+	if (rc != 0 && why != NULL)
+		*why = swhy;
+	return rc;
 }
 
 static void fill(struct zw_image *img)

@@ -159,11 +159,13 @@ int main(int argc, char **argv)
 			return EXIT_ZONE;
 		}
 	}
-	if (!dctx.quiet)
+	if (!dctx.quiet && check)
+		fprintf(stderr, "zonewire-compile: %s: %lu records, %u warning(s): OK\n", in,
+			st.rrs_out, st.warnings);
+	else if (!dctx.quiet)
 		fprintf(stderr,
-			"zonewire-compile: %s: %lu records, %u warning(s)%s%s (%zu bytes)\n", in,
-			st.rrs_out, st.warnings, check ? "" : ", image ", check ? "" : out,
-			check ? 0 : size);
+			"zonewire-compile: %s: %lu records, %u warning(s), image %s (%zu bytes)\n",
+			in, st.rrs_out, st.warnings, out, size);
 	free(image);
 	return 0;
 }
