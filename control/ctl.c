@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <urcu-qsbr.h>
+
 #include "ctl.h"
 
 struct fd_slot {
@@ -56,6 +58,9 @@ struct zw_ctl {
 	struct post *posts, **posts_tail;
 };
 
+/* loops created by this thread: it is registered with RCU while any lives */
+static __thread unsigned rcu_loops;
+
 uint64_t zw_ctl_now_ms(void)
 {
 	struct timespec ts;
@@ -83,6 +88,11 @@ static void on_wake(struct zw_ctl *ctl, int fd, uint32_t events, void *arg)
 		free(p);
 		p = n;
 	}
+}
+
+void zw_ctl_drain(struct zw_ctl *ctl)
+{
+	on_wake(ctl, ctl->wake, 0, NULL);
 }
 
 static void on_signal(struct zw_ctl *ctl, int fd, uint32_t events, void *arg)
@@ -119,6 +129,13 @@ struct zw_ctl *zw_ctl_create(const struct zw_config *cfg, const struct zw_answer
 	ctl->cfg = cfg;
 	ctl->acfg = acfg;
 	ctl->ep = ctl->wake = ctl->sig = -1;
+	/* the loop publishes tables with call_rcu(), which QSBR wants from a
+	 * registered thread; it reads no table itself, so it stays offline.
+	 * Once per thread, however many loops it creates. */
+	if (rcu_loops++ == 0) {
+		rcu_register_thread();
+		rcu_thread_offline();
+	}
 	ctl->posts_tail = &ctl->posts;
 	pthread_mutex_init(&ctl->post_lock, NULL);
 	sigemptyset(&set);
@@ -161,6 +178,10 @@ void zw_ctl_free(struct zw_ctl *ctl)
 	pthread_mutex_destroy(&ctl->post_lock);
 	free(ctl->fds);
 	free(ctl);
+	if (rcu_loops > 0 && --rcu_loops == 0) {
+		rcu_thread_online();
+		rcu_unregister_thread();
+	}
 }
 
 const struct zw_config *zw_ctl_config(const struct zw_ctl *ctl)

@@ -51,6 +51,9 @@ void zw_ctl_timer_cancel(struct zw_ctl *ctl, uint64_t id);
 /* Any thread: runs fn(ctl, arg) on the loop's thread soon. 0 or -errno. */
 int zw_ctl_post(struct zw_ctl *ctl, zw_ctl_post_fn fn, void *arg);
 
+/* Runs the work posted so far (at shutdown, after rcu_barrier()). */
+void zw_ctl_drain(struct zw_ctl *ctl);
+
 /* Milliseconds of a monotonic clock, as the loop sees it. */
 uint64_t zw_ctl_now_ms(void);
 

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <urcu-qsbr.h>
+
 #include "compile.h"
 #include "config.h"
 #include "ctl.h"
@@ -63,10 +65,44 @@ static int open_image(const char *path, struct zw_image **img, char *err, size_t
 	return rc;
 }
 
-/* Publishes a table over the entries; the images stay owned by the
- * entries (the table's image list is what gets closed when it retires, so
- * it holds only images no entry uses any more: none, here). */
+/* Images of a previous table that the new one does not use: closed on the
+ * loop once no worker can hold them (after the grace period). */
+struct close_job {
+	struct zw_ctl *ctl;
+	unsigned n;
+	struct zw_image *imgs[];
+};
+
+static void close_on_loop(struct zw_ctl *ctl, void *arg)
+{
+	struct close_job *j = arg;
+
+	(void)ctl;
+	for (unsigned i = 0; i < j->n; i++)
+		zw_image_close(j->imgs[i]); /* a pinned one closes when unpinned */
+	free(j);
+}
+
+/* On liburcu's call_rcu thread, after the grace period. */
+static void table_retired(void *arg)
+{
+	struct close_job *j = arg;
+
+	if (j != NULL && zw_ctl_post(j->ctl, close_on_loop, j) != 0)
+		free(j); /* cannot reach the loop: leak the mappings, not crash */
+}
+
+/* Publishes a table over the entries without waiting for readers; the
+ * images stay owned by the entries, and job (may be NULL) lists the ones
+ * to close once the previous table is gone. */
+static int publish_job(struct zw_zones *z, struct close_job *job, char *err, size_t errlen);
+
 static int publish(struct zw_zones *z, char *err, size_t errlen)
+{
+	return publish_job(z, NULL, err, errlen);
+}
+
+static int publish_job(struct zw_zones *z, struct close_job *job, char *err, size_t errlen)
 {
 	struct zw_image **imgs = calloc(z->n ? z->n : 1, sizeof(*imgs));
 
@@ -84,7 +120,7 @@ static int publish(struct zw_zones *z, char *err, size_t errlen)
 	}
 	/* images are the registry's: the retiring table must not close them */
 	t->n = 0;
-	zw_table_publish(t);
+	zw_table_publish_async(t, table_retired, job);
 	z->table = t;
 	return 0;
 }
@@ -260,6 +296,10 @@ void zw_zones_free(struct zw_zones *z)
 		return;
 	struct zw_table *t = zw_table_take();
 	zw_table_free(t); /* t->n is 0: the images are closed below */
+	/* tables retired earlier: wait for their callbacks, close what they
+	 * handed back to the loop */
+	rcu_barrier();
+	zw_ctl_drain(z->ctl);
 	free_entries(z->e, z->n);
 	free(z);
 }
@@ -270,20 +310,29 @@ static int swap(struct zw_zones *z, struct entry *e, unsigned n, char *err, size
 {
 	struct entry *old = z->e;
 	unsigned oldn = z->n;
+	struct close_job *job = calloc(1, sizeof(*job) + (oldn ? oldn : 1) * sizeof(job->imgs[0]));
 
-	z->e = e;
-	z->n = n;
-	if (publish(z, err, errlen) != 0) {
-		z->e = old;
-		z->n = oldn;
-		return -EINVAL;
+	if (job == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	job->ctl = z->ctl;
 	for (unsigned i = 0; i < oldn; i++) {
 		bool kept = false;
 		for (unsigned k = 0; k < n; k++)
 			kept |= e[k].img == old[i].img;
 		if (!kept)
-			zw_image_close(old[i].img);
+			job->imgs[job->n++] = old[i].img;
+	}
+	z->e = e;
+	z->n = n;
+	/* the images the new table drops are closed by the loop after the
+	 * grace period: the loop itself never waits for the workers */
+	if (publish_job(z, job, err, errlen) != 0) {
+		z->e = old;
+		z->n = oldn;
+		free(job);
+		return -EINVAL;
 	}
 	free(old);
 	return 0;

@@ -18,6 +18,44 @@ void zw_table_set_free_hook(void (*hook)(struct zw_table *))
 	free_hook = hook;
 }
 
+static void retire_cb(struct rcu_head *head)
+{
+	struct zw_table *t = caa_container_of(head, struct zw_table, rcu);
+	void (*fn)(void *) = t->retired;
+	void *arg = t->retired_arg;
+
+	if (free_hook != NULL)
+		free_hook(t);
+	zw_zoneset_free(t->zs);
+	for (unsigned i = 0; i < t->n; i++)
+		zw_image_close(t->imgs[i]);
+	free(t);
+	if (fn != NULL)
+		fn(arg);
+}
+
+void zw_table_publish_async(struct zw_table *t, void (*retired)(void *arg), void *arg)
+{
+	t->version = next_version++;
+	struct zw_table *old = rcu_xchg_pointer(&published, t);
+
+	if (old == NULL) {
+		if (retired != NULL)
+			retired(arg);
+		return;
+	}
+	for (unsigned i = 0; i < old->n; i++)
+		for (unsigned k = 0; k < t->n; k++)
+			if (old->imgs[i] == t->imgs[k])
+				old->imgs[i] = NULL;
+	old->retired = retired;
+	old->retired_arg = arg;
+	/* QSBR: call_rcu from a registered thread that is online */
+	rcu_thread_online();
+	call_rcu(&old->rcu, retire_cb);
+	rcu_thread_offline();
+}
+
 struct zw_table *zw_table_take(void)
 {
 	struct zw_table *old = rcu_xchg_pointer(&published, NULL);

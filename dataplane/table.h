@@ -15,6 +15,7 @@
 #define ZW_TABLE_H
 
 #include <stdint.h>
+#include <urcu-qsbr.h>
 
 #include "image.h"
 #include "lookup.h"
@@ -22,7 +23,10 @@
 struct zw_table {
 	struct zw_zoneset *zs;
 	unsigned n;
-	uint64_t version;	 /* increases with every publish */
+	uint64_t version;	    /* increases with every publish */
+	struct rcu_head rcu;	    /* for zw_table_publish_async() */
+	void (*retired)(void *arg); /* called after the grace period */
+	void *retired_arg;
 	struct zw_image *imgs[]; /* owned: closed when the table is freed */
 };
 
@@ -44,6 +48,15 @@ const struct zw_table *zw_table_get(void);
  * both (same pointer) are moved, not closed. Returns the old version.
  */
 uint64_t zw_table_publish(struct zw_table *t);
+
+/*
+ * Writer side, without waiting: publishes t and returns at once; after a
+ * grace period the previous table is freed (on liburcu's call_rcu thread)
+ * and then retired(arg) is called there, e.g. to hand work back to the
+ * control loop. The calling thread must be registered with RCU (and is
+ * put online around the call). rcu_barrier() waits for all of them.
+ */
+void zw_table_publish_async(struct zw_table *t, void (*retired)(void *arg), void *arg);
 
 /* Writer side, at shutdown or in tests: unpublishes the current table,
  * waits for a grace period and returns it (the caller frees it). */
