@@ -608,7 +608,7 @@ secondary() {
 	fi
 	for z in "${SEC_ZONES[@]}"; do
 		if [ "$mode" = refused ]; then
-			if wait_for 300 refused_in_log "${z%.}" "$log" && ! has_zone "$impl" "$z"; then
+			if wait_for 600 refused_in_log "${z%.}" "$log" && ! has_zone "$impl" "$z"; then
 				ok "$impl refused $z (from ${SEC_SRC[$z]}${SEC_KEY[$z]:+, key ${SEC_KEY[$z]}}): $(grep -i "${z%.}" "$log" | grep -oiE "$REFUSALS" | head -1)"
 			else
 				fail "$impl $z (from ${SEC_SRC[$z]}${SEC_KEY[$z]:+, key ${SEC_KEY[$z]}}): not refused"
