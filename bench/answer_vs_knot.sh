@@ -15,7 +15,7 @@
 #     ZW_BENCH_RUNS runs;
 #   - callgrind: instructions per answer, (Ir of a run answering N queries -
 #     Ir of the same run answering 0) / N, N = 200,000; cross-checked with
-#     the inclusive Ir of zw_answer() in the first run;
+#     the inclusive Ir of zw_answer() in the run answering N;
 #   - knotd (the distribution's package) loaded with the same zone files,
 #     restricted to CPU 1 with one UDP worker, queried with dnsperf on CPU 0
 #     over loopback with the same queries (written by bench_answer
@@ -26,8 +26,12 @@
 # < 100 ns per answer).
 #
 # The engine is measured in-process: no packet I/O at all. Knot is measured
-# through the kernel's UDP path (recvmmsg/sendmmsg on loopback). Both use one
-# core; the figures are not the same quantity, and the output says so.
+# through the kernel's UDP path (sockets on loopback). Both use one core;
+# the figures are not the same quantity, and the output says so.
+#
+# Two diagnostic engine measurements follow the main one (ZW_BENCH_DIAG):
+# the images read into memory advised for transparent huge pages instead of
+# mapped with 4 KiB pages, and a small mix that stays in the caches.
 #
 # Environment (all optional):
 #   ZW_BUILD            meson build directory (default: <repo>/build)
@@ -45,7 +49,8 @@
 #   ZW_BENCH_DNSPERF_SECONDS  length of each dnsperf run (default 10)
 #   ZW_BENCH_DNSPERF_FORMAT   raw (default): dnsperf -B with the exact query
 #                       messages, one in three with EDNS; text: "name TYPE"
-#                       lines, which dnsperf sends without EDNS
+#                       lines, which dnsperf sends without EDNS (with
+#                       ZW_BENCH_DO=1, dnsperf -D: EDNS and DO on all)
 #   ZW_BENCH_DO         1: DO bit on the EDNS queries (default 0)
 #   ZW_BENCH_SKIP_KNOT  1: engine only
 #   ZW_BENCH_DIAG       0: skip the two diagnostic engine measurements (the
@@ -435,9 +440,12 @@ if knorm and float(knorm) > 0:
         float(knorm)))
 print()
 print("NOTE: the engine is measured in-process (zw_answer() called in a loop: no")
-print("sockets, no packet I/O); Knot is measured through the kernel UDP path on")
-print("loopback with dnsperf as the client. Both use one core (CPU %s); the" % ecpu)
-print("client, dnsperf, runs on CPU %s. The two figures are not the same quantity." % ccpu)
+if not kqps:
+    print("sockets, no packet I/O), on CPU %s. Knot DNS was not measured." % ecpu)
+else:
+    print("sockets, no packet I/O); Knot is measured through the kernel UDP path on")
+    print("loopback with dnsperf as the client. Both use one core (CPU %s); the" % ecpu)
+    print("client, dnsperf, runs on CPU %s. The two figures are not the same quantity." % ccpu)
 if kqps:
     print("knotd used %s of its CPU during the dnsperf runs (median); below ~0.95" % kcpu)
     print("knotd was not the bottleneck: the client, or other work on the machine,")

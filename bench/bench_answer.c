@@ -215,9 +215,8 @@ static uint16_t type_at(const struct zw_image *img, const struct zw_img_node *n)
 /* A common type absent at the node, or 0 if it has them all. */
 static uint16_t type_not_at(const struct zw_image *img, const struct zw_img_node *n)
 {
-	static const uint16_t types[] = { ZW_T_A,   ZW_T_AAAA, ZW_T_MX,	 ZW_T_TXT,
-					  ZW_T_SRV, T_CAA,     ZW_T_NS,	 ZW_T_HTTPS,
-					  ZW_T_PTR, ZW_T_SOA,  ZW_T_DNAME };
+	static const uint16_t types[] = { ZW_T_A,  ZW_T_AAAA,  ZW_T_MX,	 ZW_T_TXT, ZW_T_SRV,  T_CAA,
+					  ZW_T_NS, ZW_T_HTTPS, ZW_T_PTR, ZW_T_SOA, ZW_T_DNAME };
 	const unsigned nt = sizeof(types) / sizeof(types[0]);
 	unsigned start = rnd_below(nt);
 
@@ -230,9 +229,9 @@ static uint16_t type_not_at(const struct zw_image *img, const struct zw_img_node
 }
 
 struct mix {
-	uint8_t *buf;	   /* the queries, back to back */
-	uint32_t *off;	   /* query i is buf[off[i]] .. buf[off[i + 1]] */
-	uint8_t *kind;	   /* enum kind of each query */
+	uint8_t *buf;  /* the queries, back to back */
+	uint32_t *off; /* query i is buf[off[i]] .. buf[off[i + 1]] */
+	uint8_t *kind; /* enum kind of each query */
 	size_t n;
 	size_t planned[K_COUNT];
 	size_t edns;
@@ -275,8 +274,8 @@ static unsigned put_query(uint8_t *p, const uint8_t *name, unsigned len, uint16_
 	return o;
 }
 
-/* Picks the kind of query i: the shares of the mix, and a referral
- * becomes positive when the zones have no delegation. */
+/* Draws the kind of the next query by the shares of the mix; a kind the
+ * zones cannot provide (no delegation, say) becomes a positive query. */
 static enum kind pick_kind(const struct pools *p)
 {
 	uint32_t r = rnd_below(100);
@@ -379,7 +378,7 @@ static int make_mix(struct zw_image *const *imgs, const struct pools *p, size_t 
 		bool edns = rnd_below(3) == 0;
 		for (unsigned tries = 0; qlen == 0; tries++) {
 			if (tries == 1000)
-				return -EINVAL; /* zones too odd to draw from */
+				return -EINVAL; /* nothing to draw from: odd zones */
 			k = pick_kind(p);
 			qlen = make_query(imgs, p, k, m->buf + used, edns, do_bit);
 		}
@@ -437,15 +436,17 @@ static int write_queries(const struct mix *m, const char *prefix)
 {
 	size_t plen = strlen(prefix) + 8;
 	char *path = malloc(plen);
-	FILE *raw, *txt;
+	FILE *raw, *txt = NULL;
 	int rc = 0;
 
 	if (path == NULL)
 		return -ENOMEM;
 	snprintf(path, plen, "%s.raw", prefix);
 	raw = fopen(path, "wb");
-	snprintf(path, plen, "%s.txt", prefix);
-	txt = raw ? fopen(path, "w") : NULL;
+	if (raw != NULL) {
+		snprintf(path, plen, "%s.txt", prefix);
+		txt = fopen(path, "w");
+	}
 	if (raw == NULL || txt == NULL) {
 		rc = -errno;
 		fprintf(stderr, "bench_answer: %s: %s\n", path, strerror(errno));
@@ -488,10 +489,14 @@ static int open_huge(const char *path, struct zw_image **out, const char **why)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) != 0 || st.st_size <= 0) {
-		int rc = st.st_size <= 0 ? -EINVAL : -errno;
+	if (fstat(fd, &st) != 0) {
+		int rc = -errno;
 		close(fd);
 		return rc;
+	}
+	if (st.st_size <= 0) {
+		close(fd);
+		return -EINVAL;
 	}
 	size_t size = (size_t)st.st_size, room = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	uint8_t *buf = aligned_alloc(HUGE_PAGE, room);
@@ -561,7 +566,8 @@ static bool as_intended(enum kind k, const struct zw_answer_info *in)
 {
 	switch (k) {
 	case K_POSITIVE:
-		return in->rcode == 0 && (in->shape == ZW_SHAPE_ANSWER || in->shape == ZW_SHAPE_CNAME);
+		return in->rcode == 0 &&
+		       (in->shape == ZW_SHAPE_ANSWER || in->shape == ZW_SHAPE_CNAME);
 	case K_NXDOMAIN: return in->rcode == 3 && in->shape == ZW_SHAPE_NXDOMAIN;
 	case K_REFERRAL: return in->rcode == 0 && in->shape == ZW_SHAPE_REFERRAL;
 	case K_NODATA: return in->rcode == 0 && in->shape == ZW_SHAPE_NODATA;
@@ -594,9 +600,9 @@ static void tally_pass(const struct zw_answer_cfg *cfg, const struct zw_zoneset 
 
 static const char *rcode_name(unsigned r)
 {
-	static const char *const names[] = { "noerror",	 "formerr", "servfail", "nxdomain",
-					     "notimp",	 "refused", "yxdomain", "yxrrset",
-					     "nxrrset",	 "notauth", "notzone" };
+	static const char *const names[] = { "noerror", "formerr", "servfail", "nxdomain",
+					     "notimp",	"refused", "yxdomain", "yxrrset",
+					     "nxrrset", "notauth", "notzone" };
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : r == 16 ? "badvers" : "other";
 }
 

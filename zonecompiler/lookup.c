@@ -86,9 +86,45 @@ static const struct zw_image *find_origin(const struct zw_zoneset *zs, const uin
 	}
 }
 
+/* Few zones: compare the query name's suffixes with each origin directly,
+ * which costs less than hashing every suffix. */
+#define ZW_SMALL_SET 16
+
+static const struct zw_image *find_small(const struct zw_zoneset *zs, const uint8_t *lname,
+					 unsigned len, bool parent_side)
+{
+	const struct zw_image *best = NULL, *child = NULL;
+	uint8_t starts[256]; /* 1 at the offset of each label */
+	unsigned pos = 0;
+
+	memset(starts, 0, len + 1u);
+	for (;;) {
+		starts[pos] = 1;
+		if (lname[pos] == 0)
+			break;
+		pos += 1u + lname[pos];
+	}
+	for (unsigned i = 0; i < zs->count; i++) {
+		const struct zw_image *img = zs->zones[i];
+		unsigned olen = img->hdr->origin_len;
+		if (olen > len || !starts[len - olen] ||
+		    memcmp(lname + len - olen, origin_of(img), olen) != 0)
+			continue;
+		if (parent_side && olen == len) {
+			child = img;
+			continue;
+		}
+		if (best == NULL || olen > best->hdr->origin_len)
+			best = img;
+	}
+	return best != NULL ? best : child;
+}
+
 const struct zw_image *zw_zoneset_find(const struct zw_zoneset *zs, const uint8_t *lname,
 				       unsigned len, bool parent_side)
 {
+	if (zs->count <= ZW_SMALL_SET)
+		return find_small(zs, lname, len, parent_side);
 	const struct zw_image *child = NULL;
 	unsigned pos = 0;
 

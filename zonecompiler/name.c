@@ -133,8 +133,11 @@ uint32_t zw_name_hash(const uint8_t *lname, unsigned len)
 		h ^= h >> 32;
 	}
 	if (i < len) {
+		/* the tail, as a little-endian load of the remaining bytes
+		 * into a zeroed word would give it, without a library call */
 		uint64_t w = 0;
-		memcpy(&w, lname + i, len - i);
+		for (unsigned k = 0; i + k < len; k++)
+			w |= (uint64_t)lname[i + k] << (8 * k);
 		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	}
 	h ^= h >> 29;
