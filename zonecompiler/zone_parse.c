@@ -5,11 +5,24 @@
  * The file-level work is done here: an entry lexer that handles
  * parentheses, comments, quoted strings and escapes and tracks line
  * numbers; the directives; owner, TTL, class and type. The rdata of the
- * most common types (A, AAAA, NS, CNAME, PTR, MX, TXT, SOA, DS) is
- * converted by a fast path that produces the same wire form as ldns and
- * declines (falls back to ldns) on anything unusual; every other type is
- * converted by ldns_rr_new_frm_str(). RFC 3597 generic rdata (\# len hex)
- * is decoded here and, for types ldns knows, checked against the type.
+ * common types is converted by a fast path that produces the same wire
+ * form as ldns and declines (falls back to ldns) on anything unusual:
+ * A, AAAA, NS, CNAME, PTR, MX, TXT, SOA and DS, then SRV, CAA, NAPTR, SPF,
+ * HINFO, DNAME, KX, AFSDB, RT, URI, DNSKEY, CDNSKEY, KEY, RRSIG, NSEC,
+ * NSEC3, NSEC3PARAM, CDS, DLV, TLSA, SMIMEA and SSHFP, which leave every
+ * error to ldns (see fast_more()). Every other type is converted by
+ * ldns_rr_new_frm_str(). RFC 3597 generic rdata (\# len hex) is decoded
+ * here and, for types ldns knows, checked against the type.
+ *
+ * The common case is kept short: a line of blank-separated fields is cut
+ * into tokens 32 bytes at a time (SSE2, lex_line_fast()); owner names go
+ * from text to wire without escapes in one pass (name_fast()), and the
+ * last owner's text is remembered, as owners repeat; class and type
+ * mnemonics are found by a switch on the packed characters (a perfect
+ * hash for the types); numbers and addresses are read in place. Anything
+ * else takes the general code, which gives the same result. Texts are
+ * followed by READ_PAD readable bytes so that tokens can be read 16 bytes
+ * at a time.
  *
  * IPSECKEY and WKS are parsed here too (see own_ipseckey()), and CERT
  * records of type 0 are refused before ldns sees them.
@@ -58,6 +71,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <ldns/ldns.h>
 
 #include "zone_parse.h"
@@ -75,6 +92,14 @@
 #define MAX_GEN_WIDTH	      255
 #define MSG_MAX		      512
 
+/*
+ * Every text that is lexed (a file read here, the copy of the text given to
+ * zw_parse_buffer(), the $GENERATE expansion) is followed by READ_PAD
+ * readable bytes, so that the fast paths can load 16 bytes from any
+ * position inside a token; only the token's own bytes are used.
+ */
+#define READ_PAD 16
+
 /* Fast path result: handled, or leave the rdata to ldns. */
 #define FAST_OK	     0
 #define FAST_DECLINE 1
@@ -87,8 +112,8 @@ struct tok {
 };
 
 struct pstate {
-	uint8_t origin[MAX_NAME];
-	uint8_t prev[MAX_NAME];
+	uint8_t origin[MAX_NAME + READ_PAD]; /* READ_PAD: see name_fast() */
+	uint8_t prev[MAX_NAME + READ_PAD];   /* READ_PAD: see copy_padded() */
 	size_t origin_len;
 	size_t prev_len; /* 0: no previous owner */
 	uint32_t dollar_ttl;
@@ -96,6 +121,7 @@ struct pstate {
 	bool has_dollar_ttl;
 	bool has_last_ttl;
 	uint16_t last_class;
+	unsigned origin_gen; /* changes with the origin; see struct parser */
 };
 
 struct src {
@@ -151,10 +177,19 @@ struct parser {
 	struct fileid ids[MAX_INCLUDE_DEPTH + 1];
 	unsigned nids;
 
-	uint8_t owner[MAX_NAME + 1];
+	uint8_t owner[MAX_NAME + 1 + READ_PAD]; /* READ_PAD: see name_fast() */
 	size_t owner_len;
+
+	/* The text of the last owner name converted into owner, and the
+	 * origin it was relative to: owners repeat from entry to entry. Every
+	 * origin a pstate takes gets a new origin_gen from origin_gens.
+	 * owner_text_len 0: owner holds something else. */
+	char owner_text[MAX_NAME + READ_PAD]; /* READ_PAD: see copy_padded() */
+	size_t owner_text_len;
+	unsigned owner_text_gen;
+	unsigned origin_gens;
 	size_t rdlen;
-	uint8_t rdata[MAX_RDATA + 1];
+	uint8_t rdata[MAX_RDATA + 1 + READ_PAD]; /* READ_PAD: see name_fast() */
 	char msg[MSG_MAX];
 };
 
@@ -366,108 +401,18 @@ static const char *parse_ttl(const char *s, size_t len, uint32_t *out)
 	return NULL;
 }
 
-static bool parse_class(const struct tok *t, uint16_t *out)
+static inline void put16(uint8_t *d, uint32_t v)
 {
-	uint32_t v;
-
-	if (t->quoted)
-		return false;
-	if (t->len == 2) {
-		if (ieq(t->s, "IN", 2))
-			*out = LDNS_RR_CLASS_IN;
-		else if (ieq(t->s, "CH", 2))
-			*out = LDNS_RR_CLASS_CH;
-		else if (ieq(t->s, "HS", 2))
-			*out = LDNS_RR_CLASS_HS;
-		else if (ieq(t->s, "CS", 2))
-			*out = 2;
-		else
-			return false;
-		return true;
-	}
-	if (t->len > 5 && ieq(t->s, "CLASS", 5) && parse_uint(t->s + 5, t->len - 5, 65535, &v) &&
-	    v != 0) {
-		*out = (uint16_t)v;
-		return true;
-	}
-	return false;
+	d[0] = (uint8_t)(v >> 8);
+	d[1] = (uint8_t)v;
 }
 
-/* Returns true and the type code, or false for an unknown mnemonic. */
-static bool parse_type(const struct tok *t, uint16_t *out)
+static inline void put32(uint8_t *d, uint32_t v)
 {
-	char buf[32];
-	const char *s = t->s;
-	uint32_t v;
-	ldns_rr_type lt;
-
-	if (t->quoted || t->len == 0 || t->len >= sizeof(buf))
-		return false;
-	switch (t->len) {
-	case 1:
-		if (s[0] == 'A' || s[0] == 'a') {
-			*out = LDNS_RR_TYPE_A;
-			return true;
-		}
-		break;
-	case 2:
-		if (ieq(s, "NS", 2)) {
-			*out = LDNS_RR_TYPE_NS;
-			return true;
-		}
-		if (ieq(s, "MX", 2)) {
-			*out = LDNS_RR_TYPE_MX;
-			return true;
-		}
-		if (ieq(s, "DS", 2)) {
-			*out = LDNS_RR_TYPE_DS;
-			return true;
-		}
-		break;
-	case 3:
-		if (ieq(s, "TXT", 3)) {
-			*out = LDNS_RR_TYPE_TXT;
-			return true;
-		}
-		if (ieq(s, "PTR", 3)) {
-			*out = LDNS_RR_TYPE_PTR;
-			return true;
-		}
-		if (ieq(s, "SOA", 3)) {
-			*out = LDNS_RR_TYPE_SOA;
-			return true;
-		}
-		break;
-	case 4:
-		if (ieq(s, "AAAA", 4)) {
-			*out = LDNS_RR_TYPE_AAAA;
-			return true;
-		}
-		break;
-	case 5:
-		if (ieq(s, "CNAME", 5)) {
-			*out = LDNS_RR_TYPE_CNAME;
-			return true;
-		}
-		break;
-	default: break;
-	}
-	if (t->len > 4 && ieq(s, "TYPE", 4)) {
-		if (!parse_uint(s + 4, t->len - 4, 65535, &v))
-			return false;
-		*out = (uint16_t)v;
-		return true;
-	}
-	for (size_t i = 0; i < t->len; i++)
-		if (s[i] == '\0')
-			return false;
-	memcpy(buf, s, t->len);
-	buf[t->len] = '\0';
-	lt = ldns_get_rr_type_by_name(buf);
-	if (lt == 0)
-		return false;
-	*out = (uint16_t)lt;
-	return true;
+	d[0] = (uint8_t)(v >> 24);
+	d[1] = (uint8_t)(v >> 16);
+	d[2] = (uint8_t)(v >> 8);
+	d[3] = (uint8_t)v;
 }
 
 /*
@@ -572,6 +517,533 @@ static const char *name_from_text(const char *s, size_t len, const uint8_t *orig
 	return NULL;
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ZW_SWAR 1
+#endif
+
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_7F 0x7f7f7f7f7f7f7f7full
+#define BYTES_80 0x8080808080808080ull
+
+static inline uint64_t load64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* memcpy() 16 bytes at a time: src must have READ_PAD readable bytes after
+ * the n, dst room for them. */
+static inline void copy_padded(void *dst, const void *src, size_t n)
+{
+#if defined(__SSE2__)
+	for (size_t i = 0; i < n; i += 16)
+		_mm_storeu_si128(
+			(__m128i *)(void *)((uint8_t *)dst + i),
+			_mm_loadu_si128((const __m128i *)(const void *)((const uint8_t *)src + i)));
+#else
+	memcpy(dst, src, n);
+#endif
+}
+
+/* memcmp(a, b, n) == 0, 16 bytes at a time: both must have READ_PAD
+ * readable bytes after the n. */
+static inline bool equal_padded(const void *a, const void *b, size_t n)
+{
+#if defined(__SSE2__)
+	for (size_t i = 0; i < n; i += 16) {
+		__m128i x =
+			_mm_loadu_si128((const __m128i *)(const void *)((const uint8_t *)a + i));
+		__m128i y =
+			_mm_loadu_si128((const __m128i *)(const void *)((const uint8_t *)b + i));
+		unsigned live = n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1;
+
+		if (((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) & live) != live)
+			return false;
+	}
+	return true;
+#else
+	return memcmp(a, b, n) == 0;
+#endif
+}
+
+/* A label ends at the dot at input position j: its length octet, which
+ * sits where the previous dot was copied, is set. */
+static inline bool end_label(uint8_t *out, size_t *lpos, size_t j)
+{
+	size_t l = j - *lpos;
+
+	if (l == 0 || l > 63)
+		return false;
+	out[*lpos] = (uint8_t)l;
+	*lpos = j + 1;
+	return true;
+}
+
+/*
+ * name_from_text() for the common case: no escapes, every label 1 to 63
+ * octets, the result at most 255 octets. Returns false, having perhaps
+ * written to out, when the name is anything else; name_from_text() then
+ * gives the result or the error.
+ *
+ * Without escapes, the character at position i of the text goes to
+ * out[i + 1] and each dot becomes the length octet of the label after it,
+ * so the text is copied as it is and only the dots are visited. The copies
+ * are made 16 bytes at a time: s is a token (READ_PAD), origin must have
+ * READ_PAD bytes after its MAX_NAME and out room for MAX_NAME + 1 +
+ * READ_PAD octets.
+ */
+static inline bool name_fast(const char *s, size_t len, const uint8_t *origin, size_t olen,
+			     uint8_t *out, size_t *outlen)
+{
+	size_t lpos = 0; /* where the length of the current label goes */
+
+	if (len - 1 >= MAX_NAME - 1) /* empty, or too long for this */
+		return false;
+	if (len == 1 && s[0] == '@') {
+		memcpy(out, origin, olen);
+		*outlen = olen;
+		return true;
+	}
+#if defined(__SSE2__)
+	for (size_t i = 0; i < len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned live = len - i >= 16 ? 0xffffu : (1u << (len - i)) - 1;
+		unsigned dots =
+			(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & live;
+
+		if (((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))) & live) !=
+		    0)
+			return false;
+		_mm_storeu_si128((__m128i *)(void *)(out + 1 + i), v);
+		while (dots != 0) {
+			if (!end_label(out, &lpos, i + (size_t)__builtin_ctz(dots)))
+				return false;
+			dots &= dots - 1;
+		}
+	}
+#else
+	memcpy(out + 1, s, len);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (!end_label(out, &lpos, i))
+				return false;
+		} else if (s[i] == '\\') {
+			return false;
+		}
+	}
+#endif
+	if (lpos == len) { /* trailing dot: absolute */
+		out[len] = 0;
+		*outlen = len + 1;
+		return true;
+	}
+	if (len - lpos > 63 || len + 1 + olen > MAX_NAME)
+		return false;
+	out[lpos] = (uint8_t)(len - lpos);
+#if defined(__SSE2__)
+	for (size_t i = 0; i < olen; i += 16)
+		_mm_storeu_si128((__m128i *)(void *)(out + len + 1 + i),
+				 _mm_loadu_si128((const __m128i *)(const void *)(origin + i)));
+#else
+	memcpy(out + len + 1, origin, olen);
+#endif
+	*outlen = len + 1 + olen;
+	return true;
+}
+
+/*
+ * A token of 1 to 7 characters packed in an integer as it is written,
+ * first character in the low byte, with its length in the top byte, for
+ * the switches on mnemonics below; 0 for any other token.
+ */
+static inline uint64_t word_key(const struct tok *t)
+{
+	uint64_t k = 0;
+
+	if (t->quoted || t->len - 1 >= 7)
+		return 0;
+#ifdef ZW_SWAR
+	k = load64(t->s) & ((1ull << (8 * t->len)) - 1); /* READ_PAD */
+#else
+	for (size_t i = t->len; i-- > 0;)
+		k = k << 8 | (uint8_t)t->s[i];
+#endif
+	return k | (uint64_t)t->len << 56;
+}
+
+/* The key with a-z turned into A-Z (the length byte and bytes 0x80 and
+ * up are left alone). Mnemonics are matched written in upper case first,
+ * as they usually are, then like this. */
+static inline uint64_t upper_key(uint64_t k)
+{
+	uint64_t lo = k & BYTES_7F;
+	uint64_t m = (lo + BYTES_01 * (0x80 - 'a')) & ~(lo + BYTES_01 * (0x80 - 'z' - 1)) & ~k &
+		     BYTES_80;
+
+	return k ^ m >> 2;
+}
+
+#define WK1(a)	     ((uint64_t)1 << 56 | (uint64_t)(a))
+#define WK2(a, b)    ((uint64_t)2 << 56 | (uint64_t)(b) << 8 | (a))
+#define WK3(a, b, c) ((uint64_t)3 << 56 | (uint64_t)(c) << 16 | (uint64_t)(b) << 8 | (a))
+#define WK4(a, b, c, d)                                                                            \
+	((uint64_t)4 << 56 | (uint64_t)(d) << 24 | (uint64_t)(c) << 16 | (uint64_t)(b) << 8 | (a))
+#define WK5(a, b, c, d, e)                                                                         \
+	((uint64_t)5 << 56 | (uint64_t)(e) << 32 | (uint64_t)(d) << 24 | (uint64_t)(c) << 16 |     \
+	 (uint64_t)(b) << 8 | (a))
+#define WK6(a, b, c, d, e, f)                                                                      \
+	((uint64_t)6 << 56 | (uint64_t)(f) << 40 | (uint64_t)(e) << 32 | (uint64_t)(d) << 24 |     \
+	 (uint64_t)(c) << 16 | (uint64_t)(b) << 8 | (a))
+#define WK7(a, b, c, d, e, f, g)                                                                   \
+	((uint64_t)7 << 56 | (uint64_t)(g) << 48 | (uint64_t)(f) << 40 | (uint64_t)(e) << 32 |     \
+	 (uint64_t)(d) << 24 | (uint64_t)(c) << 16 | (uint64_t)(b) << 8 | (a))
+
+/*
+ * Perfect hash of the mnemonics of type_by_key(): a multiplicative hash to
+ * 7 bits, collision-free for these keys. The case labels are the hashes,
+ * so a new mnemonic that collides fails to compile ("duplicate case
+ * value"); then another multiplier is needed.
+ */
+#define TYPE_HASH_MUL 0xd17f6494e8c2d219ull
+#define TYPE_HASH(k)  ((unsigned)(((uint64_t)(k)*TYPE_HASH_MUL) >> 57))
+#define TYPE_CASE(key, code)                                                                       \
+	case TYPE_HASH(key): return k == (key) ? (code) : 0
+
+/*
+ * Type mnemonics resolved without ldns: the common ones, with the codes
+ * ldns gives them (checked by the tests against every type ldns knows).
+ * 0 for any other word.
+ */
+static inline uint16_t type_by_key(uint64_t k)
+{
+	switch (TYPE_HASH(k)) {
+		TYPE_CASE(WK1('A'), LDNS_RR_TYPE_A);
+		TYPE_CASE(WK2('N', 'S'), LDNS_RR_TYPE_NS);
+		TYPE_CASE(WK5('C', 'N', 'A', 'M', 'E'), LDNS_RR_TYPE_CNAME);
+		TYPE_CASE(WK3('S', 'O', 'A'), LDNS_RR_TYPE_SOA);
+		TYPE_CASE(WK3('P', 'T', 'R'), LDNS_RR_TYPE_PTR);
+		TYPE_CASE(WK5('H', 'I', 'N', 'F', 'O'), LDNS_RR_TYPE_HINFO);
+		TYPE_CASE(WK2('M', 'X'), LDNS_RR_TYPE_MX);
+		TYPE_CASE(WK3('T', 'X', 'T'), LDNS_RR_TYPE_TXT);
+		TYPE_CASE(WK2('R', 'P'), LDNS_RR_TYPE_RP);
+		TYPE_CASE(WK5('A', 'F', 'S', 'D', 'B'), LDNS_RR_TYPE_AFSDB);
+		TYPE_CASE(WK2('R', 'T'), LDNS_RR_TYPE_RT);
+		TYPE_CASE(WK3('S', 'I', 'G'), LDNS_RR_TYPE_SIG);
+		TYPE_CASE(WK3('K', 'E', 'Y'), LDNS_RR_TYPE_KEY);
+		TYPE_CASE(WK4('A', 'A', 'A', 'A'), LDNS_RR_TYPE_AAAA);
+		TYPE_CASE(WK3('L', 'O', 'C'), LDNS_RR_TYPE_LOC);
+		TYPE_CASE(WK3('S', 'R', 'V'), LDNS_RR_TYPE_SRV);
+		TYPE_CASE(WK5('N', 'A', 'P', 'T', 'R'), LDNS_RR_TYPE_NAPTR);
+		TYPE_CASE(WK2('K', 'X'), LDNS_RR_TYPE_KX);
+		TYPE_CASE(WK4('C', 'E', 'R', 'T'), LDNS_RR_TYPE_CERT);
+		TYPE_CASE(WK5('D', 'N', 'A', 'M', 'E'), LDNS_RR_TYPE_DNAME);
+		TYPE_CASE(WK2('D', 'S'), LDNS_RR_TYPE_DS);
+		TYPE_CASE(WK5('S', 'S', 'H', 'F', 'P'), LDNS_RR_TYPE_SSHFP);
+		TYPE_CASE(WK5('R', 'R', 'S', 'I', 'G'), LDNS_RR_TYPE_RRSIG);
+		TYPE_CASE(WK4('N', 'S', 'E', 'C'), LDNS_RR_TYPE_NSEC);
+		TYPE_CASE(WK6('D', 'N', 'S', 'K', 'E', 'Y'), LDNS_RR_TYPE_DNSKEY);
+		TYPE_CASE(WK5('D', 'H', 'C', 'I', 'D'), LDNS_RR_TYPE_DHCID);
+		TYPE_CASE(WK5('N', 'S', 'E', 'C', '3'), LDNS_RR_TYPE_NSEC3);
+		TYPE_CASE(WK4('T', 'L', 'S', 'A'), LDNS_RR_TYPE_TLSA);
+		TYPE_CASE(WK6('S', 'M', 'I', 'M', 'E', 'A'), LDNS_RR_TYPE_SMIMEA);
+		TYPE_CASE(WK3('C', 'D', 'S'), LDNS_RR_TYPE_CDS);
+		TYPE_CASE(WK7('C', 'D', 'N', 'S', 'K', 'E', 'Y'), LDNS_RR_TYPE_CDNSKEY);
+		TYPE_CASE(WK5('C', 'S', 'Y', 'N', 'C'), LDNS_RR_TYPE_CSYNC);
+		TYPE_CASE(WK6('Z', 'O', 'N', 'E', 'M', 'D'), LDNS_RR_TYPE_ZONEMD);
+		TYPE_CASE(WK4('S', 'V', 'C', 'B'), LDNS_RR_TYPE_SVCB);
+		TYPE_CASE(WK5('H', 'T', 'T', 'P', 'S'), LDNS_RR_TYPE_HTTPS);
+		TYPE_CASE(WK3('S', 'P', 'F'), LDNS_RR_TYPE_SPF);
+		TYPE_CASE(WK3('U', 'R', 'I'), LDNS_RR_TYPE_URI);
+		TYPE_CASE(WK3('C', 'A', 'A'), LDNS_RR_TYPE_CAA);
+		TYPE_CASE(WK3('D', 'L', 'V'), LDNS_RR_TYPE_DLV);
+	default: return 0;
+	}
+}
+
+/* type_by_key() of a word_key(), in any letter case. */
+static inline uint16_t type_by_word(uint64_t k)
+{
+	uint16_t code = type_by_key(k);
+	uint64_t up;
+
+	if (code == 0 && (up = upper_key(k)) != k)
+		code = type_by_key(up);
+	return code;
+}
+
+/* Unsigned decimal of digits only, value <= max: parse_uint() inlined for
+ * the fields of the fast path. */
+static inline bool fast_uint(const struct tok *t, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (t->quoted || t->len - 1 >= 10)
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		unsigned d = (unsigned)(uint8_t)t->s[i] - '0';
+
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	if (v > max)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static inline unsigned digit_at(const uint8_t *u, size_t i)
+{
+	return (unsigned)u[i] - '0';
+}
+
+/*
+ * inet_pton(AF_INET) on a token for the usual form: four decimal octets
+ * of 1 to 3 digits without leading zeros, which glibc reads the same way.
+ * False for anything else, which the caller then gives to inet_pton().
+ */
+static inline bool ip4_from_text(const char *s, size_t len, uint8_t *out)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t a = 0; /* start of the octet */
+
+	if (len < 7 || len > 15)
+		return false;
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s); /* READ_PAD */
+	__m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+	unsigned live = (1u << len) - 1;
+	unsigned digits =
+		(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+	unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & live;
+
+	if (((digits | dots) & live) != live)
+		return false;
+#else
+	unsigned dots = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.')
+			dots |= 1u << i;
+		else if (!is_digit(s[i]))
+			return false;
+	}
+#endif
+	for (unsigned k = 0; k < 4; k++) {
+		size_t e;
+		unsigned val;
+
+		if (k < 3) {
+			if (dots == 0)
+				return false;
+			e = (size_t)__builtin_ctz(dots);
+			dots &= dots - 1;
+		} else {
+			if (dots != 0)
+				return false;
+			e = len;
+		}
+		switch (e - a) {
+		case 1: val = digit_at(u, a); break;
+		case 2:
+			if (u[a] == '0')
+				return false;
+			val = digit_at(u, a) * 10 + digit_at(u, a + 1);
+			break;
+		case 3:
+			if (u[a] == '0')
+				return false;
+			val = digit_at(u, a) * 100 + digit_at(u, a + 1) * 10 + digit_at(u, a + 2);
+			if (val > 255)
+				return false;
+			break;
+		default: return false;
+		}
+		out[k] = (uint8_t)val;
+		a = e + 1;
+	}
+	return true;
+}
+
+/* Value + 1 of a hex digit, 0 for other characters. */
+/* clang-format off */
+static const uint8_t hex1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+/* clang-format on */
+
+/*
+ * inet_pton(AF_INET6) on a token for the usual form: groups of 1 to 4 hex
+ * digits separated by single colons, at most one "::" standing for at
+ * least one zero group. False for anything else (an embedded IPv4
+ * address, for one), which the caller then gives to inet_pton().
+ */
+#define NO_GAP 9
+
+static inline bool ip6_from_text(const char *s, size_t len, uint8_t *out)
+{
+	uint16_t g[8];
+	unsigned ng = 0;
+	unsigned gap = NO_GAP; /* groups before the "::" */
+	uint64_t colons = 0;
+	size_t pos = 0;
+
+	if (len < 2 || len > 39)
+		return false;
+#if defined(__SSE2__)
+	uint64_t hex = 0;
+
+	for (size_t i = 0; i < len; i += 16) { /* READ_PAD */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+		__m128i a = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+		__m128i x = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d),
+					 _mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(5)), a));
+
+		hex |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << i;
+		colons |=
+			(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')))
+			<< i;
+	}
+	hex &= (1ull << len) - 1;
+	colons &= (1ull << len) - 1;
+	if ((hex | colons) != (1ull << len) - 1)
+		return false;
+#else
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ':')
+			colons |= 1ull << i;
+		else if (hex1[(uint8_t)s[i]] == 0)
+			return false;
+	}
+#endif
+	if (colons & 1) {
+		if (!(colons & 2))
+			return false;
+		gap = 0;
+		pos = 2;
+	}
+	while (pos < len) {
+		uint64_t rest = colons >> pos;
+		size_t e = rest != 0 ? pos + (size_t)__builtin_ctzll(rest) : len;
+		unsigned v = 0;
+
+		if (e == pos || e - pos > 4 || ng == 8)
+			return false;
+#ifdef ZW_SWAR
+		{
+			/* the 1 to 4 digits as nibbles, first digit in the top byte,
+			 * then the last digit moved to the low byte (READ_PAD) */
+			uint32_t x;
+
+			memcpy(&x, s + pos, sizeof(x));
+			x = __builtin_bswap32(x);
+			x = (x & 0x0f0f0f0fu) + ((x >> 6) & 0x01010101u) * 9;
+			x >>= 8 * (4 - (e - pos));
+			v = (x & 0xfu) | (x >> 4 & 0xf0u) | (x >> 8 & 0xf00u) | (x >> 12 & 0xf000u);
+		}
+#else
+		for (size_t j = pos; j < e; j++)
+			v = v << 4 | (hex1[(uint8_t)s[j]] - 1u);
+#endif
+		g[ng++] = (uint16_t)v;
+		if (e == len)
+			break;
+		pos = e + 1;
+		if (pos == len) /* a single colon at the end */
+			return false;
+		if (colons >> pos & 1) {
+			if (gap != NO_GAP)
+				return false;
+			gap = ng;
+			pos++;
+		}
+	}
+	if (gap == NO_GAP ? ng != 8 : ng >= 8)
+		return false;
+	memset(out, 0, 16);
+	for (unsigned k = 0; k < ng; k++) {
+		unsigned at = k < gap ? k : 8 - ng + k;
+
+		out[2 * at] = (uint8_t)(g[k] >> 8);
+		out[2 * at + 1] = (uint8_t)g[k];
+	}
+	return true;
+}
+
+/* A class: IN, CH, HS, CS or CLASSnnn (nnn 1-65535), any case. key is
+ * word_key(t). */
+static inline bool class_of(const struct tok *t, uint64_t key, uint16_t *out)
+{
+	uint32_t v;
+
+	for (;;) {
+		uint64_t up;
+
+		switch (key) {
+		case WK2('I', 'N'): *out = LDNS_RR_CLASS_IN; return true;
+		case WK2('C', 'H'): *out = LDNS_RR_CLASS_CH; return true;
+		case WK2('H', 'S'): *out = LDNS_RR_CLASS_HS; return true;
+		case WK2('C', 'S'): *out = 2; return true;
+		default: break;
+		}
+		up = upper_key(key);
+		if (up == key)
+			break;
+		key = up;
+	}
+	if (t->quoted)
+		return false;
+	if (t->len > 5 && ieq(t->s, "CLASS", 5) && parse_uint(t->s + 5, t->len - 5, 65535, &v) &&
+	    v != 0) {
+		*out = (uint16_t)v;
+		return true;
+	}
+	return false;
+}
+
+static bool parse_class(const struct tok *t, uint16_t *out)
+{
+	return class_of(t, word_key(t), out);
+}
+
+/* Returns true and the type code, or false for an unknown mnemonic. key is
+ * word_key(t). */
+static bool type_of(const struct tok *t, uint64_t key, uint16_t *out)
+{
+	char buf[32];
+	const char *s = t->s;
+	uint32_t v;
+	ldns_rr_type lt;
+
+	*out = type_by_word(key);
+	if (*out != 0)
+		return true;
+	if (t->quoted || t->len == 0 || t->len >= sizeof(buf))
+		return false;
+	if (t->len > 4 && ieq(s, "TYPE", 4)) {
+		if (!parse_uint(s + 4, t->len - 4, 65535, &v))
+			return false;
+		*out = (uint16_t)v;
+		return true;
+	}
+	for (size_t i = 0; i < t->len; i++)
+		if (s[i] == '\0')
+			return false;
+	memcpy(buf, s, t->len);
+	buf[t->len] = '\0';
+	lt = ldns_get_rr_type_by_name(buf);
+	if (lt == 0)
+		return false;
+	*out = (uint16_t)lt;
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* lexer                                                               */
 
@@ -610,28 +1082,105 @@ static void lex_error(struct parser *p, const char *msg)
 		p->lex_err = msg;
 }
 
-static void add_tok(struct parser *p, const char *s, size_t len, bool quoted)
+/* Makes room for one more token; false when that is not possible. */
+static __attribute__((noinline)) bool grow_toks(struct parser *p)
 {
-	if (p->ntok == p->tokcap) {
-		size_t ncap = p->tokcap ? p->tokcap * 2 : 64;
-		struct tok *n;
+	size_t ncap = p->tokcap ? p->tokcap * 2 : 64;
+	struct tok *n;
 
-		if (p->ntok >= MAX_ENTRY_TOKENS) {
-			lex_error(p, "entry has too many fields");
-			return;
-		}
-		n = realloc(p->toks, ncap * sizeof(*n));
-		if (n == NULL) {
-			set_fatal(p, -ENOMEM);
-			return;
-		}
-		p->toks = n;
-		p->tokcap = ncap;
+	if (p->ntok >= MAX_ENTRY_TOKENS) {
+		lex_error(p, "entry has too many fields");
+		return false;
 	}
-	p->toks[p->ntok].s = s;
-	p->toks[p->ntok].len = len;
-	p->toks[p->ntok].quoted = quoted;
-	p->ntok++;
+	n = realloc(p->toks, ncap * sizeof(*n));
+	if (n == NULL) {
+		set_fatal(p, -ENOMEM);
+		return false;
+	}
+	p->toks = n;
+	p->tokcap = ncap;
+	return true;
+}
+
+static inline void add_tok(struct parser *p, const char *s, size_t len, bool quoted)
+{
+	struct tok *t;
+
+	if (__builtin_expect(p->ntok == p->tokcap, 0) && !grow_toks(p))
+		return;
+	t = &p->toks[p->ntok++];
+	t->s = s;
+	t->len = len;
+	t->quoted = quoted;
+}
+
+/*
+ * The first byte at or after c that is not a token character (CC_TOK), or
+ * end. With SSE2, 16 bytes are classified at a time: a byte is a candidate
+ * when it is at most 0x20 or one of ; ( ) " and backslash; candidates that
+ * are token characters after all (other control characters) are passed.
+ */
+static inline const unsigned char *skip_tok_chars(const unsigned char *c, const unsigned char *end)
+{
+#if defined(__SSE2__)
+	const __m128i sp = _mm_set1_epi8(0x20);
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i paren = _mm_set1_epi8(')');
+	const __m128i semi = _mm_set1_epi8(';');
+	const __m128i bsl = _mm_set1_epi8('\\');
+	const __m128i one = _mm_set1_epi8(1);
+
+	while (end - c >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
+		__m128i m = _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v);
+		unsigned mask;
+
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, quote));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_or_si128(v, one), paren));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, semi));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, bsl));
+		mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask == 0) {
+			c += 16;
+			continue;
+		}
+		c += __builtin_ctz(mask);
+		if (cclass[*c] != CC_TOK)
+			return c;
+		c++;
+	}
+#endif
+	while (c < end && cclass[*c] == CC_TOK)
+		c++;
+	return c;
+}
+
+/* The first quote, newline, backslash or NUL at or after c, or end. */
+static inline const unsigned char *skip_quoted_chars(const unsigned char *c,
+						     const unsigned char *end)
+{
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i nl = _mm_set1_epi8('\n');
+	const __m128i bsl = _mm_set1_epi8('\\');
+	const __m128i zero = _mm_setzero_si128();
+
+	while (end - c >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
+		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, nl));
+		unsigned mask;
+
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, bsl));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, zero));
+		mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0)
+			return c + __builtin_ctz(mask);
+		c += 16;
+	}
+#endif
+	while (c < end && *c != '"' && *c != '\n' && *c != '\\' && *c != '\0')
+		c++;
+	return c;
 }
 
 /* From just after an opening quote to the closing quote, or to the end of
@@ -639,7 +1188,10 @@ static void add_tok(struct parser *p, const char *s, size_t len, bool quoted)
 static const unsigned char *scan_quoted(struct parser *p, const unsigned char *c,
 					const unsigned char *end)
 {
-	while (c < end) {
+	for (;;) {
+		c = skip_quoted_chars(c, end);
+		if (c == end)
+			return c;
 		switch (*c) {
 		case '"':
 		case '\n': return c;
@@ -651,53 +1203,121 @@ static const unsigned char *scan_quoted(struct parser *p, const unsigned char *c
 				c++;
 			}
 			break;
-		case '\0':
+		default: /* NUL */
 			lex_error(p, "NUL character in entry");
 			c++;
 			break;
-		default: c++; break;
 		}
 	}
-	return c;
+}
+
+#if defined(__SSE2__)
+/* Masks of the blanks (space, tab, CR) and of the characters that
+ * lex_line_fast() leaves to lex_entry() in 16 bytes at c. */
+static inline void classify16(const unsigned char *c, unsigned *blank, unsigned *stop)
+{
+	const __m128i sp = _mm_set1_epi8(' ');
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
+	unsigned b = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))),
+		_mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+	unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, sp), v));
+	unsigned other = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			     _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(1)), _mm_set1_epi8(')'))),
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+
+	*blank = b;
+	*stop = other | (ctl & ~b);
 }
 
 /*
- * Reads the next entry (one logical line) into p->toks. Returns true when
- * an entry was read, false at the end of the input.
+ * The common entry, one line of blank-separated tokens without quotes,
+ * parentheses, comments or escapes, lexed 32 bytes at a time: from masks
+ * of the blanks and of the characters this loop leaves to lex_entry()
+ * (newline, quote, parentheses, semicolon, backslash and the control
+ * characters other than tab and CR), the tokens are where the masks say
+ * they start and end, without a look at each byte. Returns the position
+ * after the newline with *line_done set, or where lex_entry() must go on:
+ * the first character left to it, or the start of the token that
+ * character is in or next to (that token is not added), or the last
+ * bytes of the input.
  */
-static bool lex_entry(struct parser *p, struct src *s)
+static const unsigned char *lex_line_fast(struct parser *p, struct src *s, const unsigned char *c,
+					  const unsigned char *end, bool *line_done)
 {
-	const unsigned char *c = (const unsigned char *)s->cur;
-	const unsigned char *end = (const unsigned char *)s->end;
+	const unsigned char *tstart = NULL; /* token that goes on from the last 32 bytes */
+	const unsigned char *ret;
+	struct tok *toks = p->toks;
+	size_t ntok = p->ntok;
+
+	*line_done = false;
+	/* a token needs a blank after it: at most 16 end in 32 bytes */
+	while (end - c >= 32 && p->tokcap - ntok >= 16) {
+		unsigned b0, s0, b1, s1;
+
+		classify16(c, &b0, &s0);
+		classify16(c + 16, &b1, &s1);
+
+		uint64_t blank = b0 | (uint64_t)b1 << 16;
+		uint64_t stop = s0 | (uint64_t)s1 << 16;
+		unsigned limit = stop ? (unsigned)__builtin_ctzll(stop) : 32;
+		uint64_t before = (1ull << limit) - 1;
+		uint64_t tok = ~blank & before; /* token bytes before the stop */
+		uint64_t prev = tok << 1 | (tstart != NULL);
+		uint64_t starts = tok & ~prev;
+		uint64_t ends = ~tok & prev & before; /* blanks that end a token */
+
+		if (tstart != NULL && ends != 0) {
+			toks[ntok++] =
+				(struct tok){ (const char *)tstart,
+					      (size_t)(c + __builtin_ctzll(ends) - tstart), false };
+			ends &= ends - 1;
+			tstart = NULL;
+		}
+		while (ends != 0) {
+			unsigned b = (unsigned)__builtin_ctzll(starts);
+			unsigned e = (unsigned)__builtin_ctzll(ends);
+
+			toks[ntok++] = (struct tok){ (const char *)c + b, e - b, false };
+			starts &= starts - 1;
+			ends &= ends - 1;
+		}
+		if (starts != 0) /* the last token goes on to the stop or further */
+			tstart = c + __builtin_ctzll(starts);
+		if (stop != 0) {
+			if (c[limit] != '\n') {
+				/* a character left to lex_entry, perhaps inside a token */
+				ret = tstart != NULL ? tstart : c + limit;
+				goto out;
+			}
+			if (tstart != NULL)
+				toks[ntok++] = (struct tok){ (const char *)tstart,
+							     (size_t)(c + limit - tstart), false };
+			s->line++;
+			*line_done = true;
+			ret = c + limit + 1;
+			goto out;
+		}
+		c += 32;
+	}
+	ret = tstart != NULL ? tstart : c;
+out:
+	p->ntok = ntok;
+	return ret;
+}
+#endif
+
+/*
+ * The rest of an entry from c on, wherever lex_line_fast() left it: any
+ * syntax. Returns where the entry ends.
+ */
+static __attribute__((noinline)) const unsigned char *
+lex_rest(struct parser *p, struct src *s, const unsigned char *c, const unsigned char *end)
+{
 	size_t depth = 0;
 
-	p->ntok = 0;
-	p->lex_err = NULL;
-	for (;;) {
-		const unsigned char *ls = c;
-
-		while (c < end && cclass[*c] == CC_WS)
-			c++;
-		if (c == end) {
-			s->cur = (const char *)c;
-			return false;
-		}
-		if (*c == ';') {
-			c = memchr(c, '\n', (size_t)(end - c));
-			if (c == NULL) {
-				s->cur = s->end;
-				return false;
-			}
-		}
-		if (*c == '\n') {
-			c++;
-			s->line++;
-			continue;
-		}
-		p->leading_ws = c != ls;
-		break;
-	}
-	p->line = s->line;
 	for (;;) {
 		while (c < end && cclass[*c] == CC_WS)
 			c++;
@@ -711,7 +1331,7 @@ static bool lex_entry(struct parser *p, struct src *s)
 			c++;
 			s->line++;
 			if (depth == 0)
-				goto done;
+				return c;
 			continue;
 		case CC_SEMI:
 			c = memchr(c, '\n', (size_t)(end - c));
@@ -746,8 +1366,7 @@ static bool lex_entry(struct parser *p, struct src *s)
 			const unsigned char *start = c;
 
 			for (;;) {
-				while (c < end && cclass[*c] == CC_TOK)
-					c++;
+				c = skip_tok_chars(c, end);
 				if (c == end)
 					break;
 				if (*c == '\\') {
@@ -783,8 +1402,57 @@ static bool lex_entry(struct parser *p, struct src *s)
 		if (p->stop)
 			break;
 	}
-done:
-	s->cur = (const char *)c;
+	return c;
+}
+
+/*
+ * Reads the next entry (one logical line) into p->toks. Returns true when
+ * an entry was read, false at the end of the input.
+ */
+static bool lex_entry(struct parser *p, struct src *s)
+{
+	const unsigned char *c = (const unsigned char *)s->cur;
+	const unsigned char *end = (const unsigned char *)s->end;
+
+	p->ntok = 0;
+	p->lex_err = NULL;
+	for (;;) {
+		const unsigned char *ls = c;
+
+		while (c < end && cclass[*c] == CC_WS)
+			c++;
+		if (c == end) {
+			s->cur = (const char *)c;
+			return false;
+		}
+		if (*c == ';') {
+			c = memchr(c, '\n', (size_t)(end - c));
+			if (c == NULL) {
+				s->cur = s->end;
+				return false;
+			}
+		}
+		if (*c == '\n') {
+			c++;
+			s->line++;
+			continue;
+		}
+		p->leading_ws = c != ls;
+		break;
+	}
+	p->line = s->line;
+#if defined(__SSE2__)
+	{
+		bool line_done;
+
+		c = lex_line_fast(p, s, c, end, &line_done);
+		if (line_done || p->stop) {
+			s->cur = (const char *)c;
+			return true;
+		}
+	}
+#endif
+	s->cur = (const char *)lex_rest(p, s, c, end);
 	return true;
 }
 
@@ -792,9 +1460,10 @@ done:
 /* rdata                                                               */
 
 /* An rdata name for the fast path. FAST_DECLINE where ldns would do
- * something of its own (quoted token, a leading "@" label). */
-static int fast_name(struct parser *p, const struct pstate *st, const struct tok *t, size_t *w,
-		     const char **err)
+ * something of its own (quoted token, a leading "@" label, and with
+ * cr_to_ldns an escaped carriage return, which ldns reads as a blank). */
+static inline int fast_name(struct parser *p, const struct pstate *st, const struct tok *t,
+			    size_t *w, const char **err, bool cr_to_ldns)
 {
 	size_t len;
 	uint8_t *out = p->rdata + *w;
@@ -808,38 +1477,82 @@ static int fast_name(struct parser *p, const struct pstate *st, const struct tok
 		*w += st->origin_len;
 		return FAST_OK;
 	}
-	*err = name_from_text(t->s, t->len, st->origin, st->origin_len, out, &len);
-	if (*err != NULL)
-		return FAST_ERROR;
+	if (!name_fast(t->s, t->len, st->origin, st->origin_len, out, &len)) {
+		if (cr_to_ldns && memchr(t->s, '\r', t->len) != NULL)
+			return FAST_DECLINE;
+		*err = name_from_text(t->s, t->len, st->origin, st->origin_len, out, &len);
+		if (*err != NULL)
+			return FAST_ERROR;
+	}
 	if (len > 1 && out[0] == 1 && out[1] == '@')
 		return FAST_DECLINE;
 	*w += len;
 	return FAST_OK;
 }
 
-static bool fast_ip(const struct tok *t, int af, uint8_t *out)
+/* fast_name() for the types added to the fast path later, which leave
+ * every problem to ldns so that its diagnostics stay as they were. */
+static inline bool fast_name_ok(struct parser *p, const struct pstate *st, const struct tok *t,
+				size_t *w)
+{
+	const char *err = NULL;
+
+	return fast_name(p, st, t, w, &err, true) == FAST_OK;
+}
+
+static inline bool fast_ip(const struct tok *t, int af, uint8_t *out)
 {
 	char buf[INET6_ADDRSTRLEN + 1];
 
 	if (t->quoted || t->len >= sizeof(buf))
 		return false;
+	if (af == AF_INET ? ip4_from_text(t->s, t->len, out) : ip6_from_text(t->s, t->len, out))
+		return true;
 	memcpy(buf, t->s, t->len);
 	buf[t->len] = '\0';
 	return inet_pton(af, buf, out) == 1;
 }
 
-static void put16(uint8_t *d, uint32_t v)
+/*
+ * One <character-string> of TXT rdata at p->rdata + *w: its length octet
+ * and its text with escapes resolved. FAST_DECLINE for what ldns reads
+ * differently (an unquoted token with a quote in it) or refuses (more
+ * than 255 octets, a bad escape).
+ */
+static inline int put_charstr(struct parser *p, const struct tok *t, size_t *w, const char **err)
 {
-	d[0] = (uint8_t)(v >> 8);
-	d[1] = (uint8_t)v;
-}
+	size_t lpos;
+	size_t cnt = 0;
+	size_t i = 0;
 
-static void put32(uint8_t *d, uint32_t v)
-{
-	d[0] = (uint8_t)(v >> 24);
-	d[1] = (uint8_t)(v >> 16);
-	d[2] = (uint8_t)(v >> 8);
-	d[3] = (uint8_t)v;
+	if (!t->quoted && memchr(t->s, '"', t->len) != NULL)
+		return FAST_DECLINE;
+	if (*w >= MAX_RDATA) {
+		*err = "rdata longer than 65535 octets";
+		return FAST_ERROR;
+	}
+	/* no escape, fits: a plain copy */
+	if (t->len <= 255 && *w + 1 + t->len <= MAX_RDATA && memchr(t->s, '\\', t->len) == NULL) {
+		p->rdata[*w] = (uint8_t)t->len;
+		memcpy(p->rdata + *w + 1, t->s, t->len);
+		*w += 1 + t->len;
+		return FAST_OK;
+	}
+	lpos = (*w)++;
+	while (i < t->len) {
+		uint8_t ch;
+
+		if (!text_char(t->s, t->len, &i, &ch) || cnt == 255)
+			return FAST_DECLINE;
+		if (*w >= MAX_RDATA) {
+			*err = "rdata longer than 65535 octets";
+			return FAST_ERROR;
+		}
+		p->rdata[(*w)++] = ch;
+		cnt++;
+	}
+	p->rdata[lpos] = (uint8_t)cnt;
+	return FAST_OK;
 }
 
 static int fast_txt(struct parser *p, const struct tok *r, size_t n, const char **err)
@@ -847,31 +1560,10 @@ static int fast_txt(struct parser *p, const struct tok *r, size_t n, const char 
 	size_t w = 0;
 
 	for (size_t k = 0; k < n; k++) {
-		const struct tok *t = &r[k];
-		size_t lpos;
-		size_t cnt = 0;
-		size_t i = 0;
+		int rc = put_charstr(p, &r[k], &w, err);
 
-		if (!t->quoted && memchr(t->s, '"', t->len) != NULL)
-			return FAST_DECLINE;
-		if (w >= MAX_RDATA) {
-			*err = "rdata longer than 65535 octets";
-			return FAST_ERROR;
-		}
-		lpos = w++;
-		while (i < t->len) {
-			uint8_t ch;
-
-			if (!text_char(t->s, t->len, &i, &ch) || cnt == 255)
-				return FAST_DECLINE;
-			if (w >= MAX_RDATA) {
-				*err = "rdata longer than 65535 octets";
-				return FAST_ERROR;
-			}
-			p->rdata[w++] = ch;
-			cnt++;
-		}
-		p->rdata[lpos] = (uint8_t)cnt;
+		if (rc != FAST_OK)
+			return rc;
 	}
 	p->rdlen = w;
 	return FAST_OK;
@@ -1118,6 +1810,453 @@ static bool cert_type_zero(const struct tok *t)
 	return *end == '\0' && (uint16_t)v == 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* fields of the other types of the fast path                          */
+
+/*
+ * The types below were added to the fast path after the first ones. They
+ * take only rdata that ldns reads in one obvious way and give every other
+ * case to ldns (false: decline), errors included, so that what is accepted,
+ * refused and reported for them is what it was when ldns read them all.
+ */
+
+/* ldns_rdata() would take the text: not longer than MAX_LDNS_TEXT, and no
+ * "\#" field, which ldns reads as the start of RFC 3597 rdata anywhere. */
+static bool plain_for_ldns(const struct tok *r, size_t n)
+{
+	size_t need = 32;
+
+	for (size_t k = 0; k < n; k++) {
+		if (!r[k].quoted && r[k].len == 2 && r[k].s[0] == '\\' && r[k].s[1] == '#')
+			return false;
+		need += r[k].len + 3;
+	}
+	return need <= MAX_LDNS_TEXT + 32;
+}
+
+/* A <character-string> field (HINFO, NAPTR, SPF). ldns reads a carriage
+ * return, quoted or escaped, as a blank: left to it. */
+static inline bool put_str_field(struct parser *p, const struct tok *t, size_t *w)
+{
+	const char *err = NULL;
+
+	if (memchr(t->s, '\r', t->len) != NULL)
+		return false;
+	return put_charstr(p, t, w, &err) == FAST_OK;
+}
+
+/* The value of CAA and URI: quoted text, escapes resolved, no length
+ * octet; ldns refuses it unquoted. */
+static bool put_long_str(struct parser *p, const struct tok *t, size_t *w)
+{
+	size_t i = 0;
+
+	if (!t->quoted || t->len == 0 || *w + t->len > MAX_RDATA ||
+	    memchr(t->s, '\r', t->len) != NULL)
+		return false;
+	while (i < t->len) {
+		uint8_t ch;
+
+		if (!text_char(t->s, t->len, &i, &ch))
+			return false;
+		p->rdata[(*w)++] = ch;
+	}
+	return true;
+}
+
+/* The tag of CAA: 1 to 255 letters and digits, after a length octet. */
+static bool put_tag(struct parser *p, const struct tok *t, size_t *w)
+{
+	if (t->quoted || t->len == 0 || t->len > 255)
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		char c = t->s[i];
+
+		if (!is_digit(c) && !(ascii_upper(c) >= 'A' && ascii_upper(c) <= 'Z'))
+			return false;
+	}
+	p->rdata[(*w)++] = (uint8_t)t->len;
+	memcpy(p->rdata + *w, t->s, t->len);
+	*w += t->len;
+	return true;
+}
+
+static inline bool put_u8(struct parser *p, const struct tok *t, size_t *w)
+{
+	uint32_t v;
+
+	if (!fast_uint(t, 255, &v))
+		return false;
+	p->rdata[(*w)++] = (uint8_t)v;
+	return true;
+}
+
+static inline bool put_u16(struct parser *p, const struct tok *t, size_t *w)
+{
+	uint32_t v;
+
+	if (!fast_uint(t, 65535, &v))
+		return false;
+	put16(p->rdata + *w, v);
+	*w += 2;
+	return true;
+}
+
+static inline bool put_u32(struct parser *p, const struct tok *t, size_t *w)
+{
+	uint32_t v;
+
+	if (!fast_uint(t, UINT32_MAX, &v))
+		return false;
+	put32(p->rdata + *w, v);
+	*w += 4;
+	return true;
+}
+
+/* Hex digits over the tokens (DS digest, TLSA data...): an even number of
+ * them, at least two. */
+static bool put_hex(struct parser *p, const struct tok *r, size_t n, size_t *w)
+{
+	size_t start = *w;
+	int hi = -1;
+
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = 0; i < r[k].len; i++) {
+			int x = (int)hex1[(uint8_t)r[k].s[i]] - 1;
+
+			if (x < 0)
+				return false;
+			if (hi < 0) {
+				hi = x;
+				continue;
+			}
+			if (*w >= MAX_RDATA)
+				return false;
+			p->rdata[(*w)++] = (uint8_t)(hi << 4 | x);
+			hi = -1;
+		}
+	}
+	return hi < 0 && *w > start;
+}
+
+/*
+ * Base64 over the tokens (keys, signatures) in its canonical form only:
+ * whole quanta, padding only at the end, unused bits zero. Anything else,
+ * including "-" and "0" for empty data, is ldns's to read.
+ */
+static bool put_b64(struct parser *p, const struct tok *r, size_t n, size_t *w)
+{
+	uint32_t acc = 0;
+	size_t nchars = 0;
+	size_t pad = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = 0; i < r[k].len; i++) {
+			char c = r[k].s[i];
+			int v;
+
+			if (c == '=') {
+				if (++pad > 2)
+					return false;
+				nchars++;
+				continue;
+			}
+			v = b64_val(c);
+			if (v < 0 || pad > 0)
+				return false;
+			acc = acc << 6 | (uint32_t)v;
+			if (++nchars % 4 == 0) {
+				if (*w + 3 > MAX_RDATA)
+					return false;
+				p->rdata[(*w)++] = (uint8_t)(acc >> 16);
+				p->rdata[(*w)++] = (uint8_t)(acc >> 8);
+				p->rdata[(*w)++] = (uint8_t)acc;
+				acc = 0;
+			}
+		}
+	}
+	if (nchars == 0 || nchars % 4 != 0)
+		return false;
+	if (pad == 1) { /* 18 bits: two octets and 2 unused bits */
+		if ((acc & 3) != 0 || *w + 2 > MAX_RDATA)
+			return false;
+		p->rdata[(*w)++] = (uint8_t)(acc >> 10);
+		p->rdata[(*w)++] = (uint8_t)(acc >> 2);
+	} else if (pad == 2) { /* 12 bits: one octet and 4 unused bits */
+		if ((acc & 15) != 0 || *w + 1 > MAX_RDATA)
+			return false;
+		p->rdata[(*w)++] = (uint8_t)(acc >> 4);
+	}
+	return true;
+}
+
+/* A type in the RRSIG "type covered" field or a type bitmap: a mnemonic
+ * of type_by_key() or TYPEnnn, nnn 1-65535. */
+static bool type_field(const struct tok *t, uint16_t *out)
+{
+	uint32_t v;
+
+	*out = type_by_word(word_key(t));
+	if (*out != 0)
+		return true;
+	if (t->quoted || t->len <= 4 || !ieq(t->s, "TYPE", 4) ||
+	    !parse_uint(t->s + 4, t->len - 4, 65535, &v) || v == 0)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+#define MAX_FAST_BITMAP_TYPES 64
+
+/* Type bitmap (RFC 4034 section 4.1.2) of the types r[0..n): windows in
+ * ascending order, each as long as its highest type needs. */
+static bool put_bitmap(struct parser *p, const struct tok *r, size_t n, size_t *w)
+{
+	uint16_t types[MAX_FAST_BITMAP_TYPES];
+	size_t o = *w;
+
+	if (n == 0 || n > MAX_FAST_BITMAP_TYPES)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		uint16_t t;
+		size_t j = k;
+
+		if (!type_field(&r[k], &t))
+			return false;
+		while (j > 0 && types[j - 1] > t) {
+			types[j] = types[j - 1];
+			j--;
+		}
+		types[j] = t;
+	}
+	for (size_t k = 0; k < n;) {
+		unsigned win = types[k] >> 8;
+		size_t e = k;
+		size_t len;
+
+		while (e < n && (unsigned)(types[e] >> 8) == win)
+			e++;
+		len = (types[e - 1] & 0xffu) / 8 + 1;
+		if (o + 2 + len > MAX_RDATA)
+			return false;
+		p->rdata[o] = (uint8_t)win;
+		p->rdata[o + 1] = (uint8_t)len;
+		memset(p->rdata + o + 2, 0, len);
+		for (size_t j = k; j < e; j++)
+			p->rdata[o + 2 + (types[j] & 0xffu) / 8] |=
+				(uint8_t)(0x80u >> (types[j] & 7));
+		o += 2 + len;
+		k = e;
+	}
+	*w = o;
+	return true;
+}
+
+/* NSEC3 salt: "-" for none, else 1 to 255 octets in hex, after a length
+ * octet. */
+static bool put_salt(struct parser *p, const struct tok *t, size_t *w)
+{
+	if (t->quoted)
+		return false;
+	if (t->len == 1 && t->s[0] == '-') {
+		p->rdata[(*w)++] = 0;
+		return true;
+	}
+	if (t->len == 0 || t->len % 2 != 0 || t->len > 510)
+		return false;
+	p->rdata[(*w)++] = (uint8_t)(t->len / 2);
+	return put_hex(p, t, 1, w);
+}
+
+/* NSEC3 next hashed owner: base32hex without padding, in whole groups of
+ * eight characters, after a length octet. */
+static bool put_b32hex(struct parser *p, const struct tok *t, size_t *w)
+{
+	if (t->quoted || t->len == 0 || t->len % 8 != 0 || t->len * 5 / 8 > 255)
+		return false;
+	p->rdata[(*w)++] = (uint8_t)(t->len * 5 / 8);
+	for (size_t i = 0; i < t->len; i += 8) {
+		uint64_t acc = 0;
+
+		for (size_t j = 0; j < 8; j++) {
+			char c = t->s[i + j];
+			unsigned v;
+
+			if (is_digit(c))
+				v = (unsigned)(c - '0');
+			else if (ascii_upper(c) >= 'A' && ascii_upper(c) <= 'V')
+				v = (unsigned)(ascii_upper(c) - 'A' + 10);
+			else
+				return false;
+			acc = acc << 5 | v;
+		}
+		for (int j = 4; j >= 0; j--)
+			p->rdata[(*w)++] = (uint8_t)(acc >> (8 * j));
+	}
+	return true;
+}
+
+/*
+ * RRSIG inception and expiration: YYYYMMDDHHmmSS (UTC), or seconds since
+ * the epoch, as ldns converts them: days from the fields (a day of month
+ * up to 31 whatever the month), the result taken modulo 2^32.
+ */
+static bool time_field(const struct tok *t, uint32_t *out)
+{
+	static const unsigned mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	unsigned f[14];
+	unsigned year, mon, mday, hour, min, sec;
+	int64_t days, y1, y2;
+
+	if (t->quoted)
+		return false;
+	if (t->len != 14)
+		return fast_uint(t, UINT32_MAX, out);
+	for (size_t i = 0; i < 14; i++) {
+		f[i] = (unsigned)(uint8_t)t->s[i] - '0';
+		if (f[i] > 9)
+			return false;
+	}
+	year = f[0] * 1000 + f[1] * 100 + f[2] * 10 + f[3];
+	mon = f[4] * 10 + f[5];
+	mday = f[6] * 10 + f[7];
+	hour = f[8] * 10 + f[9];
+	min = f[10] * 10 + f[11];
+	sec = f[12] * 10 + f[13];
+	if (year < 1970 || mon < 1 || mon > 12 || mday < 1 || mday > 31 || hour > 23 || min > 59 ||
+	    sec > 59)
+		return false;
+	y1 = 1969;
+	y2 = (int64_t)year - 1;
+	days = 365 * ((int64_t)year - 1970) + (y2 / 4 - y1 / 4) - (y2 / 100 - y1 / 100) +
+	       (y2 / 400 - y1 / 400);
+	for (unsigned i = 0; i + 1 < mon; i++)
+		days += mdays[i];
+	if (mon > 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+		days++;
+	days += mday - 1;
+	*out = (uint32_t)(((days * 24 + hour) * 60 + min) * 60 + sec);
+	return true;
+}
+
+/* The rdata of the later fast-path types; false: left to ldns. */
+static bool fast_more(struct parser *p, const struct pstate *st, uint16_t type, const struct tok *r,
+		      size_t n)
+{
+	size_t w = 0;
+	uint16_t covered;
+	uint32_t v;
+
+	if (!plain_for_ldns(r, n))
+		return false;
+	switch (type) {
+	case LDNS_RR_TYPE_SPF:
+		if (n == 0)
+			return false;
+		for (size_t k = 0; k < n; k++)
+			if (!put_str_field(p, &r[k], &w))
+				return false;
+		break;
+	case LDNS_RR_TYPE_HINFO:
+		if (n != 2 || !put_str_field(p, &r[0], &w) || !put_str_field(p, &r[1], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_NAPTR:
+		if (n != 6 || !put_u16(p, &r[0], &w) || !put_u16(p, &r[1], &w) ||
+		    !put_str_field(p, &r[2], &w) || !put_str_field(p, &r[3], &w) ||
+		    !put_str_field(p, &r[4], &w) || !fast_name_ok(p, st, &r[5], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_CAA:
+		if (n != 3 || !put_u8(p, &r[0], &w) || !put_tag(p, &r[1], &w) ||
+		    !put_long_str(p, &r[2], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_URI:
+		if (n != 3 || !put_u16(p, &r[0], &w) || !put_u16(p, &r[1], &w) ||
+		    !put_long_str(p, &r[2], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_SRV:
+		if (n != 4 || !put_u16(p, &r[0], &w) || !put_u16(p, &r[1], &w) ||
+		    !put_u16(p, &r[2], &w) || !fast_name_ok(p, st, &r[3], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_KX:
+	case LDNS_RR_TYPE_AFSDB:
+	case LDNS_RR_TYPE_RT:
+		if (n != 2 || !put_u16(p, &r[0], &w) || !fast_name_ok(p, st, &r[1], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_DNAME:
+		if (n != 1 || !fast_name_ok(p, st, &r[0], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_DNSKEY:
+	case LDNS_RR_TYPE_CDNSKEY:
+	case LDNS_RR_TYPE_KEY:
+		if (n < 4 || !put_u16(p, &r[0], &w) || !put_u8(p, &r[1], &w) ||
+		    !put_u8(p, &r[2], &w) || !put_b64(p, r + 3, n - 3, &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_RRSIG:
+		if (n < 9 || !type_field(&r[0], &covered))
+			return false;
+		put16(p->rdata, covered);
+		w = 2;
+		if (!put_u8(p, &r[1], &w) || !put_u8(p, &r[2], &w) || !put_u32(p, &r[3], &w) ||
+		    !time_field(&r[4], &v))
+			return false;
+		put32(p->rdata + w, v);
+		w += 4;
+		if (!time_field(&r[5], &v))
+			return false;
+		put32(p->rdata + w, v);
+		w += 4;
+		if (!put_u16(p, &r[6], &w) || !fast_name_ok(p, st, &r[7], &w) ||
+		    !put_b64(p, r + 8, n - 8, &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_NSEC:
+		if (n < 1 || !fast_name_ok(p, st, &r[0], &w))
+			return false;
+		if (n > 1 && !put_bitmap(p, r + 1, n - 1, &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_NSEC3:
+		if (n < 5 || !put_u8(p, &r[0], &w) || !put_u8(p, &r[1], &w) ||
+		    !put_u16(p, &r[2], &w) || !put_salt(p, &r[3], &w) || !put_b32hex(p, &r[4], &w))
+			return false;
+		if (n > 5 && !put_bitmap(p, r + 5, n - 5, &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_NSEC3PARAM:
+		if (n != 4 || !put_u8(p, &r[0], &w) || !put_u8(p, &r[1], &w) ||
+		    !put_u16(p, &r[2], &w) || !put_salt(p, &r[3], &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_CDS:
+	case LDNS_RR_TYPE_DLV:
+	case LDNS_RR_TYPE_TLSA:
+	case LDNS_RR_TYPE_SMIMEA:
+		if (n < 4 ||
+		    !(type == LDNS_RR_TYPE_CDS || type == LDNS_RR_TYPE_DLV
+			      ? put_u16(p, &r[0], &w)
+			      : put_u8(p, &r[0], &w)) ||
+		    !put_u8(p, &r[1], &w) || !put_u8(p, &r[2], &w) || !put_hex(p, r + 3, n - 3, &w))
+			return false;
+		break;
+	case LDNS_RR_TYPE_SSHFP:
+		if (n < 3 || !put_u8(p, &r[0], &w) || !put_u8(p, &r[1], &w) ||
+		    !put_hex(p, r + 2, n - 2, &w))
+			return false;
+		break;
+	default: return false;
+	}
+	p->rdlen = w;
+	return true;
+}
+
 /*
  * Converts the rdata of a common type without ldns. The output is what
  * ldns produces for the same text; anything this code does not recognise
@@ -1130,15 +2269,23 @@ static int fast_rdata(struct parser *p, const struct pstate *st, uint16_t type, 
 	uint32_t v;
 	int rc;
 
-	if (type == LDNS_RR_TYPE_TXT)
-		return n > 0 ? fast_txt(p, r, n, err) : FAST_DECLINE;
-	if (type == LDNS_RR_TYPE_IPSECKEY)
-		return own_ipseckey(p, st, r, n, err);
-	if (type == LDNS_RR_TYPE_WKS)
-		return own_wks(p, r, n, err);
-	if (type == LDNS_RR_TYPE_CERT && n > 0 && cert_type_zero(&r[0])) {
-		*err = "CERT type 0 is reserved";
-		return FAST_ERROR;
+	switch (type) {
+	case LDNS_RR_TYPE_TXT: return n > 0 ? fast_txt(p, r, n, err) : FAST_DECLINE;
+	case LDNS_RR_TYPE_IPSECKEY: return own_ipseckey(p, st, r, n, err);
+	case LDNS_RR_TYPE_WKS: return own_wks(p, r, n, err);
+	case LDNS_RR_TYPE_CERT:
+		if (n > 0 && cert_type_zero(&r[0])) {
+			*err = "CERT type 0 is reserved";
+			return FAST_ERROR;
+		}
+		return FAST_DECLINE;
+	case LDNS_RR_TYPE_SPF:
+	case LDNS_RR_TYPE_HINFO:
+	case LDNS_RR_TYPE_NAPTR:
+	case LDNS_RR_TYPE_CAA:
+	case LDNS_RR_TYPE_URI: /* fields that may be quoted */
+		return fast_more(p, st, type, r, n) ? FAST_OK : FAST_DECLINE;
+	default: break;
 	}
 	for (size_t k = 0; k < n; k++)
 		if (r[k].quoted)
@@ -1159,25 +2306,25 @@ static int fast_rdata(struct parser *p, const struct pstate *st, uint16_t type, 
 	case LDNS_RR_TYPE_PTR:
 		if (n != 1)
 			return FAST_DECLINE;
-		rc = fast_name(p, st, &r[0], &w, err);
+		rc = fast_name(p, st, &r[0], &w, err, false);
 		break;
 	case LDNS_RR_TYPE_MX:
-		if (n != 2 || !parse_uint(r[0].s, r[0].len, 65535, &v))
+		if (n != 2 || !fast_uint(&r[0], 65535, &v))
 			return FAST_DECLINE;
 		put16(p->rdata, v);
 		w = 2;
-		rc = fast_name(p, st, &r[1], &w, err);
+		rc = fast_name(p, st, &r[1], &w, err, false);
 		break;
 	case LDNS_RR_TYPE_SOA:
 		if (n != 7)
 			return FAST_DECLINE;
-		rc = fast_name(p, st, &r[0], &w, err);
+		rc = fast_name(p, st, &r[0], &w, err, false);
 		if (rc != FAST_OK)
 			return rc;
-		rc = fast_name(p, st, &r[1], &w, err);
+		rc = fast_name(p, st, &r[1], &w, err, false);
 		if (rc != FAST_OK)
 			return rc;
-		if (!parse_uint(r[2].s, r[2].len, UINT32_MAX, &v))
+		if (!fast_uint(&r[2], UINT32_MAX, &v))
 			return FAST_DECLINE;
 		put32(p->rdata + w, v);
 		w += 4;
@@ -1189,41 +2336,16 @@ static int fast_rdata(struct parser *p, const struct pstate *st, uint16_t type, 
 		}
 		rc = FAST_OK;
 		break;
-	case LDNS_RR_TYPE_DS: {
-		int hi = -1;
-
-		if (n < 4 || !parse_uint(r[0].s, r[0].len, 65535, &v))
+	case LDNS_RR_TYPE_DS:
+		if (n < 4 || !fast_uint(&r[0], 65535, &v))
 			return FAST_DECLINE;
 		put16(p->rdata, v);
-		if (!parse_uint(r[1].s, r[1].len, 255, &v))
-			return FAST_DECLINE;
-		p->rdata[2] = (uint8_t)v;
-		if (!parse_uint(r[2].s, r[2].len, 255, &v))
-			return FAST_DECLINE;
-		p->rdata[3] = (uint8_t)v;
-		w = 4;
-		for (size_t k = 3; k < n; k++) {
-			for (size_t i = 0; i < r[k].len; i++) {
-				int x = hex_val(r[k].s[i]);
-
-				if (x < 0)
-					return FAST_DECLINE;
-				if (hi < 0) {
-					hi = x;
-					continue;
-				}
-				if (w >= MAX_RDATA)
-					return FAST_DECLINE;
-				p->rdata[w++] = (uint8_t)(hi << 4 | x);
-				hi = -1;
-			}
-		}
-		if (hi >= 0 || w == 4)
+		w = 2;
+		if (!put_u8(p, &r[1], &w) || !put_u8(p, &r[2], &w) || !put_hex(p, r + 3, n - 3, &w))
 			return FAST_DECLINE;
 		rc = FAST_OK;
 		break;
-	}
-	default: return FAST_DECLINE;
+	default: return fast_more(p, st, type, r, n) ? FAST_OK : FAST_DECLINE;
 	}
 	if (rc == FAST_OK)
 		p->rdlen = w;
@@ -1479,6 +2601,8 @@ static int process_rr(struct parser *p, struct pstate *st, const char *file, uns
 	uint32_t ttl = 0;
 	uint16_t rclass = 0;
 	uint16_t type;
+	uint64_t key = 0;
+	size_t key_at = SIZE_MAX;
 	int rc;
 
 	if (!omitted_owner) {
@@ -1486,15 +2610,28 @@ static int process_rr(struct parser *p, struct pstate *st, const char *file, uns
 			report(p, code, ZW_SEV_ERROR, file, line, "owner name must not be quoted");
 			return -1;
 		}
-		err = name_from_text(t[0].s, t[0].len, st->origin, st->origin_len, p->owner,
-				     &p->owner_len);
-		if (err != NULL) {
-			report(p, code, ZW_SEV_ERROR, file, line, "bad owner name '%s': %s",
-			       excerpt(ex, sizeof(ex), t[0].s, t[0].len), err);
-			return -1;
+		if (t[0].len != p->owner_text_len || st->origin_gen != p->owner_text_gen ||
+		    !equal_padded(t[0].s, p->owner_text, t[0].len)) {
+			p->owner_text_len = 0;
+			if (!name_fast(t[0].s, t[0].len, st->origin, st->origin_len, p->owner,
+				       &p->owner_len)) {
+				err = name_from_text(t[0].s, t[0].len, st->origin, st->origin_len,
+						     p->owner, &p->owner_len);
+				if (err != NULL) {
+					report(p, code, ZW_SEV_ERROR, file, line,
+					       "bad owner name '%s': %s",
+					       excerpt(ex, sizeof(ex), t[0].s, t[0].len), err);
+					return -1;
+				}
+			}
+			if (t[0].len <= MAX_NAME) {
+				copy_padded(p->owner_text, t[0].s, t[0].len);
+				p->owner_text_len = t[0].len;
+				p->owner_text_gen = st->origin_gen;
+			}
 		}
 		if (!keep_prev) {
-			memcpy(st->prev, p->owner, p->owner_len);
+			copy_padded(st->prev, p->owner, p->owner_len);
 			st->prev_len = p->owner_len;
 		}
 		i = 1;
@@ -1504,8 +2641,9 @@ static int process_rr(struct parser *p, struct pstate *st, const char *file, uns
 			       "owner name omitted but there is no previous owner");
 			return -1;
 		}
-		memcpy(p->owner, st->prev, st->prev_len);
+		copy_padded(p->owner, st->prev, st->prev_len);
 		p->owner_len = st->prev_len;
+		p->owner_text_len = 0;
 	}
 
 	for (; i < n && !t[i].quoted; i++) {
@@ -1519,7 +2657,9 @@ static int process_rr(struct parser *p, struct pstate *st, const char *file, uns
 			have_ttl = true;
 			continue;
 		}
-		if (!have_class && parse_class(&t[i], &rclass)) {
+		key = word_key(&t[i]);
+		key_at = i;
+		if (!have_class && class_of(&t[i], key, &rclass)) {
 			have_class = true;
 			continue;
 		}
@@ -1529,7 +2669,9 @@ static int process_rr(struct parser *p, struct pstate *st, const char *file, uns
 		report(p, code, ZW_SEV_ERROR, file, line, "missing RR type");
 		return -1;
 	}
-	if (!parse_type(&t[i], &type)) {
+	if (key_at != i)
+		key = word_key(&t[i]);
+	if (!type_of(&t[i], key, &type)) {
 		report(p, code, ZW_SEV_ERROR, file, line, "unknown RR type '%s'",
 		       excerpt(ex, sizeof(ex), t[i].s, t[i].len));
 		return -1;
@@ -1636,7 +2778,7 @@ static int gen_put(struct parser *p, const char *s, size_t len)
 {
 	if (p->glen + len > MAX_GEN_TEXT)
 		return -1;
-	if (reserve(&p->gbuf, &p->gcap, p->glen + len) < 0) {
+	if (reserve(&p->gbuf, &p->gcap, p->glen + len + READ_PAD) < 0) {
 		set_fatal(p, -ENOMEM);
 		return -1;
 	}
@@ -1978,6 +3120,8 @@ static void do_generate(struct parser *p, struct pstate *st, const char *file, u
 /* ------------------------------------------------------------------ */
 /* $INCLUDE                                                            */
 
+/* Reads a whole file into a malloc'd buffer followed by READ_PAD zero
+ * bytes. */
 static int read_fd(int fd, const struct stat *sb, char **out, size_t *outlen)
 {
 	size_t cap = 65536;
@@ -1985,9 +3129,9 @@ static int read_fd(int fd, const struct stat *sb, char **out, size_t *outlen)
 	char *buf;
 
 	if (S_ISREG(sb->st_mode) && sb->st_size > 0) {
-		if ((uint64_t)sb->st_size >= SIZE_MAX - 1)
+		if ((uint64_t)sb->st_size >= SIZE_MAX - READ_PAD)
 			return -EFBIG;
-		cap = (size_t)sb->st_size + 1;
+		cap = (size_t)sb->st_size + READ_PAD;
 	}
 	buf = malloc(cap);
 	if (buf == NULL)
@@ -2023,6 +3167,16 @@ static int read_fd(int fd, const struct stat *sb, char **out, size_t *outlen)
 			break;
 		len += (size_t)r;
 	}
+	if (cap - len < READ_PAD) {
+		char *n = realloc(buf, len + READ_PAD);
+
+		if (n == NULL) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = n;
+	}
+	memset(buf + len, 0, READ_PAD);
 	*out = buf;
 	*outlen = len;
 	return 0;
@@ -2124,6 +3278,7 @@ static void do_include(struct parser *p, const struct pstate *st, const char *fi
 			       excerpt(ex, sizeof(ex), t[2].s, t[2].len), err);
 			return;
 		}
+		sub.origin_gen = ++p->origin_gens;
 	}
 	if (depth + 1 > p->max_depth) {
 		report(p, ZW_D_INCLUDE, ZW_SEV_ERROR, file, line,
@@ -2185,7 +3340,9 @@ static void do_include(struct parser *p, const struct pstate *st, const char *fi
 /* ------------------------------------------------------------------ */
 /* entries                                                             */
 
-static void process_entry(struct parser *p, struct pstate *st, const struct src *s, unsigned depth)
+/* An entry that starts with '$' in the first column. */
+static __attribute__((noinline)) void process_directive(struct parser *p, struct pstate *st,
+							const struct src *s, unsigned depth)
 {
 	const struct tok *t = p->toks;
 	size_t n = p->ntok;
@@ -2194,12 +3351,6 @@ static void process_entry(struct parser *p, struct pstate *st, const struct src 
 	const char *err;
 	char ex[80];
 
-	if (n == 0)
-		return;
-	if (p->leading_ws || t[0].quoted || t[0].s[0] != '$') {
-		process_rr(p, st, file, line, t, n, p->leading_ws, ZW_D_SYNTAX, false);
-		return;
-	}
 	if (tok_ieq(&t[0], "$ORIGIN")) {
 		uint8_t o[MAX_NAME + 1];
 		size_t olen;
@@ -2217,6 +3368,7 @@ static void process_entry(struct parser *p, struct pstate *st, const struct src 
 		}
 		memcpy(st->origin, o, olen);
 		st->origin_len = olen;
+		st->origin_gen = ++p->origin_gens;
 	} else if (tok_ieq(&t[0], "$TTL")) {
 		uint32_t ttl;
 
@@ -2241,6 +3393,20 @@ static void process_entry(struct parser *p, struct pstate *st, const struct src 
 		report(p, ZW_D_SYNTAX, ZW_SEV_ERROR, file, line, "unknown directive '%s'",
 		       excerpt(ex, sizeof(ex), t[0].s, t[0].len));
 	}
+}
+
+static inline void process_entry(struct parser *p, struct pstate *st, const struct src *s,
+				 unsigned depth)
+{
+	const struct tok *t = p->toks;
+
+	if (p->ntok == 0)
+		return;
+	if (p->leading_ws || t[0].quoted || t[0].s[0] != '$') {
+		process_rr(p, st, s->name, p->line, t, p->ntok, p->leading_ws, ZW_D_SYNTAX, false);
+		return;
+	}
+	process_directive(p, st, s, depth);
 }
 
 static int parse_text(struct parser *p, struct pstate *st, const char *name, const char *text,
@@ -2277,6 +3443,10 @@ static struct parser *parser_new(const struct zw_parse_opts *opts)
 	if (p == NULL)
 		return NULL;
 	p->opts = opts;
+	if (!grow_toks(p)) {
+		free(p);
+		return NULL;
+	}
 	p->max_depth = opts->max_include_depth ? opts->max_include_depth : DEFAULT_INCLUDE_DEPTH;
 	if (p->max_depth > MAX_INCLUDE_DEPTH)
 		p->max_depth = MAX_INCLUDE_DEPTH;
@@ -2305,6 +3475,7 @@ static int init_state(struct parser *p, struct pstate *st, const char *name)
 	memset(st, 0, sizeof(*st));
 	st->last_class = LDNS_RR_CLASS_IN;
 	st->origin_len = 1;
+	st->origin_gen = ++p->origin_gens;
 	if (o == NULL || strcmp(o, ".") == 0)
 		return 0;
 	err = name_from_text(o, strlen(o), root, 1, st->origin, &st->origin_len);
@@ -2358,11 +3529,25 @@ static int parse_top(const char *name, const char *text, size_t len,
 int zw_parse_buffer(const char *name, const char *text, size_t len,
 		    const struct zw_parse_opts *opts)
 {
+	char *copy;
+	int rc;
+
 	if (opts == NULL || opts->on_rr == NULL || (text == NULL && len > 0))
 		return -EINVAL;
 	if (name == NULL)
 		name = "<buffer>";
-	return parse_top(name, text ? text : "", len, opts, NULL);
+	/* a copy followed by READ_PAD bytes */
+	if (len > SIZE_MAX - READ_PAD)
+		return -ENOMEM;
+	copy = malloc(len + READ_PAD);
+	if (copy == NULL)
+		return -ENOMEM;
+	if (len > 0)
+		memcpy(copy, text, len);
+	memset(copy + len, 0, READ_PAD);
+	rc = parse_top(name, copy, len, opts, NULL);
+	free(copy);
+	return rc;
 }
 
 int zw_parse_file(const char *path, const struct zw_parse_opts *opts)

@@ -711,7 +711,8 @@ static int ldns_rdata_of(const char *rrtext, const char *origin, uint8_t *out, s
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		const ldns_rdf *f = ldns_rr_rdf(rr, i);
 
-		memcpy(out + w, ldns_rdf_data(f), ldns_rdf_size(f));
+		if (ldns_rdf_size(f) > 0)
+			memcpy(out + w, ldns_rdf_data(f), ldns_rdf_size(f));
 		w += ldns_rdf_size(f);
 	}
 	*len = w;
@@ -1036,6 +1037,528 @@ static void test_fast_path_corner_cases(void)
 		CU_ASSERT_EQUAL(nrr, 0);
 		CU_ASSERT_EQUAL(count_diag(ZW_D_SYNTAX), 1);
 	}
+}
+
+/*
+ * What the reader makes of rrtext agrees with ldns: both refuse it, or both
+ * take it with the same rdata.
+ */
+static bool agrees_with_ldns(const char *rrtext)
+{
+	static uint8_t exp[70000];
+	size_t elen = 0;
+	bool ldns_ok = ldns_rdata_of(rrtext, "example.com.", exp, &elen) == 0;
+	int rc = parse(rrtext);
+
+	if (!ldns_ok) {
+		if (rc == ZW_ESYNTAX && nrr == 0)
+			return true;
+		fprintf(stderr, "\nldns rejects, zw takes (rc %d): %s\n", rc, rrtext);
+		return false;
+	}
+	if (rc != 0 || nrr != 1) {
+		fprintf(stderr, "\nzw rejects (rc %d, %zu diags: %s): %s\n", rc, ndiag,
+			ndiag ? diags[0].msg : "", rrtext);
+		return false;
+	}
+	if (rrs[0].rdlen != elen || memcmp(rrs[0].rdata, exp, elen) != 0) {
+		fprintf(stderr, "\nrdata differs from ldns: %s\n", rrtext);
+		return false;
+	}
+	return true;
+}
+
+/* Every type mnemonic ldns knows, in any letter case, gives ldns's code. */
+static void test_type_mnemonics_match_ldns(void)
+{
+	size_t checked = 0;
+
+	for (unsigned code = 1; code < 65536; code++) {
+		const ldns_rr_descriptor *d = ldns_rr_descript((uint16_t)code);
+		char name[64], lower[64], mixed[64], text[160], want[96];
+		const char *forms[3];
+
+		if (d == NULL || d->_name == NULL || d->_type != code || strlen(d->_name) >= 32)
+			continue;
+		snprintf(name, sizeof(name), "%s", d->_name);
+		for (size_t i = 0; i <= strlen(name); i++) {
+			char c = name[i];
+
+			lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			mixed[i] = i % 2 ? lower[i] : c;
+		}
+		forms[0] = name;
+		forms[1] = lower;
+		forms[2] = mixed;
+		snprintf(want, sizeof(want), "bad %s rdata", d->_name);
+		for (size_t f = 0; f < 3; f++) {
+			int rc;
+
+			snprintf(text, sizeof(text), "x 60 IN %s \\# 0\n", forms[f]);
+			rc = parse(text);
+			if (rc == 0) {
+				CU_ASSERT_EQUAL(nrr, 1);
+				if (nrr == 1)
+					CU_ASSERT_EQUAL(rrs[0].type, code);
+			} else {
+				/* the diagnostic names the type the mnemonic gave */
+				CU_ASSERT_EQUAL(ndiag, 1);
+				CU_ASSERT(ndiag == 1 && strstr(diags[0].msg, want) != NULL);
+				if (ndiag != 1 || strstr(diags[0].msg, want) == NULL)
+					fprintf(stderr, "\n%s: %s\n", text,
+						ndiag ? diags[0].msg : "");
+			}
+			checked++;
+		}
+	}
+	CU_ASSERT(checked > 3 * 60);
+	/* near misses are no mnemonics */
+	static const char *const unknown[] = { "AA",   "AAAAA",	  "NSEC4",    "SRVX",	"TX",
+					       "TXTT", "DNSKEYS", "CDNSKEYS", "CNAMES", "A1" };
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "x 60 IN %s \\# 0\n", unknown[i]);
+		CU_ASSERT_EQUAL(parse(text), ZW_ESYNTAX);
+		CU_ASSERT(ndiag == 1 && strstr(diags[0].msg, "unknown RR type") != NULL);
+	}
+}
+
+static void rnd_hex(char *out, size_t *o, size_t nbytes)
+{
+	for (size_t i = 0; i < nbytes; i++) {
+		if (i > 0 && rnd(8) == 0)
+			out[(*o)++] = ' ';
+		*o += (size_t)sprintf(out + *o, rnd(2) ? "%02x" : "%02X", rnd(256));
+	}
+}
+
+static void rnd_b64(char *out, size_t *o, size_t nbytes)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t bin[600];
+	size_t i;
+
+	for (i = 0; i < nbytes; i++)
+		bin[i] = (uint8_t)rnd(256);
+	for (i = 0; i + 3 <= nbytes; i += 3) {
+		uint32_t v = (uint32_t)bin[i] << 16 | (uint32_t)bin[i + 1] << 8 | bin[i + 2];
+
+		if (i > 0 && rnd(10) == 0)
+			out[(*o)++] = ' ';
+		for (int k = 3; k >= 0; k--)
+			out[(*o)++] = b64[(v >> (6 * k)) & 63];
+	}
+	if (nbytes - i == 1) {
+		uint32_t v = (uint32_t)bin[i] << 16;
+
+		*o += (size_t)sprintf(out + *o, "%c%c==", b64[v >> 18], b64[(v >> 12) & 63]);
+	} else if (nbytes - i == 2) {
+		uint32_t v = (uint32_t)bin[i] << 16 | (uint32_t)bin[i + 1] << 8;
+
+		*o += (size_t)sprintf(out + *o, "%c%c%c=", b64[v >> 18], b64[(v >> 12) & 63],
+				      b64[(v >> 6) & 63]);
+	}
+}
+
+static void rnd_type(char *out, size_t *o)
+{
+	static const char *const types[] = { "A",     "NS",   "SOA",   "MX",   "TXT",
+					     "AAAA",  "SRV",  "RRSIG", "NSEC", "DNSKEY",
+					     "NSEC3", "TLSA", "CAA",   "ds",   "Cname" };
+
+	if (rnd(6) == 0)
+		*o += (size_t)sprintf(out + *o, "TYPE%u", 1 + rnd(65535));
+	else
+		*o += (size_t)sprintf(out + *o, "%s", types[rnd(sizeof(types) / sizeof(types[0]))]);
+}
+
+/* A date for RRSIG: YYYYMMDDHHmmSS, or seconds. */
+static void rnd_time(char *out, size_t *o)
+{
+	if (rnd(4) == 0)
+		*o += (size_t)sprintf(out + *o, "%u",
+				      rnd(2) ? rnd(2000000000) : (uint32_t)rng_state);
+	else
+		*o += (size_t)sprintf(out + *o, "%04u%02u%02u%02u%02u%02u", 1970 + rnd(200),
+				      1 + rnd(12), 1 + rnd(31), rnd(24), rnd(60), rnd(60));
+}
+
+/* A string for NAPTR, HINFO, CAA and URI: quoted unless plain. */
+static void rnd_qstring(char *out, size_t *o, bool may_unquote)
+{
+	if (may_unquote && rnd(4) == 0) {
+		size_t n = 1 + rnd(12);
+
+		for (size_t i = 0; i < n; i++)
+			out[(*o)++] = "abcdefxyz0123456789+-!^$.:/"[rnd(27)];
+		return;
+	}
+	rnd_string(out, o);
+	if (out[*o - 1] != '"') { /* rnd_string() chose no quotes: quote it */
+		size_t start = *o;
+
+		while (start > 0 && out[start - 1] != ' ')
+			start--;
+		memmove(out + start + 1, out + start, *o - start);
+		out[start] = '"';
+		(*o)++;
+		out[(*o)++] = '"';
+	}
+}
+
+/* Many random records of the types added to the fast path, each checked
+ * against ldns byte for byte. */
+static void test_fast_path_more_types_match_ldns(void)
+{
+	static const char *const kinds[] = { "SRV",    "CAA",	     "NAPTR", "SPF",   "HINFO",
+					     "DNAME",  "KX",	     "AFSDB", "RT",    "URI",
+					     "DNSKEY", "CDNSKEY",    "KEY",   "RRSIG", "NSEC",
+					     "NSEC3",  "NSEC3PARAM", "CDS",   "DLV",   "TLSA",
+					     "SMIMEA", "SSHFP" };
+	const size_t nkinds = sizeof(kinds) / sizeof(kinds[0]);
+	static char text[8192];
+	size_t fails = 0;
+	size_t taken = 0;
+
+	for (int round = 0; round < 11000; round++) {
+		const char *kind = kinds[(size_t)round % nkinds];
+		size_t o = (size_t)sprintf(text, "x%d 60 IN %s ", round, kind);
+
+		if (!strcmp(kind, "SRV")) {
+			o += (size_t)sprintf(text + o, "%u %u %u ", rnd(65536), rnd(65536),
+					     rnd(65536));
+			rnd_name(text, &o);
+		} else if (!strcmp(kind, "CAA")) {
+			static const char *const tags[] = { "issue", "issuewild", "iodef",
+							    "contactemail", "Tag9" };
+
+			o += (size_t)sprintf(text + o, "%u %s ", rnd(256), tags[rnd(5)]);
+			rnd_qstring(text, &o, false);
+		} else if (!strcmp(kind, "NAPTR")) {
+			o += (size_t)sprintf(text + o, "%u %u ", rnd(65536), rnd(65536));
+			for (int i = 0; i < 3; i++) {
+				rnd_qstring(text, &o, true);
+				text[o++] = ' ';
+			}
+			rnd_name(text, &o);
+		} else if (!strcmp(kind, "SPF")) {
+			size_t n = 1 + rnd(4);
+
+			for (size_t i = 0; i < n; i++) {
+				if (i > 0)
+					text[o++] = ' ';
+				rnd_string(text, &o);
+			}
+		} else if (!strcmp(kind, "HINFO")) {
+			rnd_qstring(text, &o, true);
+			text[o++] = ' ';
+			rnd_qstring(text, &o, true);
+		} else if (!strcmp(kind, "DNAME")) {
+			rnd_name(text, &o);
+		} else if (!strcmp(kind, "KX") || !strcmp(kind, "AFSDB") || !strcmp(kind, "RT")) {
+			o += (size_t)sprintf(text + o, "%u ", rnd(65536));
+			rnd_name(text, &o);
+		} else if (!strcmp(kind, "URI")) {
+			o += (size_t)sprintf(text + o, "%u %u ", rnd(65536), rnd(65536));
+			rnd_qstring(text, &o, false);
+		} else if (!strcmp(kind, "DNSKEY") || !strcmp(kind, "CDNSKEY") ||
+			   !strcmp(kind, "KEY")) {
+			o += (size_t)sprintf(text + o, "%u %u %u ", rnd(65536), rnd(256), rnd(256));
+			rnd_b64(text, &o, 1 + rnd(300));
+		} else if (!strcmp(kind, "RRSIG")) {
+			rnd_type(text, &o);
+			o += (size_t)sprintf(text + o, " %u %u %u ", rnd(256), rnd(256),
+					     (uint32_t)(rng_state >> 11));
+			rnd_time(text, &o);
+			text[o++] = ' ';
+			rnd_time(text, &o);
+			o += (size_t)sprintf(text + o, " %u ", rnd(65536));
+			rnd_name(text, &o);
+			text[o++] = ' ';
+			rnd_b64(text, &o, 1 + rnd(260));
+		} else if (!strcmp(kind, "NSEC")) {
+			size_t n = rnd(12);
+
+			rnd_name(text, &o);
+			for (size_t i = 0; i < n; i++) {
+				text[o++] = ' ';
+				rnd_type(text, &o);
+			}
+		} else if (!strcmp(kind, "NSEC3") || !strcmp(kind, "NSEC3PARAM")) {
+			o += (size_t)sprintf(text + o, "%u %u %u ", rnd(256), rnd(256), rnd(65536));
+			if (rnd(3) == 0) {
+				text[o++] = '-';
+			} else { /* the salt is one field */
+				size_t n = 1 + rnd(20);
+
+				for (size_t i = 0; i < n; i++)
+					o += (size_t)sprintf(text + o, "%02x", rnd(256));
+			}
+			if (!strcmp(kind, "NSEC3")) {
+				size_t n = rnd(8);
+
+				text[o++] = ' ';
+				for (int i = 0; i < 32; i++)
+					text[o++] = "0123456789abcdefghijklmnopqrstuvABCDEFGHIJKLMN"
+						    "OPQRSTUV"[rnd(54)];
+				for (size_t i = 0; i < n; i++) {
+					text[o++] = ' ';
+					rnd_type(text, &o);
+				}
+			}
+		} else if (!strcmp(kind, "CDS") || !strcmp(kind, "DLV")) {
+			o += (size_t)sprintf(text + o, "%u %u %u ", rnd(65536), rnd(256), rnd(256));
+			rnd_hex(text, &o, 1 + rnd(48));
+		} else if (!strcmp(kind, "TLSA") || !strcmp(kind, "SMIMEA")) {
+			o += (size_t)sprintf(text + o, "%u %u %u ", rnd(256), rnd(256), rnd(256));
+			rnd_hex(text, &o, 1 + rnd(64));
+		} else { /* SSHFP */
+			o += (size_t)sprintf(text + o, "%u %u ", rnd(256), rnd(256));
+			rnd_hex(text, &o, 1 + rnd(32));
+		}
+		text[o] = '\0';
+		if (!agrees_with_ldns(text))
+			fails++;
+		else if (nrr == 1)
+			taken++;
+	}
+	CU_ASSERT_EQUAL(fails, 0);
+	/* nearly all of them are valid: the comparison is of rdata */
+	CU_ASSERT(taken > 10000);
+}
+
+/* Forms the fast path takes and the ones it leaves to ldns, valid or
+ * not, for the types added to it and for addresses. */
+static void test_fast_path_more_corner_cases(void)
+{
+	static const char *const cases[] = {
+		/* addresses */
+		"x 60 IN A 0.0.0.0",
+		"x 60 IN A 255.255.255.255",
+		"x 60 IN A 1.2.3.04",
+		"x 60 IN A 1.2.3.4.5",
+		"x 60 IN A 1.2.3.",
+		"x 60 IN A .1.2.3",
+		"x 60 IN A 1.2.3.256",
+		"x 60 IN A 1.2.3.1000",
+		"x 60 IN A 1.2.3.a",
+		"x 60 IN A 1.2.3.4\\065",
+		"x 60 IN AAAA ::",
+		"x 60 IN AAAA ::1",
+		"x 60 IN AAAA 1::",
+		"x 60 IN AAAA 1:2:3:4:5:6:7::",
+		"x 60 IN AAAA ::2:3:4:5:6:7:8",
+		"x 60 IN AAAA 1:2:3:4:5:6:7:8",
+		"x 60 IN AAAA 1:2:3:4:5:6:7:8::",
+		"x 60 IN AAAA ::1:2:3:4:5:6:7:8",
+		"x 60 IN AAAA 1::2::3",
+		"x 60 IN AAAA 1:::2",
+		"x 60 IN AAAA :1",
+		"x 60 IN AAAA 1:",
+		"x 60 IN AAAA 12345::",
+		"x 60 IN AAAA 0000:0000:0000:0000:0000:0000:0000:0000",
+		"x 60 IN AAAA ABCD:EF01:2345:6789:abcd:ef01:2345:6789",
+		"x 60 IN AAAA 1:2:3:4:5:6:7",
+		"x 60 IN AAAA 1:2:3:4:5:6:1.2.3.4",
+		"x 60 IN AAAA ::ffff:192.0.2.1",
+		"x 60 IN AAAA g::1",
+		/* SRV and friends */
+		"x 60 IN SRV 1 2 3 .",
+		"x 60 IN SRV 1 2 3 @",
+		"x 60 IN SRV 1 2 3 @.foo",
+		"x 60 IN SRV 1 2 65536 t",
+		"x 60 IN SRV 01 2 3 t",
+		"x 60 IN SRV 1 2 3",
+		"x 60 IN SRV 1 2 3 t u",
+		"x 60 IN SRV 1 2 3 \"t\"",
+		"x 60 IN SRV 1 2 3 \\#",
+		"x 60 IN SRV 1 2 3 a\\.b",
+		"x 60 IN SRV 1 2 3 a..b",
+		"x 60 IN KX 10 kx",
+		"x 60 IN AFSDB 1 @",
+		"x 60 IN RT 10 \\@",
+		"x 60 IN DNAME a.b.c.",
+		/* strings */
+		"x 60 IN CAA 0 issue \"ca.example.net\"",
+		"x 60 IN CAA 128 iodef \"mailto:a@b\"",
+		"x 60 IN CAA 0 issue ca.example.net",
+		"x 60 IN CAA 0 \"issue\" \"ca\"",
+		"x 60 IN CAA 0 is-sue \"ca\"",
+		"x 60 IN CAA 0 issue \"\"",
+		"x 60 IN CAA 0 issue \"a\\\"b\\059c\"",
+		"x 60 IN CAA 256 issue \"ca\"",
+		"x 60 IN URI 10 1 \"ftp://ftp1.example.com/public\"",
+		"x 60 IN URI 10 1 ftp",
+		"x 60 IN NAPTR 100 10 \"u\" \"E2U+sip\" \"!^.*$!sip:info@example.com!\" .",
+		"x 60 IN NAPTR 100 10 u E2U+sip \"\" next",
+		"x 60 IN NAPTR 100 10 \"u\" \"E2U+sip\" \"\"",
+		"x 60 IN HINFO \"x86 64\" linux",
+		"x 60 IN HINFO a",
+		"x 60 IN HINFO a b c",
+		"x 60 IN HINFO a\\032b \"c\\\\\"",
+		"x 60 IN SPF \"v=spf1 -all\" more",
+		/* keys and signatures */
+		"x 60 IN DNSKEY 257 3 8 AwEAAagAIKlVZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8gcCjF",
+		"x 60 IN DNSKEY 257 3 8 AwEA agAI KlVZ",
+		"x 60 IN DNSKEY 257 3 RSASHA256 AwEAAQ==",
+		"x 60 IN DNSKEY 257 3 8 AQ==",
+		"x 60 IN DNSKEY 257 3 8 AR==",
+		"x 60 IN DNSKEY 257 3 8 AQI=",
+		"x 60 IN DNSKEY 257 3 8 AQJ=",
+		"x 60 IN DNSKEY 257 3 8 AQIDBA",
+		"x 60 IN DNSKEY 257 3 8 -",
+		"x 60 IN DNSKEY 257 3 8 0",
+		"x 60 IN DNSKEY 257 3 8 AQ==AQ==",
+		"x 60 IN DNSKEY 257 3 8",
+		"x 60 IN RRSIG A 8 2 3600 20250101000000 20240101000000 12345 example.com. "
+		"dGVzdA==",
+		"x 60 IN RRSIG a 8 2 3600 1735689600 1704067200 12345 example.com. dGVzdA==",
+		"x 60 IN RRSIG TYPE65000 8 2 3600 20240229235959 20240230000000 1 . dGVzdA==",
+		"x 60 IN RRSIG A 8 2 3600 19691231235959 20240101000000 1 . dGVzdA==",
+		"x 60 IN RRSIG A 8 2 3600 20241301000000 20240101000000 1 . dGVzdA==",
+		"x 60 IN RRSIG A 8 2 3600 21060207062816 99991231235959 1 . dGVzdA==",
+		"x 60 IN RRSIG A 8 2 4294967295 4294967295 0 1 . dGVzdA==",
+		"x 60 IN RRSIG BOGUS 8 2 3600 20250101000000 20240101000000 1 . dGVzdA==",
+		"x 60 IN RRSIG A RSASHA256 2 3600 20250101000000 20240101000000 1 . dGVzdA==",
+		"x 60 IN NSEC next.example.com. A NS SOA RRSIG NSEC TYPE65000",
+		"x 60 IN NSEC next",
+		"x 60 IN NSEC next a aaaa Rrsig nsec type1234 CAA",
+		"x 60 IN NSEC next A A A",
+		"x 60 IN NSEC next TYPE0",
+		"x 60 IN NSEC next BOGUS",
+		"x 60 IN NSEC3 1 1 12 aabbccdd 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG",
+		"x 60 IN NSEC3 1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S",
+		"x 60 IN NSEC3 1 0 0 - 2vptu5timamqttgl4luu9kg21e0aor3",
+		"x 60 IN NSEC3 1 0 0 - 2vptu5timamqttgl4luu9kg21e0aor3w",
+		"x 60 IN NSEC3 1 0 0 abc 2vptu5timamqttgl4luu9kg21e0aor3s",
+		"x 60 IN NSEC3PARAM 1 0 12 aabbccdd",
+		"x 60 IN NSEC3PARAM 1 0 0 -",
+		/* digests */
+		"x 60 IN CDS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+		"x 60 IN CDS 0 0 0 00",
+		"x 60 IN DLV 60485 5 1 2BB183AF 5F22588179A53B0A98631FAD1A292118",
+		"x 60 IN TLSA 3 1 1 0c72ac70b745ac19998811b131d662c9",
+		"x 60 IN TLSA 3 1 1 0c72ac70b745ac19998811b131d662c",
+		"x 60 IN TLSA 3 1 1 0c72ac70b745ac19998811b131d662cg",
+		"x 60 IN TLSA DANE-EE 1 1 0c72ac70b745ac19998811b131d662c9",
+		"x 60 IN SMIMEA 3 1 1 0c72ac70",
+		"x 60 IN SSHFP 2 1 123456789abcdef67890123456789abcdef67890",
+		"x 60 IN SSHFP 2 1",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT(agrees_with_ldns(cases[i]));
+}
+
+/*
+ * Tokens of every length at every position around the 16- and 32-byte
+ * blocks of the lexer, and characters it leaves to the slow path at every
+ * position.
+ */
+static void test_lexer_positions(void)
+{
+	static char z[1 << 16];
+	char owner[80], exp[300];
+
+	for (size_t olen = 1; olen <= 70; olen++) {
+		for (size_t pad = 1; pad <= 34; pad += 3) {
+			size_t n = 0;
+
+			/* labels of at most 20 characters */
+			for (size_t i = 0; i < olen; i++)
+				owner[i] = i % 21 == 20 && i + 1 < olen
+						   ? '.'
+						   : (char)('a' + (i * 7 + pad) % 26);
+			owner[olen] = '\0';
+			/* blanks of every kind between the fields */
+			n += (size_t)sprintf(z + n, "%s%*s60\tIN \tTXT%*s%s w\n", owner, (int)pad,
+					     "", (int)(pad % 5 + 1), "", owner);
+			n += (size_t)sprintf(z + n, "%*s\tIN TXT %s;c\n", (int)pad, "", owner);
+			n += (size_t)sprintf(z + n, "%s TXT \"%s\" %s\r\n", owner, owner, owner);
+			n += (size_t)sprintf(z + n, "%s TXT (%s\n %s)\n", owner, owner, owner);
+			n += (size_t)sprintf(z + n, "%s TXT %s\\%03u%s", owner, owner,
+					     65 + (unsigned)pad, owner);
+			CU_ASSERT_EQUAL_FATAL(parse(z), 0);
+			CU_ASSERT_EQUAL_FATAL(nrr, 5);
+			snprintf(exp, sizeof(exp), "%s.example.com.", owner);
+			for (size_t k = 0; k < 5; k++) {
+				uint8_t w[300];
+				size_t o = 0;
+
+				CU_ASSERT(owner_is(&rrs[k], exp));
+				CU_ASSERT_EQUAL(rrs[k].type, 16);
+				CU_ASSERT_EQUAL(rrs[k].line, k == 4 ? 6 : k + 1);
+				/* expected rdata */
+				if (k == 4) {
+					w[o++] = (uint8_t)(2 * olen + 1);
+					memcpy(w + o, owner, olen);
+					o += olen;
+					w[o++] = (uint8_t)(65 + pad);
+					memcpy(w + o, owner, olen);
+					o += olen;
+				} else {
+					w[o++] = (uint8_t)olen;
+					memcpy(w + o, owner, olen);
+					o += olen;
+					if (k != 1) {
+						w[o++] = k == 0 ? 1 : (uint8_t)olen;
+						if (k == 0)
+							w[o++] = 'w';
+						else {
+							memcpy(w + o, owner, olen);
+							o += olen;
+						}
+					}
+				}
+				CU_ASSERT(rrs[k].rdlen == o && memcmp(rrs[k].rdata, w, o) == 0);
+			}
+		}
+	}
+}
+
+/* Entries of many fields on one line. */
+static void test_lexer_many_fields(void)
+{
+	static char z[8192];
+	size_t n = (size_t)sprintf(z, "x 60 IN TXT");
+
+	for (int i = 0; i < 300; i++)
+		n += (size_t)sprintf(z + n, " %c", 'a' + i % 26);
+	sprintf(z + n, "\ny 60 IN NSEC z A NS SOA MX TXT AAAA SRV RRSIG NSEC DNSKEY\n");
+	CU_ASSERT_EQUAL(parse(z), 0);
+	CU_ASSERT_EQUAL_FATAL(nrr, 2);
+	CU_ASSERT_EQUAL(rrs[0].rdlen, 600);
+	for (int i = 0; i < 300; i++)
+		CU_ASSERT(rrs[0].rdata[2 * i] == 1 && rrs[0].rdata[2 * i + 1] == 'a' + i % 26);
+	CU_ASSERT(same_as_ldns("y 60 IN NSEC z A NS SOA MX TXT AAAA SRV RRSIG NSEC DNSKEY"));
+}
+
+/* The same owner text is read again after the origin changes. */
+static void test_owner_after_origin_change(void)
+{
+	char name[1024];
+	struct zw_parse_opts o = base_opts();
+	const char *z = "deep 60 A 192.0.2.1\n"
+			"$INCLUDE sub/inc2.zone sub\n"
+			"deep 60 A 192.0.2.1\n"
+			"$ORIGIN example.net.\n"
+			"deep 60 A 192.0.2.1\n"
+			"deep 60 A 192.0.2.2\n"
+			"\t60 A 192.0.2.3\n"
+			"deep 60 A 192.0.2.4\n";
+
+	data_path(name, sizeof(name), "virtual.zone");
+	reset();
+	CU_ASSERT_EQUAL(zw_parse_buffer(name, z, strlen(z), &o), 0);
+	CU_ASSERT_EQUAL_FATAL(nrr, 7);
+	CU_ASSERT(owner_is(&rrs[0], "deep.example.com."));
+	CU_ASSERT(owner_is(&rrs[1], "deep.sub.example.com."));
+	CU_ASSERT(owner_is(&rrs[2], "deep.example.com."));
+	for (size_t i = 3; i < 7; i++)
+		CU_ASSERT(owner_is(&rrs[i], "deep.example.net."));
+	CU_ASSERT(rdata_is(&rrs[6], "c0000204"));
 }
 
 /* IPSECKEY, WKS and CERT type 0 are handled without ldns's parsers. */
@@ -1873,6 +2396,12 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_all_ldns_types),
 	ZW_TEST(test_fast_path_matches_ldns),
 	ZW_TEST(test_fast_path_corner_cases),
+	ZW_TEST(test_type_mnemonics_match_ldns),
+	ZW_TEST(test_fast_path_more_types_match_ldns),
+	ZW_TEST(test_fast_path_more_corner_cases),
+	ZW_TEST(test_lexer_positions),
+	ZW_TEST(test_lexer_many_fields),
+	ZW_TEST(test_owner_after_origin_change),
 	ZW_TEST(test_ipseckey_wks_cert),
 	ZW_TEST(test_name_limits),
 	ZW_TEST(test_include_relative),
