@@ -119,7 +119,8 @@ static int build_eal_args(char **argv, int max)
 		if (cfg.n_ports == 1)
 			snprintf(tap_names[i], IF_NAMESIZE, "%s", cfg.tap_name);
 		else
-			snprintf(tap_names[i], IF_NAMESIZE, "%.12s%u", cfg.tap_name, (unsigned char)i);
+			snprintf(tap_names[i], IF_NAMESIZE, "%.12s%u", cfg.tap_name,
+				 (unsigned char)i);
 		snprintf(vdevs[nv], sizeof(vdevs[nv]), "--vdev=net_tap%u,iface=%s", i,
 			 tap_names[i]);
 		argv[argc++] = vdevs[nv++];
