@@ -522,6 +522,8 @@ options {
 	allow-query { 127.0.0.1; };
 	allow-transfer { 127.0.0.1; };
 	transfers-in 10;
+	// a refused transfer must not be retried from another address
+	use-alt-transfer-source no;
 	max-records-per-type 0;
 	max-types-per-name 0;
 };
