@@ -44,6 +44,10 @@
 #   ZW_DP_SECONDS       length of each dpdk_qgen and kxdpgun run (default 8)
 #   ZW_DP_DNSPERF_SECONDS  dnsperf -l (default 10)
 #   ZW_DP_KXDPGUN_QPS   kxdpgun -Q, the offered rate (default 3000000: overload)
+#   ZW_DP_KXDPGUN_STEPS offered rates of one extra kxdpgun run each, to find the
+#                       highest rate answered in full (default "100000 200000
+#                       300000 400000 600000"; empty: none)
+#   ZW_DP_STEP_SECONDS  length of those runs (default 4)
 #   ZW_DP_HUGEPAGES     2 MiB pages added for -a (default 320)
 #   ZW_DP_HOT_QUERIES   length of the cache-hot list of -a's extra run: the
 #                       first N queries of the list (default 1000)
@@ -73,6 +77,8 @@ QUERIES=${ZW_DP_QUERIES:-1000000}
 SECS=${ZW_DP_SECONDS:-8}
 DNSPERF_SECS=${ZW_DP_DNSPERF_SECONDS:-10}
 KXDPGUN_QPS=${ZW_DP_KXDPGUN_QPS:-3000000}
+KXDPGUN_STEPS=${ZW_DP_KXDPGUN_STEPS-100000 200000 300000 400000 600000}
+STEP_SECS=${ZW_DP_STEP_SECONDS:-4}
 HUGE_ADD=${ZW_DP_HUGEPAGES:-320}
 HOT_QUERIES=${ZW_DP_HOT_QUERIES:-1000}
 RUNS=3
@@ -110,6 +116,8 @@ posint ZW_DP_QUERIES "$QUERIES"
 posint ZW_DP_SECONDS "$SECS"
 posint ZW_DP_DNSPERF_SECONDS "$DNSPERF_SECS"
 posint ZW_DP_KXDPGUN_QPS "$KXDPGUN_QPS"
+posint ZW_DP_STEP_SECONDS "$STEP_SECS"
+for q in $KXDPGUN_STEPS; do posint ZW_DP_KXDPGUN_STEPS "$q"; done
 posint ZW_DP_HUGEPAGES "$HUGE_ADD"
 posint ZW_DP_HOT_QUERIES "$HOT_QUERIES"
 posint ZW_BENCH_TLD_DELEGATIONS "$TLD_DELEGATIONS"
@@ -333,16 +341,22 @@ memif_zw_runs() {
 			--vdev="$vdev,role=client" -- -q "$4" -T "$SECS" >"$out" 2>&1 &
 		CHILD=$!
 		# zonewired's CPU time from the first query on (the generator's
-		# start-up, reading a million queries, is not counted)
+		# start-up, reading a million queries, is not counted) ...
 		for _ in $(seq 600); do
 			grep -qs "link up, sending" "$out" && break
 			kill -0 "$CHILD" 2>/dev/null || break
 			sleep 0.05
 		done
 		t0=$(proc_ticks "$ZW_PID") w0=$(date +%s.%N)
+		# ... to the generator's summary, printed once its last answer is in
+		for _ in $(seq $(((SECS + 30) * 20))); do
+			grep -qs "^mode: gen" "$out" && break
+			kill -0 "$CHILD" 2>/dev/null || break
+			sleep 0.05
+		done
+		cpu=$(cpu_share "$t0" "$(proc_ticks "$ZW_PID")" "$w0" "$(date +%s.%N)")
 		wait "$CHILD" || rc=$?
 		CHILD=""
-		cpu=$(cpu_share "$t0" "$(proc_ticks "$ZW_PID")" "$w0" "$(date +%s.%N)")
 		[ "$rc" = 0 ] ||
 			{ cat "$out" >&2; tail -n 20 "$ZW_LOG" >&2; die "dpdk_qgen against zonewired failed"; }
 		zw_stats
@@ -411,11 +425,13 @@ bench_a() {
 			PEER_PID=""
 			note "(a) $mem, generator vs $peer: sent $(kv "$out" sent_per_s)/s," \
 				"back $(kv "$out" replies_per_s)/s, tx_blocked $(kv "$out" tx_blocked_pct) %," \
-				"generator had $(kv "$out" cpu_share) of its CPU"
+				"generator had $(kv "$out" cpu_share) of its CPU, $peer" \
+				"$(kv "$TMP/a.$mem.$peer.peer" cpu_share)"
 			result a "$mem.$peer.sent" "$(kv "$out" sent_per_s)"
 			result a "$mem.$peer.back" "$(kv "$out" replies_per_s)"
 			result a "$mem.$peer.blocked" "$(kv "$out" tx_blocked_pct)"
 			result a "$mem.$peer.gcpu" "$(kv "$out" cpu_share)"
+			result a "$mem.$peer.pcpu" "$(kv "$TMP/a.$mem.$peer.peer" cpu_share)"
 		done
 		# zonewired
 		sock=$TMP/memif-zw-$mem.sock
@@ -502,31 +518,43 @@ knot_stop() {
 	KNOT_PID=""
 }
 
-# run_kxdpgun LABEL: RUNS kxdpgun runs from CPU 0; medians into the results.
+# kxdpgun_once OUT QPS SECONDS: one kxdpgun run from CPU 0; sets K_SENT,
+# K_REPL (per second) and K_PCT (answered share) from its output in OUT.
+kxdpgun_once() {
+	bg_run "$1" $(($3 + 60)) ip netns exec "$NS_CLI" kxdpgun -t "$3" -Q "$2" -F 0 \
+		-i "$QFILE" -I "$VETH_C" -R $SRV_MAC -l $CLI_IP $SRV_IP ||
+		{ cat "$1" >&2; die "kxdpgun failed"; }
+	# kxdpgun leaves its XDP program attached
+	ip -n "$NS_CLI" link set dev "$VETH_C" xdp off 2>/dev/null || true
+	K_SENT=$(awk '/^total queries:/ { gsub(/\(/, "", $4); print $4; exit }' "$1")
+	K_REPL=$(awk '/^total replies:/ { gsub(/\(/, "", $4); print $4; exit }' "$1")
+	K_PCT=$(awk '/^total replies:/ { gsub(/[()%]/, "", $6); print $6; exit }' "$1")
+	[ -n "$K_REPL" ] || { cat "$1" >&2; die "no 'total replies' in kxdpgun's output"; }
+}
+
+# run_kxdpgun LABEL: RUNS kxdpgun runs at KXDPGUN_QPS, medians into the
+# results; then one run at each rate of KXDPGUN_STEPS, for the highest rate
+# the server answers in full.
 run_kxdpgun() {
-	local i out sent=() repl=() pct=() srv_cpu=() t0 w0
+	local i out sent=() repl=() pct=() srv_cpu=() t0 w0 cpu q
 	for i in $(seq "$RUNS"); do
 		out=$TMP/b.$1.$i
 		t0=$(proc_ticks "${ZW_PID:-$KNOT_PID}") w0=$(date +%s.%N)
-		bg_run "$out" $((SECS + 60)) ip netns exec "$NS_CLI" kxdpgun -t "$SECS" \
-			-Q "$KXDPGUN_QPS" -F 0 -i "$QFILE" -I "$VETH_C" -R $SRV_MAC -l $CLI_IP $SRV_IP ||
-			{ cat "$out" >&2; die "kxdpgun failed"; }
-		# kxdpgun leaves its XDP program attached
-		ip -n "$NS_CLI" link set dev "$VETH_C" xdp off 2>/dev/null || true
-		local cpu s r p
+		kxdpgun_once "$out" "$KXDPGUN_QPS" "$SECS"
 		cpu=$(cpu_share "$t0" "$(proc_ticks "${ZW_PID:-$KNOT_PID}")" "$w0" "$(date +%s.%N)")
-		s=$(awk '/^total queries:/ { gsub(/\(/, "", $4); print $4; exit }' "$out")
-		r=$(awk '/^total replies:/ { gsub(/\(/, "", $4); print $4; exit }' "$out")
-		p=$(awk '/^total replies:/ { gsub(/[()%]/, "", $6); print $6; exit }' "$out")
-		[ -n "$r" ] || { cat "$out" >&2; die "no 'total replies' in kxdpgun's output"; }
-		note "(b) $1 run $i: sent $s/s, answered $r/s ($p %); server used $cpu of a CPU;" \
-			"$(grep '^responded' "$out" | tr -s ' ' | paste -sd, -)"
-		sent+=("$s") repl+=("$r") pct+=("$p") srv_cpu+=("$cpu")
+		note "(b) $1 run $i: sent $K_SENT/s, answered $K_REPL/s ($K_PCT %); server used $cpu of" \
+			"a CPU; $(grep '^responded' "$out" | tr -s ' ' | paste -sd, -)"
+		sent+=("$K_SENT") repl+=("$K_REPL") pct+=("$K_PCT") srv_cpu+=("$cpu")
 	done
 	result b "$1.sent" "$(median "${sent[@]}")"
 	result b "$1.answered" "$(median "${repl[@]}")"
 	result b "$1.pct" "$(median "${pct[@]}")"
 	result b "$1.srvcpu" "$(median "${srv_cpu[@]}")"
+	for q in $KXDPGUN_STEPS; do
+		kxdpgun_once "$TMP/b.$1.q$q" "$q" "$STEP_SECS"
+		note "(b) $1 at -Q $q: sent $K_SENT/s, answered $K_REPL/s ($K_PCT %)"
+		result b "$1.step.$q" "$K_REPL $K_PCT"
+	done
 }
 
 # run_dnsperf LABEL: RUNS dnsperf runs from CPU 0 (-v: every answer's latency,
@@ -617,7 +645,7 @@ if REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
 fi
 echo "binaries: $ZONEWIRED${QGEN:+, $QGEN}"
 echo "zones: tld. ($TLD_DELEGATIONS delegations), bench.example. ($HOSTING_RRS RRs); $QUERIES queries, 1 in 3 with EDNS (not for dnsperf)"
-python3 - "$RESULTS" "$RUNS" "$SECS" "$DNSPERF_SECS" "$KXDPGUN_QPS" "$HOT_QUERIES" <<'EOF'
+python3 - "$RESULTS" "$RUNS" "$SECS" "$DNSPERF_SECS" "$KXDPGUN_QPS" "$HOT_QUERIES" "$STEP_SECS" <<'EOF'
 import sys
 res = {}
 health = []
@@ -626,7 +654,8 @@ for line in open(sys.argv[1]):
     if sec == "health":
         health.append("%s: %s" % (key, val))
     res[(sec, key)] = val
-runs, secs, dsecs, kqps, hot = sys.argv[2:7]
+runs, secs, dsecs, kqps, hot, ssecs = sys.argv[2:8]
+steps = sorted({int(k.split(".")[2]) for s_, k in res if s_ == "b" and ".step." in k})
 
 def g(sec, key):
     return res.get((sec, key), "")
@@ -658,10 +687,11 @@ if any(s == "a" for s, _ in res):
         for peer in ("sink", "reflect"):
             k = "%s.%s." % (mem, peer)
             if g("a", k + "sent"):
-                print("| %s | dpdk_qgen -m %s (1 run) | %s | %s | | %s | | | %s |" % (
+                print("| %s | dpdk_qgen -m %s (1 run) | %s | %s | | %s | %s | | %s |" % (
                     label, peer, n(g("a", k + "sent")),
                     n(g("a", k + "back")) if peer == "reflect" else "-",
-                    n(g("a", k + "blocked"), "{:.1f}"), n(g("a", k + "gcpu"), "{:.2f}")))
+                    n(g("a", k + "blocked"), "{:.1f}"), n(g("a", k + "pcpu"), "{:.2f}"),
+                    n(g("a", k + "gcpu"), "{:.2f}")))
         for tag, what in (("zw", "**zonewired**"),
                           ("hot", "zonewired, first %s queries only (1 run)" % hot)):
             k = "%s.%s." % (mem, tag)
@@ -721,6 +751,25 @@ if any(s == "b" for s, _ in res):
     if zw and kn:
         print()
         print("zonewired / Knot XDP: %.2f" % (zw / kn))
+    if steps:
+        print()
+        print("Answered share by offered rate (kxdpgun -Q, one run of %s s each):" % ssecs)
+        print()
+        print("| server | " + " | ".join("{:,}".format(q) for q in steps) +
+              " | highest rate answered >= 99 % |")
+        print("|---|" + "---:|" * (len(steps) + 1))
+        for key, label in servers[:2]:
+            cells, best = [], "-"
+            for q in steps:
+                v = g("b", "%s.step.%d" % (key, q))
+                if not v:
+                    cells.append("")
+                    continue
+                r, p = v.split()
+                cells.append("%s %%" % n(p, "{:.0f}"))
+                if f(p) is not None and f(p) >= 99:
+                    best = "{:,}".format(q)
+            print("| %s | %s | %s |" % (label, " | ".join(cells), best))
 if any(s == "c" for s, _ in res):
     print()
     print("(c) dnsperf -l %s -c 1 -T 1 over the veth (CPU 0); medians of %s runs" % (dsecs, runs))
@@ -737,12 +786,25 @@ if any(s == "c" for s, _ in res):
 print()
 print("Side by side (one core per server; figures above)")
 print()
-print("| server | memif, dpdk_qgen answers/s | kxdpgun answered/s | dnsperf qps | dnsperf p99 ms |")
-print("|---|---:|---:|---:|---:|")
-memif = g("a", "huge.zw.answers") or g("a", "nohuge.zw.answers")
+print("| server | memif, dpdk_qgen answers/s (hugepages / none) | kxdpgun answered/s "
+      "(overload) | kxdpgun, highest -Q answered >= 99 % | dnsperf qps | dnsperf p99 ms |")
+print("|---|---:|---:|---:|---:|---:|")
+
+def best_step(key):
+    """The highest offered rate of the kxdpgun steps answered >= 99 %."""
+    best = "-"
+    for q in steps:
+        v = g("b", "%s.step.%d" % (key, q))
+        if v and (f(v.split()[1]) or 0) >= 99:
+            best = "{:,}".format(q)
+    return best
+
+memif = " / ".join(n(g("a", m + ".zw.answers")) for m in ("huge", "nohuge")
+                   if g("a", m + ".zw.answers"))
 for key, label in servers:
-    row = [label, n(memif) if key == "zonewired" and memif else "-",
-           n(g("b", key + ".answered")), n(g("c", key + ".qps")),
+    row = [label, memif if key == "zonewired" and memif else "-",
+           n(g("b", key + ".answered")), best_step(key) if key != "knot-udp" else "-",
+           n(g("c", key + ".qps")),
            n(g("c", key + ".p99"), "{:.3f}")]
     print("| " + " | ".join(row) + " |")
 print()
