@@ -645,6 +645,8 @@ static void usage(FILE *f)
 		"      --count N          answer exactly N queries once (callgrind)\n"
 		"      --seed S           seed of the mix (default 1)\n"
 		"      --hugepages        load the images into memory advised for huge pages\n"
+		"  -b, --burst N          answer in bursts of N, with zw_answer_prefetch()\n"
+		"                         first; 1: one query at a time (default 32)\n"
 		"      --write-queries P  write the mix to P.raw and P.txt and exit\n"
 		"  -h, --help             this text\n",
 		DEFAULT_QUERIES);
@@ -664,6 +666,49 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 
 enum { OPT_DO = 256, OPT_COUNT, OPT_SEED, OPT_WRITE, OPT_HUGE };
 
+/* Answers queries first .. first + n - 1 of the mix (n <= burst, or any n
+ * for burst 1), the way a worker answers what one receive burst brought:
+ * zw_answer_prefetch() over the burst, then zw_answer() for each. Returns
+ * the sum of the response lengths. */
+static uint64_t answer_span(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
+			    const struct mix *m, size_t first, unsigned n, unsigned burst,
+			    uint8_t *out)
+{
+	uint64_t sum = 0;
+
+	if (burst > 1) {
+		const uint8_t *qs[ZW_PREFETCH_MAX] = { 0 };
+		uint16_t ql[ZW_PREFETCH_MAX] = { 0 };
+
+		for (unsigned k = 0; k < n; k++) {
+			qs[k] = m->buf + m->off[first + k];
+			ql[k] = (uint16_t)(m->off[first + k + 1] - m->off[first + k]);
+		}
+		zw_answer_prefetch(zs, qs, ql, n);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		size_t i = first + k;
+		struct zw_answer_info in;
+		int len = zw_answer(cfg, zs, m->buf + m->off[i], m->off[i + 1] - m->off[i], out,
+				    OUT_SIZE, 0, &in);
+		sum += (unsigned)len;
+	}
+	return sum;
+}
+
+/* A whole pass over the mix, burst by burst. */
+static uint64_t answer_pass(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
+			    const struct mix *m, unsigned burst, uint8_t *out)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < m->n; i += burst) {
+		unsigned n = m->n - i < burst ? (unsigned)(m->n - i) : burst;
+		sum += answer_span(cfg, zs, m, i, n, burst, out);
+	}
+	return sum;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -675,17 +720,18 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "write-queries", required_argument, NULL, OPT_WRITE },
 		{ "hugepages", no_argument, NULL, OPT_HUGE },
+		{ "burst", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long nq = DEFAULT_QUERIES, count = 0, seed = 1;
+	unsigned long nq = DEFAULT_QUERIES, count = 0, seed = 1, burst = 32;
 	double seconds = 5.0;
 	long cpu = 1;
 	bool do_bit = false, count_mode = false, huge = false;
 	const char *write_prefix = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:s:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:c:b:h", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'n':
@@ -726,6 +772,13 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WRITE: write_prefix = optarg; break;
 		case OPT_HUGE: huge = true; break;
+		case 'b':
+			if (!parse_ulong(optarg, ZW_PREFETCH_MAX, &burst) || burst == 0) {
+				fprintf(stderr, "bench_answer: --burst must be 1..%d\n",
+					ZW_PREFETCH_MAX);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -805,12 +858,16 @@ int main(int argc, char **argv)
 		/* Nothing but the answers after the set-up: the difference with
 		 * a --count 0 run is the cost of count answers. */
 		size_t i = 0;
-		for (unsigned long k = 0; k < count; k++) {
-			struct zw_answer_info in;
-			int len = zw_answer(&cfg, zs, mix.buf + mix.off[i],
-					    mix.off[i + 1] - mix.off[i], out, OUT_SIZE, 0, &in);
-			sum += (unsigned)len;
-			if (++i == mix.n)
+		for (unsigned long k = 0; k < count;) {
+			unsigned n = (unsigned)burst;
+			if (n > count - k)
+				n = (unsigned)(count - k);
+			if (n > mix.n - i)
+				n = (unsigned)(mix.n - i);
+			sum += answer_span(&cfg, zs, &mix, i, n, (unsigned)burst, out);
+			k += n;
+			i += n;
+			if (i == mix.n)
 				i = 0;
 		}
 		printf("count: %lu\n", count);
@@ -825,6 +882,7 @@ int main(int argc, char **argv)
 	printf("queries: %zu\n", mix.n);
 	printf("cpu: %ld\n", cpu);
 	printf("do_bit: %s\n", do_bit ? "yes" : "no");
+	printf("burst: %lu\n", burst);
 	printf("image_memory: %s\n", huge ? "anonymous, huge pages advised" : "file mapping");
 	if (huge)
 		printf("anon_huge_kib: %ld\n", anon_huge_kib());
@@ -839,12 +897,7 @@ int main(int argc, char **argv)
 	printf("timed_start_monotonic_s: %.6f\n", t0);
 	fflush(stdout);
 	do {
-		for (size_t i = 0; i < mix.n; i++) {
-			struct zw_answer_info in;
-			int len = zw_answer(&cfg, zs, mix.buf + mix.off[i],
-					    mix.off[i + 1] - mix.off[i], out, OUT_SIZE, 0, &in);
-			sum += (unsigned)len;
-		}
+		sum += answer_pass(&cfg, zs, &mix, (unsigned)burst, out);
 		passes++;
 		t1 = now_s();
 		if (t1 - prev < best)

@@ -69,4 +69,18 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 	      size_t qlen, uint8_t *out, size_t outcap, unsigned flags,
 	      struct zw_answer_info *info);
 
+/*
+ * Warms the caches for answering a burst of queries (qs[i], qlens[i]) with
+ * zw_answer() right after, in any order: it walks the zone set for all of
+ * them a step at a time, so that their cache misses overlap instead of
+ * following one another (dataplane/answer_prefetch.c). A hint only: it
+ * changes no answer, and a caller that skips it gets the same responses,
+ * more slowly. At most ZW_PREFETCH_MAX queries are looked at. Same rules as
+ * zw_answer(): no allocation, lock or system call; reads only inside the
+ * queries.
+ */
+#define ZW_PREFETCH_MAX 64
+void zw_answer_prefetch(const struct zw_zoneset *zs, const uint8_t *const *qs,
+			const uint16_t *qlens, unsigned n);
+
 #endif /* ZW_ANSWER_H */

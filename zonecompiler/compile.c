@@ -1543,7 +1543,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	struct zw_img_rrset *osets = NULL;
 	struct zw_img_node *onodes = NULL;
 	uint8_t *onames = NULL;
-	uint32_t *hash = NULL;
+	struct zw_img_slot *hash = NULL;
 	uint32_t nout = 0, nsets_out = 0;
 	size_t names_bytes = 0;
 	uint64_t wire_bytes = 0;
@@ -1629,9 +1629,10 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 			goto out;
 		}
 		uint32_t h = o->hash & (hsize - 1);
-		while (hash[h] != 0)
+		while (hash[h].node != 0)
 			h = (h + 1) & (hsize - 1);
-		hash[h] = n->out + 1;
+		hash[h].node = n->out + 1;
+		hash[h].hash = o->hash;
 
 		o->rrset_first = si;
 		for (uint32_t i = 0; i < n->set_count; i++) {

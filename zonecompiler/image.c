@@ -160,7 +160,7 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 		FAIL(ZW_EIMGCORRUPT, "section size does not match its count");
 	if (h.hash_size == 0 || (h.hash_size & (h.hash_size - 1)) != 0 ||
 	    h.hash_size <= h.node_count ||
-	    h.sec[ZW_SEC_HASH].size != (uint64_t)h.hash_size * sizeof(uint32_t))
+	    h.sec[ZW_SEC_HASH].size != (uint64_t)h.hash_size * sizeof(struct zw_img_slot))
 		FAIL(ZW_EIMGCORRUPT, "bad hash table size");
 	if (h.sec[ZW_SEC_CHUNKS].size >= ZW_NONE || h.sec[ZW_SEC_NAMES].size >= ZW_NONE)
 		FAIL(ZW_EIMGCORRUPT, "section too large");
@@ -170,7 +170,7 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 	const uint8_t *names = base + h.sec[ZW_SEC_NAMES].off;
 	size_t nsize = h.sec[ZW_SEC_NAMES].size;
 	const struct zw_img_node *nodes = (const void *)(base + h.sec[ZW_SEC_NODES].off);
-	const uint32_t *hash = (const void *)(base + h.sec[ZW_SEC_HASH].off);
+	const struct zw_img_slot *hash = (const void *)(base + h.sec[ZW_SEC_HASH].off);
 	const struct zw_img_rrset *sets = (const void *)(base + h.sec[ZW_SEC_RRSETS].off);
 	const uint8_t *chunks = base + h.sec[ZW_SEC_CHUNKS].off;
 	size_t csize = h.sec[ZW_SEC_CHUNKS].size;
@@ -209,13 +209,17 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 	if (seen == NULL)
 		FAIL(-ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < h.hash_size; i++) {
-		uint32_t v = hash[i];
+		uint32_t v = hash[i].node;
 		if (v == 0)
 			continue;
 		if (v > h.node_count || (seen[(v - 1) / 64] & (1ull << ((v - 1) % 64)))) {
 			free(seen);
 			FAIL(v > h.node_count ? ZW_EIMGBOUNDS : ZW_EIMGCORRUPT,
 			     "hash slot outside the node table, or a node indexed twice");
+		}
+		if (hash[i].hash != nodes[v - 1].hash) {
+			free(seen);
+			FAIL(ZW_EIMGCORRUPT, "hash slot and its node disagree on the hash");
 		}
 		seen[(v - 1) / 64] |= 1ull << ((v - 1) % 64);
 		used++;
@@ -480,13 +484,15 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 	uint32_t mask = img->hdr->hash_size - 1, h = hash & mask;
 
 	for (;;) {
-		uint32_t v = img->hash[h];
-		if (v == 0)
+		const struct zw_img_slot *s = &img->hash[h];
+		if (s->node == 0)
 			return NULL;
-		const struct zw_img_node *n = &img->nodes[v - 1];
-		if (n->hash == hash && img->names[n->name_off] == rel_len &&
-		    memcmp(img->names + n->name_off + 1, rel, rel_len) == 0)
-			return n;
+		if (s->hash == hash) {
+			const struct zw_img_node *n = &img->nodes[s->node - 1];
+			const uint8_t *nm = img->names + n->name_off;
+			if (nm[0] == rel_len && memcmp(nm + 1, rel, rel_len) == 0)
+				return n;
+		}
 		h = (h + 1) & mask;
 	}
 }

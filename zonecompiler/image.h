@@ -45,13 +45,13 @@
 #include <stdint.h>
 
 #define ZW_IMG_MAGIC   "ZWZIMG\r\n"
-#define ZW_IMG_VERSION 1
+#define ZW_IMG_VERSION 2
 #define ZW_NONE	       UINT32_MAX
 
 enum zw_img_section_id {
 	ZW_SEC_NAMES = 0, /* lower-cased wire names of the nodes */
 	ZW_SEC_NODES,	  /* struct zw_img_node[node_count], canonical order */
-	ZW_SEC_HASH,	  /* uint32_t[hash_size]: node index + 1, 0 = empty */
+	ZW_SEC_HASH,	  /* struct zw_img_slot[hash_size] */
 	ZW_SEC_RRSETS,	  /* struct zw_img_rrset[rrset_count], grouped by node */
 	ZW_SEC_CHUNKS,	  /* chunks (struct zw_img_chunk + data), 4-aligned */
 	ZW_SEC_NSEC3,	  /* struct zw_img_nsec3[nsec3_count], hash order */
@@ -137,6 +137,17 @@ struct zw_img_node {
 enum zw_rrset_flags {
 	ZW_RRSET_EXTRA = 1 << 0, /* chunk has an additional-data list */
 	ZW_RRSET_SIGS = 1 << 1,	 /* chunk has a signature chunk */
+};
+
+/*
+ * A slot of the hash index (open addressing, linear probing). The node's
+ * hash is repeated in the slot, so a probe passes over the slots of other
+ * names without touching their nodes: a lookup reads one cache line of
+ * slots, then the one node it wants.
+ */
+struct zw_img_slot {
+	uint32_t node; /* node index + 1; 0: free */
+	uint32_t hash; /* the node's hash */
 };
 
 /* An RRset: its type and its chunk; count and TTL are in the chunk. */
@@ -231,7 +242,7 @@ struct zw_image {
 	const struct zw_img_header *hdr;
 	const uint8_t *names;
 	const struct zw_img_node *nodes;
-	const uint32_t *hash;
+	const struct zw_img_slot *hash;
 	const struct zw_img_rrset *rrsets;
 	const uint8_t *chunks;
 	size_t chunks_size;

@@ -180,9 +180,17 @@ static struct zw_img_rrset *rrsets(uint8_t *b)
 	return (struct zw_img_rrset *)(void *)sec(b, ZW_SEC_RRSETS);
 }
 
-static uint32_t *hashtab(uint8_t *b)
+static struct zw_img_slot *hashtab(uint8_t *b)
 {
-	return (uint32_t *)(void *)sec(b, ZW_SEC_HASH);
+	return (struct zw_img_slot *)(void *)sec(b, ZW_SEC_HASH);
+}
+
+/* Points slot i at node v - 1 with that node's hash, so that only the
+ * check under test can catch it. */
+static void set_slot(uint8_t *b, uint32_t i, uint32_t v)
+{
+	hashtab(b)[i].node = v;
+	hashtab(b)[i].hash = nodes(b)[v - 1].hash;
 }
 
 static struct zw_img_chunk *chunk(uint8_t *b, uint32_t off)
@@ -785,9 +793,9 @@ static void test_hash_size(void)
 
 	/* not a power of two, with a section size that agrees */
 	HOSTILE(ZW_EIMGCORRUPT, hdr(b)->hash_size = hs / 2 + hs / 4;
-		hdr(b)->sec[ZW_SEC_HASH].size = (uint64_t)(hs / 2 + hs / 4) * 4);
+		hdr(b)->sec[ZW_SEC_HASH].size = (uint64_t)(hs / 2 + hs / 4) * 8);
 	HOSTILE(ZW_EIMGCORRUPT, hdr(b)->hash_size = hs - 1;
-		hdr(b)->sec[ZW_SEC_HASH].size = (uint64_t)(hs - 1) * 4);
+		hdr(b)->sec[ZW_SEC_HASH].size = (uint64_t)(hs - 1) * 8);
 	HOSTILE(ZW_EIMGCORRUPT, hdr(b)->hash_size = hs + 1);
 	HOSTILE(ZW_EIMGCORRUPT, hdr(b)->hash_size = 0; hdr(b)->sec[ZW_SEC_HASH].size = 0);
 	HOSTILE(ZW_EIMGCORRUPT, hdr(b)->hash_size = 0x80000000u);
@@ -807,7 +815,7 @@ static void test_hash_slots(void)
 	uint32_t used = 0, empty = ZW_NONE, full = ZW_NONE;
 
 	for (uint32_t i = 0; i < hs; i++) {
-		if (hashtab(good)[i] != 0) {
+		if (hashtab(good)[i].node != 0) {
 			used++;
 			if (full == ZW_NONE)
 				full = i;
@@ -819,22 +827,24 @@ static void test_hash_slots(void)
 	CU_ASSERT_FATAL(empty != ZW_NONE && full != ZW_NONE);
 
 	/* pointing outside the node table */
-	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[full] = nc + 1);
-	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[full] = UINT32_MAX);
-	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[empty] = nc + 1);
-	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[hs - 1] = 0x80000000u);
+	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[full].node = nc + 1);
+	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[full].node = UINT32_MAX);
+	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[empty].node = nc + 1);
+	HOSTILE(ZW_EIMGBOUNDS, hashtab(b)[hs - 1].node = 0x80000000u);
+	/* a slot whose hash is not its node's */
+	HOSTILE(ZW_EIMGCORRUPT, hashtab(b)[full].hash ^= 1);
 	/* a node missing, or an extra entry */
-	HOSTILE(ZW_EIMGCORRUPT, hashtab(b)[full] = 0);
-	HOSTILE(ZW_EIMGCORRUPT, hashtab(b)[empty] = 1);
+	HOSTILE(ZW_EIMGCORRUPT, hashtab(b)[full].node = 0);
+	HOSTILE(ZW_EIMGCORRUPT, set_slot(b, empty, 1));
 	/* completely full: a probe for an absent name would never end */
 	HOSTILE(
 		ZW_EIMGCORRUPT, for (uint32_t i = 0; i < hs; i++) {
-			if (hashtab(b)[i] == 0)
-				hashtab(b)[i] = 1 + i % nc;
+			if (hashtab(b)[i].node == 0)
+				set_slot(b, i, 1 + i % nc);
 		});
-	HOSTILE(ZW_EIMGCORRUPT, for (uint32_t i = 0; i < hs; i++) hashtab(b)[i] = 1 + i % nc);
+	HOSTILE(ZW_EIMGCORRUPT, for (uint32_t i = 0; i < hs; i++) set_slot(b, i, 1 + i % nc));
 	/* empty */
-	HOSTILE(ZW_EIMGCORRUPT, memset(hashtab(b), 0, (size_t)hs * 4));
+	HOSTILE(ZW_EIMGCORRUPT, memset(hashtab(b), 0, (size_t)hs * sizeof(struct zw_img_slot)));
 }
 
 /*
@@ -848,11 +858,11 @@ static void test_hash_duplicate_entry(void)
 	uint32_t hs = hdr(good)->hash_size, a = ZW_NONE;
 
 	for (uint32_t i = 0; i < hs && a == ZW_NONE; i++)
-		if (hashtab(good)[i] > 1)
+		if (hashtab(good)[i].node > 1)
 			a = i;
 	CU_ASSERT_FATAL(a != ZW_NONE);
 	/* slot a now names the apex a second time */
-	HOSTILE(ZW_EIMGCORRUPT, hashtab(b)[a] = 1);
+	HOSTILE(ZW_EIMGCORRUPT, set_slot(b, a, 1));
 }
 
 static void test_node_names(void)
@@ -1557,7 +1567,7 @@ static void test_dump(void)
 	text = dump_to_string(img, zw_image_info);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	expect_line(text, "zone: example.com.");
-	expect_line(text, "format_version: 1");
+	expect_line(text, "format_version: 2");
 	expect_line(text, "serial: 2026112101");
 	expect_line(text, "compiled_at: 2023-11-14T22:13:20Z");
 	expect_line(text, "negative_ttl: 300");
