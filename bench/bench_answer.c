@@ -74,6 +74,9 @@
 #define OUT_SIZE	65536
 #define T_CAA		257
 #define HUGE_PAGE	(2UL << 20)
+#define ZW_BURST_MAX	64 /* --burst at most */
+#define OUT_SLOT                                                                                   \
+	1280 /* per response of a burst (a multiple of 64): UDP answers here never exceed 1232 */
 
 enum kind { K_POSITIVE, K_NXDOMAIN, K_REFERRAL, K_NODATA, K_COUNT };
 
@@ -645,8 +648,8 @@ static void usage(FILE *f)
 		"      --count N          answer exactly N queries once (callgrind)\n"
 		"      --seed S           seed of the mix (default 1)\n"
 		"      --hugepages        load the images into memory advised for huge pages\n"
-		"  -b, --burst N          answer in bursts of N, with zw_answer_prefetch()\n"
-		"                         first; 1: one query at a time (default 32)\n"
+		"  -b, --burst N          answer in bursts of N with zw_answer_burst();\n"
+		"                         1: zw_answer(), one query at a time (default 32)\n"
 		"      --write-queries P  write the mix to P.raw and P.txt and exit\n"
 		"  -h, --help             this text\n",
 		DEFAULT_QUERIES);
@@ -668,7 +671,7 @@ enum { OPT_DO = 256, OPT_COUNT, OPT_SEED, OPT_WRITE, OPT_HUGE };
 
 /* Answers queries first .. first + n - 1 of the mix (n <= burst, or any n
  * for burst 1), the way a worker answers what one receive burst brought:
- * zw_answer_prefetch() over the burst, then zw_answer() for each. Returns
+ * zw_answer_burst() over the burst; with burst 1, zw_answer() for each. Returns
  * the sum of the response lengths. */
 static uint64_t answer_span(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
 			    const struct mix *m, size_t first, unsigned n, unsigned burst,
@@ -677,14 +680,18 @@ static uint64_t answer_span(const struct zw_answer_cfg *cfg, const struct zw_zon
 	uint64_t sum = 0;
 
 	if (burst > 1) {
-		const uint8_t *qs[ZW_PREFETCH_MAX] = { 0 };
-		uint16_t ql[ZW_PREFETCH_MAX] = { 0 };
-
+		struct zw_answer_req rq[ZW_BURST_MAX];
 		for (unsigned k = 0; k < n; k++) {
-			qs[k] = m->buf + m->off[first + k];
-			ql[k] = (uint16_t)(m->off[first + k + 1] - m->off[first + k]);
+			size_t i = first + k;
+			rq[k] = (struct zw_answer_req){ .q = m->buf + m->off[i],
+							.qlen = m->off[i + 1] - m->off[i],
+							.out = out + (size_t)k * OUT_SLOT,
+							.outcap = OUT_SLOT };
 		}
-		zw_answer_prefetch(zs, qs, ql, n);
+		zw_answer_burst(cfg, zs, rq, n);
+		for (unsigned k = 0; k < n; k++)
+			sum += (unsigned)rq[k].ret;
+		return sum;
 	}
 	for (unsigned k = 0; k < n; k++) {
 		size_t i = first + k;
@@ -773,9 +780,9 @@ int main(int argc, char **argv)
 		case OPT_WRITE: write_prefix = optarg; break;
 		case OPT_HUGE: huge = true; break;
 		case 'b':
-			if (!parse_ulong(optarg, ZW_PREFETCH_MAX, &burst) || burst == 0) {
+			if (!parse_ulong(optarg, ZW_BURST_MAX, &burst) || burst == 0) {
 				fprintf(stderr, "bench_answer: --burst must be 1..%d\n",
-					ZW_PREFETCH_MAX);
+					ZW_BURST_MAX);
 				return 2;
 			}
 			break;
@@ -847,7 +854,8 @@ int main(int argc, char **argv)
 		return write_queries(&mix, write_prefix) == 0 ? 0 : 1;
 
 	struct zw_answer_cfg cfg = { .edns_size = EDNS_SIZE };
-	uint8_t *out = aligned_alloc(64, OUT_SIZE);
+	uint8_t *out = aligned_alloc(
+		64, OUT_SIZE > ZW_BURST_MAX * OUT_SLOT ? OUT_SIZE : ZW_BURST_MAX * OUT_SLOT);
 	uint64_t sum = 0;
 	if (out == NULL) {
 		perror("aligned_alloc");

@@ -20,6 +20,7 @@
  * query. The rules where the RFCs leave a choice follow Knot DNS; see
  * docs/answer-engine.md.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "answer.h"
@@ -85,10 +86,13 @@ static inline void put16(uint8_t *p, unsigned v)
 
 /* ---- query parsing ---- */
 
-/* Length of the uncompressed question name at off, or 0 if malformed. */
-static unsigned parse_qname(const uint8_t *q, size_t qlen, size_t off)
+/* Reads the uncompressed question name at HDR into qn: checked, split into
+ * labels and lower-cased in one pass. Returns its length, or 0 if it is
+ * malformed. */
+static unsigned scan_qname(const uint8_t *q, size_t qlen, struct zw_qname *qn)
 {
-	size_t pos = off;
+	size_t pos = HDR;
+	unsigned n = 0;
 
 	for (;;) {
 		if (pos >= qlen)
@@ -98,11 +102,35 @@ static unsigned parse_qname(const uint8_t *q, size_t qlen, size_t off)
 			break;
 		if (l > ZW_LABEL_MAX) /* pointers and extended labels */
 			return 0;
+		qn->off[n++] = (uint8_t)(pos - HDR);
 		pos += 1u + l;
-		if (pos - off >= ZW_NAME_MAX)
+		if (pos - HDR >= ZW_NAME_MAX)
 			return 0;
 	}
-	return (unsigned)(pos + 1 - off);
+	unsigned len = (unsigned)(pos + 1 - HDR);
+	qn->off[n] = (uint8_t)(len - 1);
+	qn->labels = n;
+	qn->len = len;
+	/* label lengths (0-63) are never letters, so the whole name is lowered
+	 * as bytes, eight at a time: a byte's high bit in m is set when it is
+	 * in 'A'..'Z' (and below 0x80), and 0x80 >> 2 is the case bit */
+	const uint8_t *src = q + HDR;
+	uint8_t *dst = qn->name;
+	unsigned i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, lo;
+		memcpy(&w, src + i, 8);
+		lo = w & 0x7f7f7f7f7f7f7f7full;
+		uint64_t ge_a = lo + 0x3f3f3f3f3f3f3f3full; /* 0x80 - 'A' */
+		uint64_t gt_z = lo + 0x2525252525252525ull; /* 0x80 - 'Z' - 1 */
+		uint64_t m = ge_a & ~gt_z & ~w & 0x8080808080808080ull;
+		w |= m >> 2;
+		memcpy(dst + i, &w, 8);
+	}
+	for (; i < len; i++)
+		dst[i] = zw_lower(src[i]);
+	memset(dst + len, 0, 8);
+	return len;
 }
 
 /* Skips a possibly compressed name at *off; pointers must point before the
@@ -481,22 +509,18 @@ static unsigned put_dname_cname(struct resp *r, const struct zw_image *img,
  * Answers from the zones: the lookup, then CNAME and DNAME steps inside the
  * same zone up to a bound (loops end there), each step's data appended.
  */
-static void answer_in(struct resp *r, const struct zw_zoneset *zs, const struct query *qr,
-		      unsigned max_chain, struct zw_answer_info *info)
+/* The answer from zone, which contains the query name qn (lower-cased, its
+ * suffixes hashed: rel, h); qn's name is overwritten by a chain's targets. */
+static void answer_in(struct resp *r, const struct zw_image *zone, struct zw_qname *qn,
+		      unsigned rel, const uint32_t *h, const struct query *qr, unsigned max_chain,
+		      struct zw_answer_info *info)
 {
-	uint8_t lname[ZW_NAME_MAX + 1];
+	uint8_t *lname = qn->name;
 	struct zw_lookup lk;
 	struct ctx cx = { .pos = HDR, .len = qr->qname_len };
-	unsigned len = zw_name_lower(lname, qr->q + HDR);
-	const struct zw_image *zone;
 
-	zw_lookup(zs, lname, len, qr->qtype, &lk);
+	zw_lookup_q(zone, qn, rel, h, qr->qtype, &lk);
 	info->shape = (uint8_t)lk.shape;
-	if (lk.shape == ZW_SHAPE_NOTAUTH) {
-		r->rcode = RC_REFUSED;
-		return;
-	}
-	zone = lk.zone;
 	r->aa = true;
 	r->dnssec = qr->do_bit && (zone->hdr->flags & ZW_IMGF_SIGNED) != 0;
 	struct proofs ps;
@@ -631,12 +655,11 @@ static bool chaos_name(const uint8_t *lname, const char *a, const char *b)
 }
 
 /* id.server, hostname.bind and version.bind in class CH (RFC 4892). */
-static void answer_chaos(struct resp *r, const struct zw_answer_cfg *cfg, const struct query *qr)
+static void answer_chaos(struct resp *r, const struct zw_answer_cfg *cfg, const struct query *qr,
+			 const uint8_t *lname)
 {
-	uint8_t lname[ZW_NAME_MAX + 1];
 	const char *txt = NULL;
 
-	zw_name_lower(lname, qr->q + HDR);
 	if (qr->qtype == ZW_T_TXT) {
 		if (chaos_name(lname, "id", "server"))
 			txt = cfg->id_server;
@@ -812,15 +835,61 @@ static int short_reply(struct resp *r, const struct zw_answer_cfg *cfg, const st
 	return finish(r, info);
 }
 
-int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, const uint8_t *q,
-	      size_t qlen, uint8_t *out, size_t outcap, unsigned flags, struct zw_answer_info *info)
-{
-	struct zw_answer_info dummy;
-	struct query qr = { .q = q, .qlen = qlen };
-	struct resp r = { .buf = out };
+/* A query on its way through the engine: what the parse found, and where
+ * the response stands. */
+struct job {
+	struct query qr;
+	struct resp r;
+	struct zw_answer_info *info;
+	size_t limit;
+	unsigned optlen;
+	unsigned idx; /* in the burst */
+	const struct zw_image *zone;
+	unsigned rel;
+	struct zw_probe probe;
+	uint32_t h[ZW_LABELS_MAX];
+	struct zw_qname qn;
+};
 
-	if (info == NULL)
-		info = &dummy;
+#define PENDING INT_MIN /* front() left the lookup to back() */
+
+/* The OPT and TSIG RRs, and the header's counts and flags. */
+static int tail(const struct zw_answer_cfg *cfg, struct job *j)
+{
+	struct resp *r = &j->r;
+
+	if (j->qr.edns) {
+		r->limit += j->optlen;
+		put_opt(r, cfg, &j->qr, cfg->edns_size ? cfg->edns_size : ZW_EDNS_DEFAULT, 0);
+	}
+	if (j->qr.tsig) {
+		/* TSIG goes last; room for it is not reserved: an answer this
+		 * path gives with TSIG is a short NOTAUTH */
+		r->limit = (unsigned)j->limit;
+		put_tsig_badkey(r, &j->qr);
+	}
+	return finish(r, j->info);
+}
+
+/*
+ * Everything up to the lookup in a zone: the header, the question, the
+ * other sections, the choice of the zone and the hashes of the name. Returns
+ * the response length, ZW_ANSWER_DROP or ZW_ANSWER_PUNT when the answer is
+ * complete, or PENDING when back() must look the name up.
+ */
+static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, struct job *j,
+		 const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap, unsigned flags,
+		 struct zw_answer_info *info)
+{
+	struct query *qr = &j->qr;
+	struct resp *r = &j->r;
+
+	memset(qr, 0, sizeof(*qr));
+	qr->q = q;
+	qr->qlen = qlen;
+	memset(r, 0, sizeof(*r));
+	r->buf = out;
+	j->info = info;
 	memset(info, 0, sizeof(*info));
 	info->shape = 0xff;
 	if (qlen < HDR || outcap < HDR || (q[2] & 0x80) != 0)
@@ -837,7 +906,7 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 
 	/* the question: exactly one, uncompressed */
 	unsigned qdcount = get16(q + 4);
-	unsigned nlen = qdcount == 1 ? parse_qname(q, qlen, HDR) : 0;
+	unsigned nlen = qdcount == 1 ? scan_qname(q, qlen, &j->qn) : 0;
 	bool qok = nlen > 0 && qlen - HDR - nlen >= 4;
 	unsigned qsize = nlen + 4;
 	if (qok && outcap < HDR + qsize + 0u)
@@ -847,78 +916,123 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 	if (opcode != OP_QUERY || !qok) {
 		/* look for an OPT to echo, where the rest can be read */
 		const struct query *with = NULL;
-		if (opcode != OP_QUERY && qok &&
-		    parse_rest(&qr, q, qlen, HDR + qsize) == RC_NOERROR)
-			with = &qr;
-		else if (qdcount == 0 && parse_rest(&qr, q, qlen, HDR) == RC_NOERROR)
-			with = &qr;
-		return short_reply(&r, cfg, with, opcode != OP_QUERY ? RC_NOTIMP : RC_FORMERR,
+		if (opcode != OP_QUERY && qok && parse_rest(qr, q, qlen, HDR + qsize) == RC_NOERROR)
+			with = qr;
+		else if (qdcount == 0 && parse_rest(qr, q, qlen, HDR) == RC_NOERROR)
+			with = qr;
+		return short_reply(r, cfg, with, opcode != OP_QUERY ? RC_NOTIMP : RC_FORMERR,
 				   opcode != OP_QUERY && qok, qsize, outcap, flags, info);
 	}
-	qr.qname_len = nlen;
-	qr.qtype = get16(q + HDR + nlen);
-	qr.qclass = get16(q + HDR + nlen + 2);
-	int rc = parse_rest(&qr, q, qlen, HDR + qsize);
+	qr->qname_len = nlen;
+	qr->qtype = get16(q + HDR + nlen);
+	qr->qclass = get16(q + HDR + nlen + 2);
+	int rc = parse_rest(qr, q, qlen, HDR + qsize);
 	if (rc != RC_NOERROR)
-		return short_reply(&r, cfg, NULL, (unsigned)rc, true, qsize, outcap, flags, info);
-	info->edns = qr.edns;
-	info->dnssec_ok = qr.do_bit;
+		return short_reply(r, cfg, NULL, (unsigned)rc, true, qsize, outcap, flags, info);
+	info->edns = qr->edns;
+	info->dnssec_ok = qr->do_bit;
 
 	uint16_t our_size = cfg->edns_size ? cfg->edns_size : ZW_EDNS_DEFAULT;
-	size_t limit = msg_limit(cfg, &qr, flags, outcap);
-	unsigned optlen = qr.edns ? opt_size(cfg, &qr) : 0;
-	if (limit < HDR + qsize + optlen && qr.nsid) {
-		qr.nsid = false; /* answered without the NSID rather than not at all */
-		optlen = opt_size(cfg, &qr);
+	size_t limit = msg_limit(cfg, qr, flags, outcap);
+	unsigned optlen = qr->edns ? opt_size(cfg, qr) : 0;
+	if (limit < HDR + qsize + optlen && qr->nsid) {
+		qr->nsid = false; /* answered without the NSID rather than not at all */
+		optlen = opt_size(cfg, qr);
 	}
 	if (limit < HDR + qsize + optlen)
 		return ZW_ANSWER_DROP; /* the caller's buffer cannot hold even this */
-	r.len = HDR + qsize;
-	r.limit = (unsigned)limit - optlen;
+	j->limit = limit;
+	j->optlen = optlen;
+	r->len = HDR + qsize;
+	r->limit = (unsigned)limit - optlen;
 	put16(out + 4, 1);
 
-	if (qr.edns && qr.edns_version > 0) {
+	if (qr->edns && qr->edns_version > 0) {
 		/* RFC 6891 6.1.3: BADVERS, with our OPT, nothing else */
-		r.rcode = RC_BADVERS & 0x0f;
-		put_opt(&r, cfg, &qr, our_size, RC_BADVERS >> 4);
-		finish(&r, info);
+		r->rcode = RC_BADVERS & 0x0f;
+		put_opt(r, cfg, qr, our_size, RC_BADVERS >> 4);
+		finish(r, info);
 		info->rcode = RC_BADVERS;
-		return (int)r.len;
+		return (int)r->len;
 	}
-	bool in = qr.qclass == CLASS_IN || qr.qclass == CLASS_ANY;
-	if (in && (qr.qtype == ZW_T_AXFR || qr.qtype == ZW_T_IXFR)) {
+	bool in = qr->qclass == CLASS_IN || qr->qclass == CLASS_ANY;
+	if (in && (qr->qtype == ZW_T_AXFR || qr->qtype == ZW_T_IXFR)) {
 		/* transfers, signed or not, are the control plane's over TCP;
 		 * as Knot DNS: no AXFR over UDP, IXFR over UDP not served */
 		if (flags & ZW_ANS_TCP)
 			return ZW_ANSWER_PUNT;
-		r.rcode = qr.qtype == ZW_T_AXFR ? RC_NOTIMP : RC_NOTAUTH;
-		qr.tsig = false;
-	} else if (qr.tsig && cfg->tsig_punt) {
+		r->rcode = qr->qtype == ZW_T_AXFR ? RC_NOTIMP : RC_NOTAUTH;
+		qr->tsig = false;
+	} else if (qr->tsig && cfg->tsig_punt) {
 		return ZW_ANSWER_PUNT; /* the control plane has the keys */
-	} else if (qr.tsig) {
+	} else if (qr->tsig) {
 		/* no keys are configured on this path: RFC 8945 5.2.1 BADKEY */
-		r.rcode = RC_NOTAUTH;
-	} else if (qr.qclass == CLASS_CH) {
+		r->rcode = RC_NOTAUTH;
+	} else if (qr->qclass == CLASS_CH) {
 		info->chaos = true;
-		answer_chaos(&r, cfg, &qr);
+		answer_chaos(r, cfg, qr, j->qn.name);
 	} else if (!in) {
-		r.rcode = RC_REFUSED;
-	} else if (qr.qtype == 0) {
-		r.rcode = RC_NOTIMP; /* reserved (RFC 6895 3.1), as Knot DNS */
-	} else if (zs == NULL) {
-		r.rcode = RC_REFUSED;
+		r->rcode = RC_REFUSED;
+	} else if (qr->qtype == 0) {
+		r->rcode = RC_NOTIMP; /* reserved (RFC 6895 3.1), as Knot DNS */
+	} else if (zs == NULL ||
+		   (j->zone = zw_zoneset_pick(zs, &j->qn, qr->qtype == ZW_T_DS, &j->rel)) == NULL) {
+		info->shape = ZW_SHAPE_NOTAUTH;
+		r->rcode = RC_REFUSED;
 	} else {
-		answer_in(&r, zs, &qr, cfg->max_chain ? cfg->max_chain : 8, info);
+		zw_qname_hashes(&j->qn, j->rel, j->h);
+		j->probe.img = j->zone;
+		j->probe.hash = j->h;
+		j->probe.nprobe = (uint8_t)(j->rel < ZW_PROBES ? j->rel : ZW_PROBES);
+		j->probe.qtype = qr->qtype;
+		j->probe.qn = &j->qn;
+		return PENDING;
 	}
-	if (qr.edns) {
-		r.limit += optlen;
-		put_opt(&r, cfg, &qr, our_size, 0);
+	return tail(cfg, j);
+}
+
+/* The lookup in the zone and the rest of the response. */
+static int back(const struct zw_answer_cfg *cfg, struct job *j)
+{
+	answer_in(&j->r, j->zone, &j->qn, j->rel, j->h, &j->qr, cfg->max_chain ? cfg->max_chain : 8,
+		  j->info);
+	return tail(cfg, j);
+}
+
+int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, const uint8_t *q,
+	      size_t qlen, uint8_t *out, size_t outcap, unsigned flags, struct zw_answer_info *info)
+{
+	struct zw_answer_info dummy;
+	struct job j;
+
+	int rc = front(cfg, zs, &j, q, qlen, out, outcap, flags, info != NULL ? info : &dummy);
+	return rc == PENDING ? back(cfg, &j) : rc;
+}
+
+void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
+		     struct zw_answer_req *rq, unsigned n)
+{
+	struct job jobs[ZW_BURST_STEP];
+	struct job *pend[ZW_BURST_STEP];
+	struct zw_probe *probes[ZW_BURST_STEP];
+
+	for (unsigned base = 0; base < n; base += ZW_BURST_STEP) {
+		unsigned m = n - base < ZW_BURST_STEP ? n - base : ZW_BURST_STEP, np = 0;
+		for (unsigned i = 0; i < m; i++) {
+			struct zw_answer_req *x = &rq[base + i];
+			struct job *j = &jobs[i];
+			int rc = front(cfg, zs, j, x->q, x->qlen, x->out, x->outcap, x->flags,
+				       &x->info);
+			if (rc != PENDING) {
+				x->ret = rc;
+				continue;
+			}
+			j->idx = base + i;
+			probes[np] = &j->probe;
+			pend[np++] = j;
+		}
+		zw_ans_prefetch(probes, np);
+		for (unsigned k = 0; k < np; k++)
+			rq[pend[k]->idx].ret = back(cfg, pend[k]);
 	}
-	if (qr.tsig) {
-		/* TSIG goes last; room for it is not reserved: an answer this
-		 * path gives with TSIG is a short NOTAUTH */
-		r.limit = (unsigned)limit;
-		put_tsig_badkey(&r, &qr);
-	}
-	return finish(&r, info);
 }

@@ -69,18 +69,28 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 	      size_t qlen, uint8_t *out, size_t outcap, unsigned flags,
 	      struct zw_answer_info *info);
 
+/* One query of a burst: the arguments and results of zw_answer(). */
+struct zw_answer_req {
+	const uint8_t *q;
+	size_t qlen;
+	uint8_t *out;
+	size_t outcap;
+	unsigned flags;
+	int ret;		    /* out: as zw_answer() returns */
+	struct zw_answer_info info; /* out */
+};
+
 /*
- * Warms the caches for answering a burst of queries (qs[i], qlens[i]) with
- * zw_answer() right after, in any order: it walks the zone set for all of
- * them a step at a time, so that their cache misses overlap instead of
- * following one another (dataplane/answer_prefetch.c). A hint only: it
- * changes no answer, and a caller that skips it gets the same responses,
- * more slowly. At most ZW_PREFETCH_MAX queries are looked at. Same rules as
- * zw_answer(): no allocation, lock or system call; reads only inside the
- * queries.
+ * Answers n queries, each exactly as zw_answer() would, but faster over a
+ * large zone set: the queries are parsed first, then the zone data they
+ * need is fetched into the caches for all of them together, a step at a
+ * time (hash slots, nodes, RRsets, chunks), so that their cache misses
+ * overlap instead of following one another, and only then are the
+ * responses written (dataplane/answer_prefetch.c). Any n; the queries are
+ * taken ZW_BURST_STEP at a time. Same rules as zw_answer().
  */
-#define ZW_PREFETCH_MAX 64
-void zw_answer_prefetch(const struct zw_zoneset *zs, const uint8_t *const *qs,
-			const uint16_t *qlens, unsigned n);
+#define ZW_BURST_STEP 32
+void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
+		     struct zw_answer_req *rq, unsigned n);
 
 #endif /* ZW_ANSWER_H */

@@ -56,4 +56,20 @@ void zw_ans_deny(struct resp *r, const struct zw_lookup *lk, const uint8_t *lnam
 void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_t *lname,
 			unsigned len, const struct ctx *cx);
 
+/* What zw_ans_prefetch() knows of a query whose name is to be looked up. */
+#define ZW_PROBES 2 /* the name, and the name without its first label */
+struct zw_probe {
+	const struct zw_image *img; /* the zone chosen for the name */
+	const struct zw_qname *qn;  /* the name */
+	const uint32_t *hash;	    /* hashes of its suffixes in img */
+	const struct zw_img_node *node[ZW_PROBES];
+	uint32_t slot[ZW_PROBES];
+	uint16_t qtype;
+	uint8_t nprobe; /* suffixes to probe (0: only the apex) */
+};
+
+/* Brings into the caches what the lookups of n queries will read, a step at
+ * a time for all of them (dataplane/answer_prefetch.c). */
+void zw_ans_prefetch(struct zw_probe *const *p, unsigned n);
+
 #endif /* ZW_ANSWER_INTERNAL_H */

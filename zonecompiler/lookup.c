@@ -9,7 +9,8 @@
 struct zw_zoneset {
 	unsigned count;
 	uint32_t mask;
-	uint32_t *tab; /* index + 1, keyed by the origin's hash */
+	uint32_t *tab;	 /* index + 1, keyed by the origin's hash */
+	uint8_t *labels; /* labels of each zone's origin */
 	struct zw_image *zones[];
 };
 
@@ -28,7 +29,10 @@ struct zw_zoneset *zw_zoneset_create(struct zw_image *const *imgs, unsigned n)
 	while (size < 2u * n + 2)
 		size *= 2;
 	zs->tab = calloc(size, sizeof(*zs->tab));
-	if (zs->tab == NULL) {
+	zs->labels = malloc(n + 1u);
+	if (zs->tab == NULL || zs->labels == NULL) {
+		free(zs->tab);
+		free(zs->labels);
 		free(zs);
 		return NULL;
 	}
@@ -47,6 +51,7 @@ struct zw_zoneset *zw_zoneset_create(struct zw_image *const *imgs, unsigned n)
 			hv = (hv + 1) & zs->mask;
 		}
 		zs->zones[i] = imgs[i];
+		zs->labels[i] = (uint8_t)zw_name_labels(h->origin);
 		zs->tab[hv] = i + 1;
 	}
 	return zs;
@@ -57,6 +62,7 @@ void zw_zoneset_free(struct zw_zoneset *zs)
 	if (zs == NULL)
 		return;
 	free(zs->tab);
+	free(zs->labels);
 	free(zs);
 }
 
@@ -86,59 +92,87 @@ static const struct zw_image *find_origin(const struct zw_zoneset *zs, const uin
 	}
 }
 
-/* Few zones: compare the query name's suffixes with each origin directly,
- * which costs less than hashing every suffix. */
+void zw_qname_set(struct zw_qname *qn, const uint8_t *lname, unsigned len)
+{
+	unsigned n = 0, p = 0;
+
+	memcpy(qn->name, lname, len);
+	memset(qn->name + len, 0, 8);
+	while (lname[p] != 0) {
+		qn->off[n++] = (uint8_t)p;
+		p += 1u + lname[p];
+	}
+	qn->off[n] = (uint8_t)p;
+	qn->labels = n;
+	qn->len = len;
+}
+
+void zw_qname_hashes(const struct zw_qname *qn, unsigned rel, uint32_t *h)
+{
+	uint64_t st = ZW_HASH_SEED;
+
+	while (rel > 0) {
+		rel--;
+		st = zw_hash_fold(st, zw_label_hash(qn->name + qn->off[rel], true));
+		h[rel] = zw_hash_final(st);
+	}
+}
+
+/* Few zones: compare the name's suffix with each origin directly, at the
+ * label boundary the origin's label count gives. */
 #define ZW_SMALL_SET 16
 
-static const struct zw_image *find_small(const struct zw_zoneset *zs, const uint8_t *lname,
-					 unsigned len, bool parent_side)
+const struct zw_image *zw_zoneset_pick(const struct zw_zoneset *zs, const struct zw_qname *qn,
+				       bool parent_side, unsigned *rel)
 {
 	const struct zw_image *best = NULL, *child = NULL;
-	uint8_t starts[256]; /* 1 at the offset of each label */
-	unsigned pos = 0;
+	unsigned best_rel = 0;
 
-	memset(starts, 0, len + 1u);
-	for (;;) {
-		starts[pos] = 1;
-		if (lname[pos] == 0)
-			break;
-		pos += 1u + lname[pos];
+	if (zs->count > ZW_SMALL_SET) {
+		for (unsigned k = 0; k <= qn->labels; k++) {
+			unsigned o = qn->off[k];
+			const struct zw_image *img = find_origin(zs, qn->name + o, qn->len - o);
+			if (img == NULL)
+				continue;
+			if (!(parent_side && k == 0)) {
+				*rel = k;
+				return img;
+			}
+			child = img;
+		}
+		*rel = 0;
+		return child;
 	}
 	for (unsigned i = 0; i < zs->count; i++) {
 		const struct zw_image *img = zs->zones[i];
-		unsigned olen = img->hdr->origin_len;
-		if (olen > len || !starts[len - olen] ||
-		    memcmp(lname + len - olen, origin_of(img), olen) != 0)
+		unsigned ol = zs->labels[i], olen = img->hdr->origin_len;
+		if (ol > qn->labels)
 			continue;
-		if (parent_side && olen == len) {
+		unsigned k = qn->labels - ol;
+		if (qn->len - qn->off[k] != olen ||
+		    memcmp(qn->name + qn->off[k], origin_of(img), olen) != 0)
+			continue;
+		if (parent_side && k == 0) {
 			child = img;
 			continue;
 		}
-		if (best == NULL || olen > best->hdr->origin_len)
+		if (best == NULL || k < best_rel) {
 			best = img;
+			best_rel = k;
+		}
 	}
+	*rel = best != NULL ? best_rel : 0;
 	return best != NULL ? best : child;
 }
 
 const struct zw_image *zw_zoneset_find(const struct zw_zoneset *zs, const uint8_t *lname,
 				       unsigned len, bool parent_side)
 {
-	if (zs->count <= ZW_SMALL_SET)
-		return find_small(zs, lname, len, parent_side);
-	const struct zw_image *child = NULL;
-	unsigned pos = 0;
+	struct zw_qname qn;
+	unsigned rel;
 
-	for (;;) {
-		const struct zw_image *img = find_origin(zs, lname + pos, len - pos);
-		if (img != NULL) {
-			if (!(parent_side && pos == 0))
-				return img;
-			child = img;
-		}
-		if (lname[pos] == 0)
-			return child;
-		pos += 1u + lname[pos];
-	}
+	zw_qname_set(&qn, lname, len);
+	return zw_zoneset_pick(zs, &qn, parent_side, &rel);
 }
 
 /* The data of a node that a query of qtype gets, wildcard or not. */
@@ -158,23 +192,22 @@ static void at_node(const struct zw_image *img, const struct zw_img_node *n, uin
 	out->shape = out->rrset != NULL ? ZW_SHAPE_ANSWER : ZW_SHAPE_NODATA;
 }
 
-void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned len, uint16_t qtype,
-		    struct zw_lookup *out)
+void zw_lookup_q(const struct zw_image *img, const struct zw_qname *qn, unsigned rel,
+		 const uint32_t *h, uint16_t qtype, struct zw_lookup *out)
 {
-	unsigned olen = img->hdr->origin_len, pos = 0;
 	const struct zw_img_node *n = NULL;
+	unsigned rlen = qn->len - img->hdr->origin_len, i = 0;
 
-	memset(out, 0, sizeof(*out));
+	out->wildcard = false;
 	out->zone = img;
+	out->rrset = NULL;
 	/* closest encloser: the longest existing suffix, apex at the latest;
 	 * names in the image are stored relative to the origin */
-	unsigned rel = len - olen;
-	for (;;) {
-		n = zw_image_find(img, lname + pos, rel - pos,
-				  zw_name_hash(lname + pos, rel - pos));
-		if (n != NULL || pos >= rel)
+	for (; i < rel; i++) {
+		unsigned o = qn->off[i];
+		n = zw_image_find(img, qn->name + o, rlen - o, h[i]);
+		if (n != NULL)
 			break;
-		pos += 1u + lname[pos];
 	}
 	if (n == NULL)
 		n = &img->nodes[0];
@@ -187,7 +220,7 @@ void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned l
 		return;
 	}
 	if (n->flags & ZW_NODE_DELEG) {
-		if (pos == 0 && qtype == ZW_T_DS) {
+		if (i == 0 && qtype == ZW_T_DS) {
 			/* DS belongs to the parent side of the cut */
 			out->node = n;
 			out->rrset = zw_image_rrset(img, n, ZW_T_DS);
@@ -199,7 +232,7 @@ void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned l
 		out->rrset = zw_image_rrset(img, n, ZW_T_NS);
 		return;
 	}
-	if (pos == 0) {
+	if (i == 0) {
 		at_node(img, n, qtype, out);
 		return;
 	}
@@ -218,17 +251,34 @@ void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned l
 	out->node = n;
 }
 
+void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned len, uint16_t qtype,
+		    struct zw_lookup *out)
+{
+	struct zw_qname qn;
+	uint32_t h[ZW_LABELS_MAX];
+
+	zw_qname_set(&qn, lname, len);
+	unsigned rel = qn.labels - zw_name_labels(img->hdr->origin);
+	zw_qname_hashes(&qn, rel, h);
+	zw_lookup_q(img, &qn, rel, h, qtype, out);
+}
+
 void zw_lookup(const struct zw_zoneset *zs, const uint8_t *lname, unsigned len, uint16_t qtype,
 	       struct zw_lookup *out)
 {
-	const struct zw_image *img = zw_zoneset_find(zs, lname, len, qtype == ZW_T_DS);
+	struct zw_qname qn;
+	uint32_t h[ZW_LABELS_MAX];
+	unsigned rel;
 
+	zw_qname_set(&qn, lname, len);
+	const struct zw_image *img = zw_zoneset_pick(zs, &qn, qtype == ZW_T_DS, &rel);
 	if (img == NULL) {
 		memset(out, 0, sizeof(*out));
 		out->shape = ZW_SHAPE_NOTAUTH;
 		return;
 	}
-	zw_lookup_zone(img, lname, len, qtype, out);
+	zw_qname_hashes(&qn, rel, h);
+	zw_lookup_q(img, &qn, rel, h, qtype, out);
 }
 
 const char *zw_shape_name(enum zw_shape s)

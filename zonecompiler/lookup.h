@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "image.h"
+#include "name.h"
 
 enum zw_shape {
 	ZW_SHAPE_ANSWER = 0, /* rrset: the data of the query type */
@@ -36,6 +37,29 @@ struct zw_lookup {
 
 struct zw_zoneset;
 
+#define ZW_LABELS_MAX 127 /* labels of a name, the root not counted */
+
+/*
+ * A lower-cased name split into labels once, for the lookups of a query:
+ * choosing the zone compares label boundaries, and the hashes of all the
+ * name's suffixes come out of one pass (zw_qname_hashes).
+ */
+struct zw_qname {
+	unsigned len;			   /* wire length, root included */
+	unsigned labels;		   /* root not counted */
+	uint8_t off[ZW_LABELS_MAX + 1];	   /* start of each label; off[labels] = len - 1 */
+	uint8_t name[ZW_NAME_MAX + 1 + 8]; /* lower-cased; 8 zero bytes of slack */
+};
+
+/* Fills qn from a valid lower-cased wire name. */
+void zw_qname_set(struct zw_qname *qn, const uint8_t *lname, unsigned len);
+
+/* The hashes of the suffixes of qn below a zone's origin, relative to it
+ * (as the image's nodes are hashed): h[i] for the name from label i down to
+ * the origin, i < rel (the labels of qn below the origin; the origin itself
+ * needs none: it is node 0). */
+void zw_qname_hashes(const struct zw_qname *qn, unsigned rel, uint32_t *h);
+
 /* Creates a set over n verified images (not owned: the caller keeps them
  * alive at least as long as the set). Returns NULL on ENOMEM or when two
  * images have the same origin. */
@@ -49,6 +73,16 @@ struct zw_image *zw_zoneset_get(const struct zw_zoneset *zs, unsigned i);
  * an enclosing one (DS is answered from the parent side of a cut). */
 const struct zw_image *zw_zoneset_find(const struct zw_zoneset *zs, const uint8_t *lname,
 				       unsigned len, bool parent_side);
+
+/* zw_zoneset_find() over a split name; *rel receives the number of labels
+ * of qn below the zone's origin. */
+const struct zw_image *zw_zoneset_pick(const struct zw_zoneset *zs, const struct zw_qname *qn,
+				       bool parent_side, unsigned *rel);
+
+/* Looks up (qn, qtype) in one zone img that contains it, rel and h as
+ * zw_zoneset_pick() and zw_qname_hashes() gave them. */
+void zw_lookup_q(const struct zw_image *img, const struct zw_qname *qn, unsigned rel,
+		 const uint32_t *h, uint16_t qtype, struct zw_lookup *out);
 
 /* Looks up (lname, qtype) in one zone that contains lname. */
 void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned len, uint16_t qtype,

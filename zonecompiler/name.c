@@ -121,29 +121,14 @@ int zw_name_cmp(const uint8_t *a, const uint8_t *b)
 
 uint32_t zw_name_hash(const uint8_t *lname, unsigned len)
 {
-	/* 64-bit multiply-mix over 8-byte words; names are short, so this is
-	 * a handful of multiplications per name. */
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
-	unsigned i = 0;
+	unsigned off[ZW_NAME_MAX / 2 + 1], n = 0;
+	uint64_t h = ZW_HASH_SEED;
 
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, lname + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	if (i < len) {
-		/* the tail, as a little-endian load of the remaining bytes
-		 * into a zeroed word would give it, without a library call */
-		uint64_t w = 0;
-		for (unsigned k = 0; i + k < len; k++)
-			w |= (uint64_t)lname[i + k] << (8 * k);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	for (unsigned p = 0; p < len && lname[p] != 0; p += 1u + lname[p])
+		off[n++] = p;
+	while (n > 0)
+		h = zw_hash_fold(h, zw_label_hash(lname + off[--n], false));
+	return zw_hash_final(h);
 }
 
 size_t zw_name_to_str(const uint8_t *name, char *dst, size_t dstlen)

@@ -39,8 +39,60 @@ bool zw_name_is_sub(const uint8_t *name, unsigned name_len, const uint8_t *paren
 /* RFC 4034 6.1 canonical order of two valid wire names; <0, 0, >0. */
 int zw_name_cmp(const uint8_t *a, const uint8_t *b);
 
-/* Hash of a lower-cased wire name of length len (seeded, 32 bits). */
+/*
+ * Hash of a lower-cased wire name of length len (seeded, 32 bits): the
+ * labels (up to a root label or len) are hashed one by one and the label
+ * hashes folded from the rightmost label to the leftmost. So the hashes of
+ * every suffix of a name come out of one pass over it (zw_name_hash_fold),
+ * which is what a closest-encloser search needs.
+ */
 uint32_t zw_name_hash(const uint8_t *lname, unsigned len);
+
+#define ZW_HASH_SEED 0x9e3779b97f4a7c15ull
+
+/* Hash of the label at l ([len][bytes]). When padded, the 8 bytes after
+ * the label may be read (they do not change the result). */
+static inline uint64_t zw_label_hash(const uint8_t *l, bool padded)
+{
+	unsigned n = l[0], i = 0;
+	uint64_t h = (uint64_t)(n + 1) * 0xff51afd7ed558ccdull, w;
+
+	for (; i + 8 <= n; i += 8) {
+		__builtin_memcpy(&w, l + 1 + i, 8);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		/* the tail, as a little-endian load of the remaining bytes into
+		 * a zeroed word */
+		if (padded) {
+			__builtin_memcpy(&w, l + 1 + i, 8);
+			w &= ~0ull >> (8 * (8 - (n - i)));
+		} else {
+			w = 0;
+			for (unsigned k = 0; i + k < n; k++)
+				w |= (uint64_t)l[1 + i + k] << (8 * k);
+		}
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	}
+	return h;
+}
+
+/* One fold step: the hash state of a name from the state of its parent and
+ * the hash of its first label. */
+static inline uint64_t zw_hash_fold(uint64_t parent, uint64_t label)
+{
+	uint64_t h = (parent ^ label) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+
+/* The 32-bit hash from a fold state. */
+static inline uint32_t zw_hash_final(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0x94d049bb133111ebull;
+	return (uint32_t)(h >> 32);
+}
 
 /* Presentation form ("www.example.com.") into dst of size dstlen, with
  * RFC 1035 escapes; returns the length written (truncated if too small). */
