@@ -1321,6 +1321,18 @@ static void run_case(struct gfile *g, struct gcase *c)
 	memset(out, 0xa5, sizeof(out));
 	int n = zw_answer(cfg, g->zs, c->q, c->qlen, out, c->outcap, c->flags, &info);
 	bool ok = check_response(c, cfg, out, n, &info, &msg);
+	/* the burst path gives the same response */
+	static uint8_t bout[MSG_MAX + 64];
+	struct zw_answer_req rq = {
+		.q = c->q, .qlen = c->qlen, .out = bout, .outcap = c->outcap, .flags = c->flags
+	};
+	zw_answer_burst(cfg, g->zs, &rq, 1);
+	if (rq.ret != n || (n > 0 && memcmp(bout, out, (size_t)n) != 0) ||
+	    memcmp(&rq.info, &info, sizeof(info)) != 0) {
+		sb_printf(&msg, "  zw_answer_burst() differs from zw_answer() (%d against %d)\n",
+			  rq.ret, n);
+		ok = false;
+	}
 	for (size_t i = c->outcap; i < sizeof(out); i++) {
 		if (out[i] != 0xa5) {
 			sb_printf(&msg, "  wrote past the caller's buffer at %zu\n", i);
@@ -1932,6 +1944,73 @@ static void property_random_queries(void)
 	zones_free(&g);
 }
 
+/*
+ * zw_answer_burst() against zw_answer(): bursts of random size (past
+ * ZW_BURST_STEP too) of random and mutated queries, each with its own
+ * flags and buffer size, must give exactly the responses and information
+ * that answering them one at a time gives.
+ */
+#define PB_MAX 80
+static void property_burst_matches_single(void)
+{
+	static uint8_t qs[PB_MAX][512], outs[PB_MAX][MSG_MAX], one[MSG_MAX];
+	struct zw_answer_req rq[PB_MAX];
+	struct gfile g;
+	char err[512];
+	static const char *const zones[][2] = {
+		{ "example.com.", "zones/example.com.zone" },
+		{ "child.example.com.", "zones/child.example.com.zone" },
+		{ "example.net.", "zones/example.net.zone" },
+		{ "wild.test.", "zones/wild.test.zone" },
+		{ "neg.test.", "zones/neg.test.zone" },
+		{ "nsec.test.", "zones/nsec.test.zone" },
+	};
+	struct zw_answer_cfg cfg = { .edns_size = 1232 };
+	unsigned compared = 0, failures = 0;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.dir, sizeof(g.dir), "%s/tests/dataplane", srcdir());
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		if (!zone_load(&g, zones[i][0], zones[i][1], err, sizeof(err))) {
+			printf("%s\n", err);
+			CU_FAIL_FATAL("zone load");
+		}
+	}
+	g.zs = zw_zoneset_create(g.imgs, g.nimg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g.zs);
+	rng_state = 0xb0257ULL;
+	for (unsigned round = 0; round < 300; round++) {
+		unsigned n = 1 + rndn(PB_MAX);
+		for (unsigned i = 0; i < n; i++) {
+			size_t qlen = prop_query(qs[i], sizeof(qs[i]));
+			if (rndn(3) == 0)
+				prop_mutate(qs[i], &qlen, sizeof(qs[i]));
+			rq[i] = (struct zw_answer_req){ .q = qs[i],
+							.qlen = qlen,
+							.out = outs[i],
+							.outcap = rndn(8) == 0 ? 12 + rndn(600)
+									       : MSG_MAX,
+							.flags = rndn(4) == 0 ? ZW_ANS_TCP : 0 };
+		}
+		zw_answer_burst(&cfg, g.zs, rq, n);
+		for (unsigned i = 0; i < n; i++) {
+			struct zw_answer_info info;
+			int r = zw_answer(&cfg, g.zs, rq[i].q, rq[i].qlen, one, rq[i].outcap,
+					  rq[i].flags, &info);
+			compared++;
+			if (r != rq[i].ret || (r > 0 && memcmp(one, outs[i], (size_t)r) != 0) ||
+			    memcmp(&info, &rq[i].info, sizeof(info)) != 0) {
+				if (++failures <= 5)
+					printf("burst: round %u, query %u of %u: %d against %d\n",
+					       round, i, n, rq[i].ret, r);
+			}
+		}
+	}
+	printf("burst: %u queries compared, %u differ\n", compared, failures);
+	CU_ASSERT_EQUAL(failures, 0);
+	zones_free(&g);
+}
+
 int main(void)
 {
 	static const struct zw_test_case cases[] = {
@@ -1957,6 +2036,7 @@ int main(void)
 		ZW_TEST(golden_dnssec_nsec),
 		ZW_TEST(golden_dnssec_nsec3),
 		ZW_TEST(property_random_queries),
+		ZW_TEST(property_burst_matches_single),
 		{ NULL, NULL },
 	};
 
