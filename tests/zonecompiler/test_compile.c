@@ -4,6 +4,7 @@
  * makes of the data it accepts (normalised TTLs, dropped duplicates,
  * occluded data left out, glue kept and linked).
  */
+#include <ldns/ldns.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "image.h"
 #include "lookup.h"
 #include "name.h"
+#include "nsec3.h"
 #include "rdata.h"
 #include "unit.h"
 #include "zw_err.h"
@@ -493,6 +495,112 @@ static void test_syntax_error_reported(void)
 	done(&r);
 }
 
+/* ---- SHA-1 and NSEC3 hashes ---- */
+
+static void hex_of(const uint8_t *h, char out[41])
+{
+	for (int i = 0; i < ZW_SHA1_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* FIPS 180-2 appendix A and the lengths around the padding boundaries:
+ * the portable code, the SHA extensions (when the CPU has them) and
+ * ldns's SHA-1 (OpenSSL's) agree. */
+static void test_sha1(void)
+{
+	static const struct {
+		const char *msg;
+		const char *hex;
+	} vec[] = {
+		{ "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+		{ "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+	};
+	uint8_t a[ZW_SHA1_LEN], b[ZW_SHA1_LEN], c[ZW_SHA1_LEN];
+	char hex[41];
+
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		size_t len = strlen(vec[i].msg);
+		zw_sha1(vec[i].msg, len, a);
+		hex_of(a, hex);
+		CU_ASSERT_STRING_EQUAL(hex, vec[i].hex);
+		zw_sha1_portable(vec[i].msg, len, a);
+		hex_of(a, hex);
+		CU_ASSERT_STRING_EQUAL(hex, vec[i].hex);
+		if (zw_sha1_ni(vec[i].msg, len, a)) {
+			hex_of(a, hex);
+			CU_ASSERT_STRING_EQUAL(hex, vec[i].hex);
+		}
+	}
+	/* a million 'a' (FIPS 180-2 A.3): many blocks */
+	size_t mlen = 1000000;
+	uint8_t *m = malloc(mlen);
+	CU_ASSERT_FATAL(m != NULL);
+	memset(m, 'a', mlen);
+	zw_sha1(m, mlen, a);
+	hex_of(a, hex);
+	CU_ASSERT_STRING_EQUAL(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	zw_sha1_portable(m, mlen, b);
+	CU_ASSERT(memcmp(a, b, ZW_SHA1_LEN) == 0);
+	/* every length up to 600, bytes from a fixed generator */
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned ni = 0, bad = 0;
+	for (size_t round = 0; round < 8; round++) {
+		for (size_t len = 0; len <= 600; len++) {
+			for (size_t k = 0; k < len; k++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				m[k] = (uint8_t)x;
+			}
+			zw_sha1_portable(m, len, a);
+			ldns_sha1(m, (unsigned)len, c);
+			bad += memcmp(a, c, ZW_SHA1_LEN) != 0;
+			if (zw_sha1_ni(m, len, b)) {
+				ni++;
+				bad += memcmp(a, b, ZW_SHA1_LEN) != 0;
+			}
+			zw_sha1(m, len, b);
+			bad += memcmp(a, b, ZW_SHA1_LEN) != 0;
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(ni, zw_sha1_ni_available() ? 8u * 601 : 0u);
+	if (!zw_sha1_ni_available())
+		fprintf(stderr, "\n  (no SHA extensions on this CPU: the portable SHA-1 only)\n");
+	free(m);
+}
+
+/* RFC 5155 appendix A: salt aabbccdd, 12 iterations. */
+static void test_nsec3_hash(void)
+{
+	static const struct {
+		const char *name, *b32;
+	} vec[] = {
+		{ "example.", "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom" },
+		{ "a.example.", "35mthgpgcu1qg68fab165klnsnk3dpvl" },
+		{ "ai.example.", "gjeqe526plbf1g8mklp59enfd789njgi" },
+		{ "ns1.example.", "2t7b4g4vsa5smi47k61mv5bv1a22bojr" },
+		{ "*.w.example.", "r53bq7cc2uvmubfu5ocmm6pers9tk9en" },
+		{ "X.w.EXAMPLE.", "b4um86eghhds6nea196smvmlo4ors995" },
+	};
+	static const uint8_t salt[] = { 0xaa, 0xbb, 0xcc, 0xdd };
+	uint8_t wire[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN];
+	char b32[40];
+
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		ldns_rdf *rdf = NULL;
+		CU_ASSERT_FATAL(ldns_str2rdf_dname(&rdf, vec[i].name) == LDNS_STATUS_OK);
+		size_t len = ldns_rdf_size(rdf);
+		memcpy(wire, ldns_rdf_data(rdf), len);
+		ldns_rdf_deep_free(rdf);
+		CU_ASSERT_EQUAL(zw_nsec3_hash(wire, (unsigned)len, salt, 4, 12, h), 0);
+		zw_base32hex(h, ZW_SHA1_LEN, b32);
+		CU_ASSERT_STRING_EQUAL(b32, vec[i].b32);
+	}
+}
+
 static const struct zw_test_case cases[] = {
 	ZW_TEST(test_minimal_zone),
 	ZW_TEST(test_origin_from_soa),
@@ -519,6 +627,8 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_empty_non_terminals_and_wildcards),
 	ZW_TEST(test_canonical_order),
 	ZW_TEST(test_syntax_error_reported),
+	ZW_TEST(test_sha1),
+	ZW_TEST(test_nsec3_hash),
 	{ NULL, NULL },
 };
 
