@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Answer engine benchmark: zw_answer() in-process on one core, and Knot DNS
+# Answer engine benchmark: the engine in-process on one core, and Knot DNS
 # answering the same queries over UDP on one core, side by side.
 #
 #   bench/answer_vs_knot.sh
@@ -11,11 +11,13 @@
 # owner names (nodes, as `zonewire-compile --info` counts them). Both are
 # compiled with zonewire-compile and measured as follows:
 #   - bench_answer (bench/bench_answer.c), pinned to CPU 1: answers per
-#     second and ns per answer over a mix of 1,000,000 queries, median of
-#     ZW_BENCH_RUNS runs;
+#     second and ns per answer over a mix of 1,000,000 queries, answered in
+#     bursts of 32 with zw_answer_burst() as the workers do, median of
+#     ZW_BENCH_RUNS runs (and, as a diagnostic, one query at a time with
+#     zw_answer());
 #   - callgrind: instructions per answer, (Ir of a run answering N queries -
 #     Ir of the same run answering 0) / N, N = 200,000; cross-checked with
-#     the inclusive Ir of zw_answer() in the run answering N;
+#     the inclusive Ir of zw_answer_burst() in the run answering N;
 #   - knotd (the distribution's package) loaded with the same zone files,
 #     restricted to CPU 1 with one UDP worker, queried with dnsperf on CPU 0
 #     over loopback with the same queries (written by bench_answer
@@ -247,9 +249,12 @@ ENGINE_QPS_MED=$RES_QPS ENGINE_NS_MED=$RES_NS ENGINE_CPU_NS_MED=$RES_CPU_NS
 ENGINE_BEST_MED=$RES_BEST
 DIAG_ROWS=""
 if [ "$DIAG" = 1 ]; then
+	# the same mix answered one query at a time (zw_answer(), no burst)
+	engine_runs single -n "$QUERIES" -b 1
+	DIAG_ROWS="one query at a time (zw_answer(), -b 1), $QUERIES queries;$RES_QPS;$RES_NS;$RES_BEST;$RES_CPU_NS|"
 	# the same mix from images in memory advised for huge pages
 	engine_runs huge -n "$QUERIES" --hugepages
-	DIAG_ROWS="huge pages (--hugepages), $QUERIES queries;$RES_QPS;$RES_NS;$RES_BEST;$RES_CPU_NS"
+	DIAG_ROWS+="huge pages (--hugepages), $QUERIES queries;$RES_QPS;$RES_NS;$RES_BEST;$RES_CPU_NS"
 	grep -q '^anon_huge_kib: [1-9]' "$TMP/huge.1" ||
 		note "no huge pages were obtained (transparent_hugepage off?): the huge-page row means nothing"
 	# a mix of HOT_QUERIES queries over the same zone set: it stays in the
@@ -272,11 +277,11 @@ IR_FULL=$(callgrind_ir "$IR_COUNT" "$TMP/cg.full")
 IR_PER=$(python3 -c "import sys; print('%.0f' % ((int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3])))" \
 	"$IR_BASE" "$IR_FULL" "$IR_COUNT")
 IR_INCL=$(callgrind_annotate --inclusive=yes --threshold=100 "$TMP/cg.full" 2>/dev/null |
-	awk '/:zw_answer \[/ && !done { gsub(",", "", $1); print $1; done = 1 }')
+	awk '/:zw_answer_burst \[/ && !done { gsub(",", "", $1); print $1; done = 1 }')
 IR_INCL_PER=n/a
 [ -n "$IR_INCL" ] && IR_INCL_PER=$((IR_INCL / IR_COUNT))
 note "callgrind: $IR_FULL - $IR_BASE Ir over $IR_COUNT answers = $IR_PER per answer" \
-	"(inclusive Ir of zw_answer: $IR_INCL_PER per call)"
+	"(inclusive Ir of zw_answer_burst: $IR_INCL_PER per query)"
 
 # --- Knot DNS ---------------------------------------------------------------------
 
@@ -453,14 +458,14 @@ if kqps:
           " (the exact query messages, dnsperf -B)" if fmt == "raw"
           else " (name TYPE lines: %s)" % ("EDNS with DO on every query, dnsperf -D"
                                            if do_bit == "1" else "no EDNS on any query")))
-print("Cross-check: inclusive Ir of zw_answer() per call: %s." % ir_incl)
+print("Cross-check: inclusive Ir of zw_answer_burst() per query: %s." % ir_incl)
 if diag:
     print()
     print("Diagnostics (the engine, same zone set; medians):")
     print()
     print("| variant | answers/s | ns/answer | ns/answer, best pass | ns of CPU/answer |")
     print("|---|---|---|---|---|")
-    print("| as above: file mapping, 4 KiB pages | {:,.0f} | {:.0f} | {:.0f} | {:.0f} |".format(
+    print("| as above: bursts of 32 (zw_answer_burst()), file mapping, 4 KiB pages | {:,.0f} | {:.0f} | {:.0f} | {:.0f} |".format(
         qps, ns, float(best), cpu_ns))
     for row in diag.split("|"):
         label, q, n, b, c = row.split(";")
