@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Fuzzes the answer path: query messages through zw_answer() (UDP and TCP
- * semantics), and whole Ethernet frames through zw_pkt_handle(), over the
+ * Fuzzes the answer path: query messages through zw_answer() and
+ * zw_answer_burst(), which must agree (UDP and TCP semantics), and whole Ethernet frames through zw_pkt_handle(), over the
  * bundled example zones. The engine promises to read nothing outside the
  * query and write nothing outside the buffer; the sanitizers check it, and
  * the harness checks that responses never exceed the buffer or the UDP limit.
@@ -26,7 +26,7 @@ static struct zw_zoneset *zs;
 static struct zw_image *imgs[3];
 static struct zw_answer_cfg cfg = { .nsid_len = 4, .nsid = "fuzz", .version_bind = "fuzz" };
 static struct zw_pkt_service svc;
-static uint8_t out[65536], frame[65536], scratch[ZW_PKT_SCRATCH];
+static uint8_t out[65536], out2[65536], frame[65536], scratch[ZW_PKT_SCRATCH];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -76,6 +76,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t cap = size > 0 ? 12 + (data[size - 1] * 7u) % sizeof(out) : sizeof(out);
 		int len = zw_answer(&cfg, zs, data, size, out, cap, mode ? ZW_ANS_TCP : 0, &info);
 		if (len > (int)cap || (mode == 0 && len > 1232 && len > 512))
+			abort();
+		/* the burst path must answer the same, byte for byte */
+		struct zw_answer_req rq = { .q = data,
+					    .qlen = size,
+					    .out = out2,
+					    .outcap = cap,
+					    .flags = mode ? ZW_ANS_TCP : 0 };
+		zw_answer_burst(&cfg, zs, &rq, 1);
+		if (rq.ret != len || (len > 0 && memcmp(out, out2, (size_t)len) != 0) ||
+		    memcmp(&rq.info, &info, sizeof(info)) != 0)
 			abort();
 		return 0;
 	}
