@@ -86,6 +86,19 @@ static inline void put16(uint8_t *p, unsigned v)
 
 /* ---- query parsing ---- */
 
+/* Eight octets at p with 'A'..'Z' lowered: a byte's high bit in m is set
+ * when it is in 'A'..'Z' (and below 0x80), and 0x80 >> 2 is the case bit. */
+static inline uint64_t lower8(const uint8_t *p)
+{
+	uint64_t w, lo;
+
+	memcpy(&w, p, 8);
+	lo = w & 0x7f7f7f7f7f7f7f7full;
+	uint64_t ge_a = lo + 0x3f3f3f3f3f3f3f3full; /* 0x80 - 'A' */
+	uint64_t gt_z = lo + 0x2525252525252525ull; /* 0x80 - 'Z' - 1 */
+	return w | ((ge_a & ~gt_z & ~w & 0x8080808080808080ull) >> 2);
+}
+
 /* Reads the uncompressed question name at HDR into qn: checked, split into
  * labels and lower-cased in one pass. Returns its length, or 0 if it is
  * malformed. */
@@ -112,23 +125,18 @@ static unsigned scan_qname(const uint8_t *q, size_t qlen, struct zw_qname *qn)
 	qn->labels = n;
 	qn->len = len;
 	/* label lengths (0-63) are never letters, so the whole name is lowered
-	 * as bytes, eight at a time: a byte's high bit in m is set when it is
-	 * in 'A'..'Z' (and below 0x80), and 0x80 >> 2 is the case bit */
+	 * as bytes, eight at a time, the last word overlapping the one before
+	 * (a name of 8 octets or more), so no byte is read outside the name */
 	const uint8_t *src = q + HDR;
 	uint8_t *dst = qn->name;
-	unsigned i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w, lo;
-		memcpy(&w, src + i, 8);
-		lo = w & 0x7f7f7f7f7f7f7f7full;
-		uint64_t ge_a = lo + 0x3f3f3f3f3f3f3f3full; /* 0x80 - 'A' */
-		uint64_t gt_z = lo + 0x2525252525252525ull; /* 0x80 - 'Z' - 1 */
-		uint64_t m = ge_a & ~gt_z & ~w & 0x8080808080808080ull;
-		w |= m >> 2;
-		memcpy(dst + i, &w, 8);
+	if (len >= 8) {
+		for (unsigned i = 0; i + 8 < len; i += 8)
+			memcpy(dst + i, &(uint64_t){ lower8(src + i) }, 8);
+		memcpy(dst + len - 8, &(uint64_t){ lower8(src + len - 8) }, 8);
+	} else {
+		for (unsigned i = 0; i < len; i++)
+			dst[i] = zw_lower(src[i]);
 	}
-	for (; i < len; i++)
-		dst[i] = zw_lower(src[i]);
 	memset(dst + len, 0, 8);
 	return len;
 }
