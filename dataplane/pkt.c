@@ -130,16 +130,14 @@ static bool dns_fast(const uint8_t *dns, unsigned dlen)
 	return dlen >= 3 && (dns[2] & 0x80) == 0 && ((dns[2] >> 3) & 0x0f) == 0;
 }
 
-enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
-				  const struct zw_answer_cfg *acfg, const struct zw_zoneset *zs,
-				  uint8_t *buf, unsigned len, unsigned room, uint8_t *scratch,
-				  unsigned *out_len, struct zw_pkt_info *info)
+enum zw_pkt_verdict zw_pkt_parse(const struct zw_pkt_service *svc, uint8_t *buf, unsigned len,
+				 unsigned room, uint8_t *scratch, struct zw_pkt_job *job,
+				 struct zw_answer_req *rq)
 {
 	unsigned off = ETH_HLEN, ihl, ulen, qlen;
-	uint8_t src[16], dst[16], sport[2], tos = 0, v6head[4] = { 0 };
+	const uint8_t *udp;
 	bool v6;
 
-	memset(info, 0, sizeof(*info));
 	if (len < ETH_HLEN || room < len)
 		return ZW_PKT_DROP_SHORT;
 	unsigned type = rd16(buf + 12);
@@ -168,7 +166,7 @@ enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
 			return ZW_PKT_DROP_CSUM;
 		if (tot - ihl < 8)
 			return ZW_PKT_DROP_SHORT;
-		const uint8_t *udp = ip + ihl;
+		udp = ip + ihl;
 		ulen = rd16(udp + 4);
 		if (ulen < 8 || ulen > tot - ihl)
 			return ZW_PKT_DROP_SHORT;
@@ -177,10 +175,6 @@ enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
 		if (rd16(udp + 6) != 0 &&
 		    fold(sum_add(udp, ulen, pseudo(ip + 12, ip + 16, 4, ulen))) != 0xffff)
 			return ZW_PKT_DROP_CSUM;
-		memcpy(src, ip + 12, 4);
-		memcpy(dst, ip + 16, 4);
-		tos = ip[1];
-		memcpy(sport, udp, 2);
 	} else if (type == ETH_P_IPV6) {
 		v6 = true;
 		if (avail < 40 || (ip[0] >> 4) != 6)
@@ -193,7 +187,7 @@ enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
 			return ZW_PKT_EXCEPTION; /* extension headers, ICMPv6, not ours */
 		if (plen < 8)
 			return ZW_PKT_DROP_SHORT;
-		const uint8_t *udp = ip + 40;
+		udp = ip + 40;
 		ulen = rd16(udp + 4);
 		if (ulen < 8 || ulen > plen)
 			return ZW_PKT_DROP_SHORT;
@@ -203,29 +197,52 @@ enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
 		if (rd16(udp + 6) == 0 ||
 		    fold(sum_add(udp, ulen, pseudo(ip + 8, ip + 24, 16, ulen))) != 0xffff)
 			return ZW_PKT_DROP_CSUM;
-		memcpy(src, ip + 8, 16);
-		memcpy(dst, ip + 24, 16);
-		memcpy(v6head, ip, 4);
-		memcpy(sport, udp, 2);
 	} else {
 		return ZW_PKT_EXCEPTION; /* ARP and everything else */
 	}
 
 	/* the query moves to scratch; the reply is written in its place */
 	qlen = ulen - 8;
-	memcpy(scratch, ip + ihl + 8, qlen);
+	memcpy(scratch, udp + 8, qlen);
 	unsigned l3 = v6 ? 40u : 20u, hdrs = off + l3 + 8;
 	if (room <= hdrs)
 		return ZW_PKT_DROP_ROOM;
-	int rlen = zw_answer(acfg, zs, scratch, qlen, buf + hdrs, room - hdrs, v6 ? ZW_ANS_IPV6 : 0,
-			     &info->ans);
+	/* the reply's headers are written over the query's: what the last
+	 * step needs of them and the engine could overwrite (the source port,
+	 * when IPv4 options put the UDP header further) is kept aside; the
+	 * addresses, the TOS and the IPv6 flow stay where they are, before
+	 * the reply's DNS message */
+	job->buf = buf;
+	job->l2_len = (uint16_t)off;
+	job->l3_len = (uint8_t)l3;
+	job->ipv6 = v6;
+	memcpy(job->sport, udp, 2);
+	rq->q = scratch;
+	rq->qlen = qlen;
+	rq->out = buf + hdrs;
+	rq->outcap = room - hdrs;
+	rq->flags = v6 ? ZW_ANS_IPV6 : 0;
+	return ZW_PKT_REPLY;
+}
+
+enum zw_pkt_verdict zw_pkt_finish(const struct zw_pkt_service *svc, const struct zw_pkt_job *job,
+				  const struct zw_answer_req *rq, unsigned *out_len,
+				  struct zw_pkt_info *info)
+{
+	uint8_t *buf = job->buf, *ip = buf + job->l2_len;
+	unsigned l3 = job->l3_len;
+	bool v6 = job->ipv6;
+	int rlen = rq->ret;
+
+	memset(info, 0, sizeof(*info));
+	info->ans = rq->info;
 	if (rlen == ZW_ANSWER_DROP)
 		return ZW_PKT_DROP_QUERY;
 	if (rlen < 0)
 		return ZW_PKT_EXCEPTION; /* not expected over UDP, but the kernel knows */
 
 	/* Ethernet: swap addresses; a VLAN tag stays as it was */
-	uint8_t mac[6];
+	uint8_t mac[6], a[16];
 	memcpy(mac, buf, 6);
 	memcpy(buf, buf + 6, 6);
 	memcpy(buf + 6, mac, 6);
@@ -233,25 +250,26 @@ enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
 	uint8_t *udp = ip + l3;
 	if (!v6) {
 		ip[0] = 0x45;
-		ip[1] = tos;
+		/* TOS and identification kept; no fragmentation flags */
 		wr16(ip + 2, 20 + u);
-		/* identification kept; no fragmentation flags */
 		wr16(ip + 6, 0);
 		ip[8] = REPLY_TTL;
 		ip[9] = IPPROTO_UDP_;
 		wr16(ip + 10, 0);
-		memcpy(ip + 12, dst, 4);
-		memcpy(ip + 16, src, 4);
+		memcpy(a, ip + 12, 4);
+		memcpy(ip + 12, ip + 16, 4);
+		memcpy(ip + 16, a, 4);
 	} else {
-		memcpy(ip, v6head, 4);
+		/* version, traffic class and flow label kept */
 		wr16(ip + 4, u);
 		ip[6] = IPPROTO_UDP_;
 		ip[7] = REPLY_TTL;
-		memcpy(ip + 8, dst, 16);
-		memcpy(ip + 24, src, 16);
+		memcpy(a, ip + 8, 16);
+		memcpy(ip + 8, ip + 24, 16);
+		memcpy(ip + 24, a, 16);
 	}
 	wr16(udp, DNS_PORT);
-	memcpy(udp + 2, sport, 2);
+	memcpy(udp + 2, job->sport, 2);
 	wr16(udp + 4, u);
 	wr16(udp + 6, 0);
 	uint64_t ps = v6 ? pseudo(ip + 8, ip + 24, 16, u) : pseudo(ip + 12, ip + 16, 4, u);
@@ -268,9 +286,25 @@ enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
 			memcpy(ip + 10, &h, 2);
 		}
 	}
-	info->l2_len = (uint16_t)off;
+	info->l2_len = job->l2_len;
 	info->l3_len = (uint16_t)l3;
 	info->ipv6 = v6;
-	*out_len = hdrs + (unsigned)rlen;
+	*out_len = job->l2_len + l3 + u;
 	return ZW_PKT_REPLY;
+}
+
+enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
+				  const struct zw_answer_cfg *acfg, const struct zw_zoneset *zs,
+				  uint8_t *buf, unsigned len, unsigned room, uint8_t *scratch,
+				  unsigned *out_len, struct zw_pkt_info *info)
+{
+	struct zw_pkt_job job;
+	struct zw_answer_req rq;
+
+	memset(info, 0, sizeof(*info));
+	enum zw_pkt_verdict v = zw_pkt_parse(svc, buf, len, room, scratch, &job, &rq);
+	if (v != ZW_PKT_REPLY)
+		return v;
+	rq.ret = zw_answer(acfg, zs, rq.q, rq.qlen, rq.out, rq.outcap, rq.flags, &rq.info);
+	return zw_pkt_finish(svc, &job, &rq, out_len, info);
 }

@@ -59,11 +59,51 @@ struct zw_pkt_info {
  * with csum_offload the IPv4 header checksum is zero and the UDP checksum
  * holds the pseudo-header sum, for the NIC to finish (info says where the
  * headers are). scratch must hold ZW_PKT_SCRATCH bytes (per worker).
+ *
+ * It is zw_pkt_parse(), zw_answer() and zw_pkt_finish() in a row.
  */
 enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
 				  const struct zw_answer_cfg *acfg, const struct zw_zoneset *zs,
 				  uint8_t *buf, unsigned len, unsigned room, uint8_t *scratch,
 				  unsigned *out_len, struct zw_pkt_info *info);
+
+/*
+ * The same work in three steps, so that a worker can answer a whole burst
+ * with one zw_answer_burst():
+ *
+ *   zw_pkt_parse()     per frame: checks the headers and classifies the
+ *                      frame; for a query of the fast path it moves the
+ *                      DNS message to scratch and fills *rq (the query and
+ *                      where its response goes: the same frame, in place)
+ *                      and *job (what the last step needs);
+ *   zw_answer_burst()  over the rq of every frame parse said ZW_PKT_REPLY
+ *                      of (or zw_answer() on one of them);
+ *   zw_pkt_finish()    per such frame: the headers and checksums of the
+ *                      reply, or the verdict for a query the engine drops
+ *                      or hands to the kernel.
+ *
+ * zw_pkt_parse() returns ZW_PKT_REPLY when the frame's query waits for the
+ * engine; any other verdict is final, and then neither rq nor job is used.
+ * scratch must hold len bytes, stay untouched until zw_pkt_finish() and be
+ * the frame's own (one per frame of a burst). Together the three give
+ * exactly what zw_pkt_handle() gives, verdicts, frames and info alike.
+ */
+struct zw_pkt_job {
+	uint8_t *buf;
+	uint16_t l2_len;
+	uint8_t l3_len;
+	bool ipv6;
+	uint8_t sport[2]; /* the query's UDP source port */
+};
+
+enum zw_pkt_verdict zw_pkt_parse(const struct zw_pkt_service *svc, uint8_t *buf, unsigned len,
+				 unsigned room, uint8_t *scratch, struct zw_pkt_job *job,
+				 struct zw_answer_req *rq);
+
+/* rq as the engine left it; *out_len and info as zw_pkt_handle() sets them. */
+enum zw_pkt_verdict zw_pkt_finish(const struct zw_pkt_service *svc, const struct zw_pkt_job *job,
+				  const struct zw_answer_req *rq, unsigned *out_len,
+				  struct zw_pkt_info *info);
 
 /* RFC 1071 sum helpers, exposed for tests. */
 uint16_t zw_pkt_cksum(const void *data, unsigned len, uint32_t sum);
