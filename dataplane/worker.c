@@ -35,12 +35,27 @@ static void tx_or_free(struct zw_stats *st, uint16_t port, uint16_t q, struct rt
 	}
 }
 
+/* What the first pass found out about a frame: a verdict of zw_pkt_parse()
+ * (ZW_PKT_REPLY: its query waits for the engine), or one of these. */
+enum { FRAME_MULTISEG = ZW_PKT_VERDICTS, FRAME_ALONE };
+
+/*
+ * A burst in three passes: every frame is classified and its query moved to
+ * its slot of the scratch; the queries are answered together
+ * (zw_answer_burst: their cache misses overlap); then, in the order the
+ * frames came, replies get their headers and everything is counted and
+ * sent on its way.
+ */
 static uint16_t handle_burst(struct zw_worker *w, const struct zw_worker_port *p,
 			     const struct zw_zoneset *zs, struct rte_mbuf **rx, uint16_t n)
 {
-	struct rte_mbuf *rep[ZW_BURST_MAX], *exc[ZW_BURST_MAX];
-	uint16_t nr = 0, ne = 0;
+	struct rte_mbuf *rep[ZW_BURST_MAX], *exc[ZW_BURST_MAX], *drop[ZW_BURST_MAX];
+	struct zw_answer_req rq[ZW_BURST_MAX];
+	struct zw_pkt_job job[ZW_BURST_MAX];
+	uint8_t what[ZW_BURST_MAX];
+	uint16_t nr = 0, ne = 0, nd = 0, nq = 0;
 	struct zw_stats *st = &w->stats;
+	const struct zw_pkt_service *svc = w->svc;
 	struct zw_pkt_info info;
 
 	st->rx += n;
@@ -49,21 +64,50 @@ static uint16_t handle_burst(struct zw_worker *w, const struct zw_worker_port *p
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		if (m->nb_segs != 1) {
+			what[i] = FRAME_MULTISEG;
+			continue;
+		}
+		unsigned len = m->data_len;
+		if (len > ZW_WORKER_SLOT) {
+			what[i] = FRAME_ALONE;
+			continue;
+		}
+		what[i] = (uint8_t)zw_pkt_parse(
+			svc, rte_pktmbuf_mtod(m, uint8_t *), len, len + rte_pktmbuf_tailroom(m),
+			w->scratch + (size_t)nq * ZW_WORKER_SLOT, &job[nq], &rq[nq]);
+		if (what[i] == ZW_PKT_REPLY)
+			nq++;
+	}
+	if (nq > 0)
+		zw_answer_burst(w->acfg, zs, rq, nq);
+	nq = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = rx[i];
+		enum zw_pkt_verdict v;
+		unsigned olen = 0;
+		switch (what[i]) {
+		case FRAME_MULTISEG:
 			st->multiseg++;
 			exc[ne++] = m;
 			continue;
+		case ZW_PKT_REPLY:
+			v = zw_pkt_finish(svc, &job[nq], &rq[nq], &olen, &info);
+			nq++;
+			break;
+		case FRAME_ALONE: {
+			unsigned len = m->data_len;
+			v = zw_pkt_handle(svc, w->acfg, zs, rte_pktmbuf_mtod(m, uint8_t *), len,
+					  len + rte_pktmbuf_tailroom(m), w->scratch, &olen, &info);
+			break;
 		}
-		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-		unsigned len = m->data_len, olen = 0;
-		unsigned room = len + rte_pktmbuf_tailroom(m);
-		enum zw_pkt_verdict v =
-			zw_pkt_handle(w->svc, w->acfg, zs, d, len, room, w->scratch, &olen, &info);
+		default: v = (enum zw_pkt_verdict)what[i]; break;
+		}
 		switch (v) {
 		case ZW_PKT_REPLY:
 			m->data_len = (uint16_t)olen;
 			m->pkt_len = olen;
 			m->ol_flags = 0;
-			if (w->svc->csum_offload) {
+			if (svc->csum_offload) {
 				m->l2_len = info.l2_len;
 				m->l3_len = info.l3_len;
 				m->ol_flags =
@@ -78,12 +122,14 @@ static uint16_t handle_burst(struct zw_worker *w, const struct zw_worker_port *p
 		case ZW_PKT_EXCEPTION: exc[ne++] = m; break;
 		default:
 			st->verdict[v]++;
-			rte_pktmbuf_free(m);
+			drop[nd++] = m;
 			break;
 		}
 	}
 	st->tx += nr;
 	st->exc_to_kernel += ne;
+	if (nd > 0)
+		rte_pktmbuf_free_bulk(drop, nd);
 	tx_or_free(st, p->wire, p->wire_q, rep, nr);
 	tx_or_free(st, p->tap, p->tap_q, exc, ne);
 	return n;

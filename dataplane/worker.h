@@ -7,7 +7,9 @@
 #define ZW_WORKER_H
 
 #include <rte_common.h>
+#include <rte_mbuf.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "answer.h"
@@ -15,6 +17,23 @@
 
 #define ZW_MAX_PORTS 8
 #define ZW_BURST_MAX 64
+
+/*
+ * A worker's scratch: while a burst is answered, the query of each frame
+ * waits in a slot of its own. A frame is never longer than its mbuf's
+ * buffer, RTE_MBUF_DEFAULT_BUF_SIZE bytes in zonewired's pool (not a power
+ * of two: the slots do not all fall into the same cache sets). A longer
+ * frame, from a PMD with buffers of its own, would be answered alone after
+ * its burst, with the whole scratch: hence at least ZW_PKT_SCRATCH bytes.
+ */
+#define ZW_WORKER_SLOT RTE_MBUF_DEFAULT_BUF_SIZE
+
+static inline size_t zw_worker_scratch_size(unsigned burst)
+{
+	size_t n = (size_t)burst * ZW_WORKER_SLOT;
+
+	return n > ZW_PKT_SCRATCH ? n : ZW_PKT_SCRATCH;
+}
 
 enum zw_rcode_slot { ZW_STAT_RCODES = 17 }; /* 0..15, and 16 for BADVERS */
 
@@ -49,7 +68,7 @@ struct zw_worker {
 	const struct zw_pkt_service *svc;
 	const struct zw_answer_cfg *acfg;
 	atomic_bool *stop;
-	uint8_t *scratch; /* ZW_PKT_SCRATCH bytes */
+	uint8_t *scratch; /* zw_worker_scratch_size(burst) bytes */
 	struct zw_stats stats;
 } __rte_cache_aligned;
 

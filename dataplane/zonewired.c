@@ -487,7 +487,10 @@ int main(int argc, char **argv)
 		workers[i].svc = &svc;
 		workers[i].acfg = &acfg;
 		workers[i].stop = &stop_flag;
-		workers[i].scratch = malloc(ZW_PKT_SCRATCH);
+		/* a slot per frame of a burst; hugepage memory when the EAL has it */
+		workers[i].scratch = rte_malloc_socket(
+			"zw_scratch", zw_worker_scratch_size(cfg.burst), RTE_CACHE_LINE_SIZE,
+			(int)rte_lcore_to_socket_id(cfg.workers[i]));
 		if (workers[i].scratch == NULL) {
 			log_msg("out of memory");
 			goto out_eal;
@@ -578,7 +581,7 @@ out_ports:
 out_eal:
 	if (workers != NULL)
 		for (unsigned i = 0; i < n_workers; i++)
-			free(workers[i].scratch);
+			rte_free(workers[i].scratch);
 	rte_free(workers);
 	if (cfg.pid_file != NULL)
 		unlink(cfg.pid_file);
