@@ -1537,6 +1537,87 @@ static uint32_t nsec3_find(const struct zw_builder *b, const struct bnode *n)
 	return ZW_NONE;
 }
 
+/* The NSEC3 record that covers the hash of "*." + the node's name: the
+ * last one below it, wrapping around to the last of all, as the answer
+ * path finds it; ZW_NONE when the hash matches a record (the wildcard
+ * exists: nothing to deny) or the name is too long for a wildcard. */
+static uint32_t nsec3_wild_cover(const struct zw_builder *b, const struct bnode *n)
+{
+	uint8_t wc[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN];
+	unsigned len = node_name_len(b, n);
+	uint32_t lo = 0, hi = b->n3_count;
+
+	if (len + 2 > ZW_NAME_MAX || b->n3_count == 0)
+		return ZW_NONE;
+	wc[0] = 1;
+	wc[1] = '*';
+	memcpy(wc + 2, node_name(b, n), len);
+	if (zw_nsec3_hash(wc, len + 2, b->n3_salt, b->n3_salt_len, b->n3_iter, h) != 0)
+		return ZW_NONE;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(b->n3_hash[mid], h, ZW_SHA1_LEN);
+		if (c == 0)
+			return ZW_NONE;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == 0 ? b->n3_count - 1 : lo - 1;
+}
+
+/*
+ * NSEC zones: for each node N that can be the closest encloser of an
+ * NXDOMAIN, the node whose NSEC covers *.N, found in the assembled image
+ * with the search the answer path uses (the image is not verified yet, but
+ * it is the compiler's own). ZW_NONE elsewhere.
+ */
+static void nsec_wild_covers(uint8_t *buf, size_t size, uint32_t *out)
+{
+	const struct zw_img_header *h = (const void *)buf;
+	struct zw_image v;
+	uint8_t wc[ZW_NAME_MAX + 1];
+	struct zw_canon_name q;
+
+	memset(&v, 0, sizeof(v));
+	v.base = buf;
+	v.size = size;
+	v.hdr = h;
+	v.names = buf + h->sec[ZW_SEC_NAMES].off;
+	v.nodes = (const void *)(buf + h->sec[ZW_SEC_NODES].off);
+	v.rrsets = (const void *)(buf + h->sec[ZW_SEC_RRSETS].off);
+	v.chunks = buf + h->sec[ZW_SEC_CHUNKS].off;
+	v.chunks_size = h->sec[ZW_SEC_CHUNKS].size;
+	v.canon = h->sec[ZW_SEC_CANON].size ? (const void *)(buf + h->sec[ZW_SEC_CANON].off) : NULL;
+	for (uint32_t i = 0; i < h->node_count; i++) {
+		const struct zw_img_node *n = &v.nodes[i];
+		const uint8_t *nm = v.names + n->name_off;
+		out[i] = ZW_NONE;
+		if ((n->flags & (ZW_NODE_GLUE | ZW_NODE_DELEG)) ||
+		    nm[0] + 2u + h->origin_len > ZW_NAME_MAX)
+			continue;
+		wc[0] = 1;
+		wc[1] = '*';
+		memcpy(wc + 2, nm + 1, nm[0]);
+		zw_canon_prepare(&q, wc, nm[0] + 2u);
+		uint32_t p = zw_image_canon_pred(&v, &q, i);
+		/* back to the nearest NSEC owner: glue and empty non-terminals
+		 * have none */
+		for (;;) {
+			const struct zw_img_node *c = &v.nodes[p];
+			if (!(c->flags & ZW_NODE_GLUE) &&
+			    zw_image_rrset(&v, c, ZW_T_NSEC) != NULL) {
+				out[i] = p;
+				break;
+			}
+			if (p == 0)
+				break;
+			p--;
+		}
+	}
+}
+
 static int build_image(struct zw_builder *b, void **image, size_t *size)
 {
 	struct buf chunks = { 0 };
@@ -1576,10 +1657,22 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	}
 	struct zw_img_nsec3 *on3 = calloc(b->n3_count ? b->n3_count : 1, sizeof(*on3));
 	uint32_t *n3map = b->n3_count ? calloc(nout, sizeof(*n3map)) : NULL;
+	/* what proofs of non-existence need: NSEC3 owner labels, the denial
+	 * of each node's wildcard, canonical keys (NSEC) */
+	bool nsec3 = b->has_nsec3 && b->n3_count > 0, nsec = b->has_nsec && !nsec3;
+	char *n3b32 = nsec3 ? malloc((size_t)b->n3_count * 32) : NULL;
+	uint32_t *wcover = nsec3 || nsec ? malloc((size_t)nout * sizeof(*wcover)) : NULL;
+	struct zw_img_canon *canon = nsec ? malloc((size_t)nout * sizeof(*canon)) : NULL;
 	onodes = calloc(nout, sizeof(*onodes));
 	osets = calloc(nsets_out ? nsets_out : 1, sizeof(*osets));
 	onames = malloc(names_bytes);
-	if (on3 == NULL || (b->n3_count && n3map == NULL)) {
+	if (wcover != NULL)
+		memset(wcover, 0xff, (size_t)nout * sizeof(*wcover)); /* ZW_NONE */
+	if (on3 == NULL || (b->n3_count && n3map == NULL) || (nsec3 && n3b32 == NULL) ||
+	    ((nsec3 || nsec) && wcover == NULL) || (nsec && canon == NULL)) {
+		free(n3b32);
+		free(wcover);
+		free(canon);
 		free(on3);
 		free(n3map);
 		free(onodes);
@@ -1610,6 +1703,15 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		o->hash = zw_name_hash(node_name(b, n), rel);
 		if (n3map != NULL)
 			n3map[n->out] = (n->flags & NODE_BELOW_CUT) ? ZW_NONE : nsec3_find(b, n);
+		if (canon != NULL)
+			canon[n->out] = zw_canon_key(node_name(b, n), rel);
+		if (nsec3)
+			/* closest encloser of an NXDOMAIN: not a cut nor glue,
+			 * and with an NSEC3 (else its provable ancestor is) */
+			wcover[n->out] = (n->flags & (NODE_BELOW_CUT | ZW_NODE_DELEG)) ||
+							 n3map[n->out] == ZW_NONE
+						 ? ZW_NONE
+						 : nsec3_wild_cover(b, n);
 		o->flags = (uint16_t)(n->flags & 0xffff);
 		o->aux = ZW_NONE;
 		if (n->flags & NODE_BELOW_CUT) {
@@ -1688,6 +1790,9 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		onames[noff] = ZW_SHA1_LEN;
 		memcpy(onames + noff + 1, b->n3_hash[i], ZW_SHA1_LEN);
 		noff += 1u + ZW_SHA1_LEN;
+		char label[33];
+		zw_base32hex(b->n3_hash[i], ZW_SHA1_LEN, label);
+		memcpy(n3b32 + (size_t)i * 32, label, 32);
 	}
 	if (b->has_nsec3) {
 		hdr.flags |= ZW_IMGF_NSEC3;
@@ -1721,6 +1826,12 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_NSEC3] = on3;
 	sizes[ZW_SEC_NSEC3MAP] = n3map ? (size_t)nout * sizeof(*n3map) : 0;
 	srcs[ZW_SEC_NSEC3MAP] = n3map;
+	sizes[ZW_SEC_CANON] = canon ? (size_t)nout * sizeof(*canon) : 0;
+	srcs[ZW_SEC_CANON] = canon;
+	sizes[ZW_SEC_WILDCOVER] = wcover ? (size_t)nout * sizeof(*wcover) : 0;
+	srcs[ZW_SEC_WILDCOVER] = wcover;
+	sizes[ZW_SEC_NSEC3B32] = n3b32 ? (size_t)b->n3_count * 32 : 0;
+	srcs[ZW_SEC_NSEC3B32] = n3b32;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
 		hdr.sec[i].off = total;
@@ -1749,12 +1860,18 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		if (sizes[i] > 0)
 			memcpy(img + hdr.sec[i].off, srcs[i], sizes[i]);
 	memcpy(img, &hdr, sizeof(hdr));
+	if (nsec)
+		nsec_wild_covers(img, total,
+				 (uint32_t *)(void *)(img + hdr.sec[ZW_SEC_WILDCOVER].off));
 	uint64_t sum = XXH3_64bits(img, total);
 	memcpy(img + offsetof(struct zw_img_header, checksum), &sum, sizeof(sum));
 	*image = img;
 	*size = total;
 out:
 	free(chunks.p);
+	free(n3b32);
+	free(wcover);
+	free(canon);
 	free(on3);
 	free(n3map);
 	free(onodes);

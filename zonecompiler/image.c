@@ -121,6 +121,173 @@ static bool extra_ok(const uint8_t *chunks, size_t csize, uint32_t off,
 	return true;
 }
 
+/* ---- canonical order ---- */
+
+static unsigned split_labels(const uint8_t *rel, unsigned rel_len, uint8_t off[128])
+{
+	unsigned n = 0;
+
+	for (unsigned p = 0; p < rel_len && n < 128; p += 1u + rel[p])
+		off[n++] = (uint8_t)p;
+	return n;
+}
+
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/* Copies n bytes (1 to 16) from src to dst, 8 or 4 at a time where it can
+ * (overlapping), and tells whether any of them is 0 or 1. */
+static bool copy_check(uint8_t *dst, const uint8_t *src, unsigned n)
+{
+	if (n >= 8) {
+		uint64_t a, b;
+		memcpy(&a, src, 8);
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+		const uint64_t two = 0x0202020202020202ull, high = 0x8080808080808080ull;
+		return (((a - two) & ~a) | ((b - two) & ~b)) & high;
+	}
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, src, 4);
+		memcpy(&b, src + n - 4, 4);
+		memcpy(dst, &a, 4);
+		memcpy(dst + n - 4, &b, 4);
+		return (((a - 0x02020202u) & ~a) | ((b - 0x02020202u) & ~b)) & 0x80808080u;
+	}
+	bool low = false;
+	for (unsigned i = 0; i < n; i++) {
+		dst[i] = src[i];
+		low |= src[i] <= 1;
+	}
+	return low;
+}
+
+/* The key from the labels' offsets: only the first 16 bytes are made. */
+static struct zw_img_canon key_of(const uint8_t *rel, const uint8_t *off, unsigned n)
+{
+	uint8_t k[16 + 2 * ZW_LABEL_MAX + 1];
+	unsigned pos = 0;
+
+	memset(k, 0, 16);
+	while (n-- > 0 && pos < 16) {
+		const uint8_t *l = rel + off[n] + 1;
+		unsigned len = l[-1], take = len < 16 - pos ? len : 16 - pos;
+		bool low = copy_check(k + pos, l, take);
+		if (low) {
+			/* bytes 0 and 1 are escaped (rare): again, byte by byte */
+			for (unsigned i = 0; i < take; i++) {
+				if (l[i] > 1) {
+					k[pos++] = l[i];
+				} else {
+					k[pos++] = 1;
+					k[pos++] = (uint8_t)(l[i] + 1);
+				}
+			}
+		} else {
+			pos += take;
+		}
+		if (pos < 16)
+			k[pos++] = 0; /* the label's end */
+	}
+	return (struct zw_img_canon){ .hi = load_be64(k), .lo = load_be64(k + 8) };
+}
+
+struct zw_img_canon zw_canon_key(const uint8_t *rel, unsigned rel_len)
+{
+	uint8_t off[128];
+
+	return key_of(rel, off, split_labels(rel, rel_len, off));
+}
+
+void zw_canon_prepare(struct zw_canon_name *q, const uint8_t *rel, unsigned rel_len)
+{
+	q->rel = rel;
+	q->rel_len = rel_len;
+	q->nlabels = split_labels(rel, rel_len, q->off);
+	q->key = key_of(rel, q->off, q->nlabels);
+}
+
+/* RFC 4034 6.1 order of two names below the same origin, both split. */
+static int canon_cmp_split(const uint8_t *a, const uint8_t *ao, unsigned an, const uint8_t *b,
+			   const uint8_t *bo, unsigned bn)
+{
+	while (an > 0 && bn > 0) {
+		const uint8_t *la = a + ao[--an], *lb = b + bo[--bn];
+		unsigned ll = la[0] < lb[0] ? la[0] : lb[0];
+		for (unsigned i = 1; i <= ll; i++)
+			if (la[i] != lb[i])
+				return la[i] < lb[i] ? -1 : 1;
+		if (la[0] != lb[0])
+			return la[0] < lb[0] ? -1 : 1;
+	}
+	return an == bn ? 0 : (an < bn ? -1 : 1);
+}
+
+int zw_image_canon_cmp(const struct zw_image *img, uint32_t i, const struct zw_canon_name *q)
+{
+	const uint8_t *nm = img->names + img->nodes[i].name_off;
+	uint8_t off[128];
+	unsigned n = split_labels(nm + 1, nm[0], off);
+
+	return canon_cmp_split(nm + 1, off, n, q->rel, q->off, q->nlabels);
+}
+
+uint32_t zw_image_canon_pred(const struct zw_image *img, const struct zw_canon_name *q,
+			     uint32_t from)
+{
+	uint32_t n = img->hdr->node_count, lo, hi;
+
+	if (from >= n)
+		from = 0;
+	lo = from;
+	hi = n;
+	if (img->canon != NULL) {
+		/* the last key at or below q's: every node after it is after q,
+		 * every node whose key is below q's is before q */
+		const struct zw_img_canon *k = img->canon;
+		while (hi - lo > 1) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (zw_canon_cmp(k[mid], q->key) <= 0)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		if (lo == from || zw_canon_cmp(k[lo], q->key) < 0)
+			return lo;
+		/* keys equal to q's from first to lo: names compared in full */
+		uint32_t first = lo;
+		if (zw_canon_cmp(k[lo - 1], q->key) == 0) {
+			uint32_t a = from, b = lo;
+			while (a < b) {
+				uint32_t mid = a + (b - a) / 2;
+				if (zw_canon_cmp(k[mid], q->key) < 0)
+					a = mid + 1;
+				else
+					b = mid;
+			}
+			first = a;
+		}
+		hi = lo + 1;
+		lo = first > from ? first - 1 : from;
+	}
+	/* the last node at or before q in [lo, hi), lo being at or before */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (zw_image_canon_cmp(img, mid, q) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 struct sum_job {
 	const uint8_t *base;
 	size_t size;
@@ -175,6 +342,15 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 	const uint8_t *chunks = base + h.sec[ZW_SEC_CHUNKS].off;
 	size_t csize = h.sec[ZW_SEC_CHUNKS].size;
 
+	/* canonical keys (NSEC zones): each node's own, so never decreasing */
+	const struct zw_img_canon *keys = NULL;
+	if (h.sec[ZW_SEC_CANON].size != 0) {
+		if (h.sec[ZW_SEC_CANON].size !=
+		    (uint64_t)h.node_count * sizeof(struct zw_img_canon))
+			FAIL(ZW_EIMGCORRUPT, "canonical keys: size does not match the node count");
+		keys = (const void *)(base + h.sec[ZW_SEC_CANON].off);
+	}
+
 	for (uint32_t i = 0; i < h.node_count; i++) {
 		const struct zw_img_node *n = &nodes[i];
 		if (n->name_off >= nsize)
@@ -183,9 +359,21 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 		if (len > nsize - n->name_off - 1 || len + h.origin_len > 255)
 			FAIL(ZW_EIMGBOUNDS, "node name outside the names section");
 		const uint8_t *nm = names + n->name_off + 1;
-		for (unsigned p = 0; p < len; p += 1u + nm[p])
+		uint8_t off[128];
+		unsigned nl = 0;
+		for (unsigned p = 0; p < len; p += 1u + nm[p]) {
 			if (nm[p] == 0 || nm[p] > 63 || nm[p] >= len - p)
 				FAIL(ZW_EIMGCORRUPT, "malformed node name");
+			off[nl++] = (uint8_t)p; /* labels of 2 bytes at least: 127 */
+		}
+		if (keys != NULL) {
+			struct zw_img_canon want = key_of(nm, off, nl);
+			if (keys[i].hi != want.hi || keys[i].lo != want.lo)
+				FAIL(ZW_EIMGCORRUPT,
+				     "canonical key does not match its node's name");
+			if (i > 0 && zw_canon_cmp(keys[i - 1], keys[i]) > 0)
+				FAIL(ZW_EIMGCORRUPT, "nodes out of canonical order");
+		}
 		if ((i == 0) != (len == 0) || (i == 0) != ((n->flags & ZW_NODE_APEX) != 0))
 			FAIL(ZW_EIMGCORRUPT, "the apex must be the first node and only it");
 		if ((n->flags & ZW_NODE_HAS_WILD) && (n->aux <= i || n->aux >= h.node_count))
@@ -315,6 +503,38 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 			if (map[i] != ZW_NONE && map[i] >= h.nsec3_count)
 				FAIL(ZW_EIMGBOUNDS, "NSEC3 map entry outside the NSEC3 table");
 	}
+	/* wildcard denials: nodes in NSEC zones, NSEC3 records in NSEC3 zones */
+	if (h.sec[ZW_SEC_WILDCOVER].size != 0) {
+		if (h.sec[ZW_SEC_WILDCOVER].size != (uint64_t)h.node_count * 4)
+			FAIL(ZW_EIMGCORRUPT,
+			     "wildcard denials: size does not match the node count");
+		const uint32_t *wc = (const void *)(base + h.sec[ZW_SEC_WILDCOVER].off);
+		uint32_t lim = (h.flags & ZW_IMGF_NSEC3) ? h.nsec3_count : h.node_count;
+		for (uint32_t i = 0; i < h.node_count; i++)
+			if (wc[i] != ZW_NONE && wc[i] >= lim)
+				FAIL(ZW_EIMGBOUNDS, "wildcard denial outside its table");
+	}
+	/* NSEC3 owner labels: base32hex digits */
+	if (h.sec[ZW_SEC_NSEC3B32].size != 0) {
+		if (h.sec[ZW_SEC_NSEC3B32].size != (uint64_t)h.nsec3_count * 32)
+			FAIL(ZW_EIMGCORRUPT, "NSEC3 owner labels: size does not match the count");
+		const uint8_t *b32 = base + h.sec[ZW_SEC_NSEC3B32].off;
+		/* eight bytes at a time: a byte is a digit when, below 0x80, it
+		 * lies in 0-9 or a-v (adding 0x80 - lo sets bit 7 when it is at
+		 * least lo, adding 0x7f - hi when it is above hi) */
+		const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+		uint64_t nondigit = 0;
+		for (uint64_t i = 0; i < h.sec[ZW_SEC_NSEC3B32].size; i += 8) {
+			uint64_t x, y;
+			memcpy(&x, b32 + i, 8);
+			y = x & ~high;
+			uint64_t dig = (y + ones * (0x80 - '0')) & ~(y + ones * (0x7f - '9'));
+			uint64_t let = (y + ones * (0x80 - 'a')) & ~(y + ones * (0x7f - 'v'));
+			nondigit |= (x & high) | (((dig | let) & high) ^ high);
+		}
+		if (nondigit)
+			FAIL(ZW_EIMGCORRUPT, "NSEC3 owner label not in base32hex");
+	}
 
 	return 0;
 }
@@ -371,6 +591,15 @@ static void fill(struct zw_image *img)
 	img->nsec3 = (const void *)(img->base + h->sec[ZW_SEC_NSEC3].off);
 	img->nsec3_map = h->sec[ZW_SEC_NSEC3MAP].size
 				 ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3MAP].off)
+				 : NULL;
+	img->canon = h->sec[ZW_SEC_CANON].size
+			     ? (const void *)(img->base + h->sec[ZW_SEC_CANON].off)
+			     : NULL;
+	img->wild_cover = h->sec[ZW_SEC_WILDCOVER].size
+				  ? (const void *)(img->base + h->sec[ZW_SEC_WILDCOVER].off)
+				  : NULL;
+	img->nsec3_b32 = h->sec[ZW_SEC_NSEC3B32].size
+				 ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3B32].off)
 				 : NULL;
 }
 

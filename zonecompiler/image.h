@@ -25,7 +25,9 @@
  *    pointer its owners take and a mark on the glue that is required
  *    (RFC 9471); truncation is a walk over that list.
  *  - Signatures have their own chunk per RRset; NSEC3 records have their own
- *    sorted section, so signed zones need no new format.
+ *    sorted section; what proofs of non-existence need beyond the records
+ *    (canonical keys, the denial of each node's wildcard, NSEC3 owner
+ *    labels) has sections of its own, present only in signed zones.
  *
  * All integers are little-endian (the host order of every platform we run
  * on; the reader refuses images whose header says otherwise). Every section
@@ -57,7 +59,14 @@ enum zw_img_section_id {
 	ZW_SEC_NSEC3,	  /* struct zw_img_nsec3[nsec3_count], hash order */
 	ZW_SEC_NSEC3MAP,  /* uint32_t[node_count]: the NSEC3 matching each
 			   * node, or ZW_NONE; empty unless NSEC3 */
-	ZW_SEC_COUNT = 8  /* room for later sections */
+	ZW_SEC_CANON,	  /* struct zw_img_canon[node_count]: each node's
+			   * canonical key; empty unless NSEC */
+	ZW_SEC_WILDCOVER, /* uint32_t[node_count]: the record that denies the
+			   * wildcard below each node, or ZW_NONE; empty
+			   * unless NSEC or NSEC3 (see struct zw_img_canon) */
+	ZW_SEC_NSEC3B32,  /* char[nsec3_count][32]: the owner label of each
+			   * NSEC3 record in base32hex; empty unless NSEC3 */
+	ZW_SEC_COUNT = 12 /* room for later sections */
 };
 
 struct zw_img_section {
@@ -235,6 +244,55 @@ struct zw_img_nsec3 {
 	uint32_t rrset;	   /* index of its NSEC3 RRset (with sigs) */
 };
 
+/*
+ * Denial of existence (NSEC zones). The NSEC that covers a name that does
+ * not exist is the last NSEC owner at or before it in canonical order, a
+ * binary search over the nodes. So that the search reads one dense array
+ * instead of a node and its name at every step, CANON holds for each node
+ * the first 16 bytes of its canonical sort key: the labels below the
+ * origin from the rightmost, each followed by a 0 byte, with the bytes 0
+ * and 1 of a label written 1 1 and 1 2, padded with zeros (zw_canon_key).
+ * Comparing keys as two big-endian numbers orders names as RFC 4034 6.1
+ * does, except that names whose keys are equal (a common first 16 bytes)
+ * must be compared in full. The verifier checks that each key is its
+ * node's and that they never decrease.
+ *
+ * WILDCOVER holds for each node N what proves that the wildcard *.N does
+ * not exist, as an NXDOMAIN whose closest encloser is N needs: in an NSEC
+ * zone the index of the node whose NSEC covers *.N, in an NSEC3 zone the
+ * index of the NSEC3 record that covers the hash of *.N. ZW_NONE where the
+ * compiler has not worked it out (glue, cuts, names without an NSEC3
+ * under opt-out, a wildcard that exists): the answer path then searches.
+ */
+struct zw_img_canon {
+	uint64_t hi; /* key bytes 0-7, big-endian */
+	uint64_t lo; /* key bytes 8-15 */
+};
+
+/* The canonical key of a name below the origin (rel: its labels, lower
+ * case, rel_len bytes; the apex has rel_len 0). */
+struct zw_img_canon zw_canon_key(const uint8_t *rel, unsigned rel_len);
+
+static inline int zw_canon_cmp(struct zw_img_canon a, struct zw_img_canon b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	return a.lo < b.lo ? -1 : a.lo > b.lo;
+}
+
+/* A name below the origin split into labels once, to be compared with
+ * many nodes in canonical order. */
+struct zw_canon_name {
+	const uint8_t *rel; /* labels below the origin, lower case */
+	unsigned rel_len;
+	unsigned nlabels;
+	struct zw_img_canon key;
+	uint8_t off[128]; /* where each label starts */
+};
+
+/* Prepares q for rel (rel_len bytes, a valid sequence of labels). */
+void zw_canon_prepare(struct zw_canon_name *q, const uint8_t *rel, unsigned rel_len);
+
 /* A verified, mapped, read-only image. */
 struct zw_image {
 	const uint8_t *base;
@@ -247,11 +305,14 @@ struct zw_image {
 	const uint8_t *chunks;
 	size_t chunks_size;
 	const struct zw_img_nsec3 *nsec3;
-	const uint32_t *nsec3_map; /* NULL unless NSEC3 */
-	char *path;		   /* where it was loaded from, or NULL */
-	bool mapped;		   /* munmap on close, else free */
-	unsigned pins;		   /* users besides its owner (see zw_image_pin) */
-	bool closing;		   /* closed by its owner while pinned */
+	const uint32_t *nsec3_map;	  /* NULL unless NSEC3 */
+	const struct zw_img_canon *canon; /* NULL unless NSEC */
+	const uint32_t *wild_cover;	  /* NULL unless NSEC or NSEC3 */
+	const char *nsec3_b32;		  /* NULL unless NSEC3: 32 per record */
+	char *path;			  /* where it was loaded from, or NULL */
+	bool mapped;			  /* munmap on close, else free */
+	unsigned pins;			  /* users besides its owner (see zw_image_pin) */
+	bool closing;			  /* closed by its owner while pinned */
 };
 
 /*
@@ -372,6 +433,16 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 /* Same for a full lower-cased wire name that may lie outside the zone. */
 const struct zw_img_node *zw_image_find_name(const struct zw_image *img, const uint8_t *lname,
 					     unsigned len);
+
+/* The last node at or before the name q in canonical order (RFC 4034
+ * 6.1), searching from node index from on; the node at from must be at or
+ * before q (the apex, 0, always is; so is any node that q is below).
+ * Reads the CANON keys when the image has them, else the nodes' names. */
+uint32_t zw_image_canon_pred(const struct zw_image *img, const struct zw_canon_name *q,
+			     uint32_t from);
+
+/* Canonical order of node i and q: <0, 0, >0. */
+int zw_image_canon_cmp(const struct zw_image *img, uint32_t i, const struct zw_canon_name *q);
 
 /* Writes a canonical master file of the image to f: one RR per line,
  * absolute names, lower-case owners, RRsets in canonical order. */

@@ -20,6 +20,7 @@
 #include "compile.h"
 #include "image.h"
 #include "name.h"
+#include "nsec3.h"
 #include "rdata.h"
 #include "unit.h"
 #include "zw_err.h"
@@ -1348,8 +1349,531 @@ static void test_nsec3_entries(void)
 		ZW_EIMGCORRUPT, "NSEC3 entries out of hash order");
 	DAMAGE(map[0] = hdr(b)->nsec3_count, ZW_EIMGBOUNDS, "NSEC3 map entry out of range");
 	DAMAGE(hdr(b)->sec[ZW_SEC_NSEC3MAP].size -= 4, ZW_EIMGCORRUPT, "NSEC3 map too short");
+
+	/* owner labels: base32hex of each hash, as compiled */
+	uint32_t n3 = hdr(img)->nsec3_count, nc = hdr(img)->node_count;
+	CU_ASSERT_EQUAL_FATAL(hdr(img)->sec[ZW_SEC_NSEC3B32].size, (uint64_t)n3 * 32);
+	const struct zw_img_nsec3 *recs = (const void *)sec(img, ZW_SEC_NSEC3);
+	const char *b32 = (const char *)sec(img, ZW_SEC_NSEC3B32);
+	for (uint32_t i = 0; i < n3; i++) {
+		char label[33];
+		zw_base32hex(sec(img, ZW_SEC_NAMES) + recs[i].hash_off + 1, ZW_SHA1_LEN, label);
+		CU_ASSERT(memcmp(b32 + 32 * i, label, 32) == 0);
+	}
+	/* wildcard denials: the record covering the hash of *.N, for every
+	 * node N that is not a cut or glue and has an NSEC3 */
+	CU_ASSERT_EQUAL_FATAL(hdr(img)->sec[ZW_SEC_WILDCOVER].size, (uint64_t)nc * 4);
+	const uint32_t *wc = (const void *)sec(img, ZW_SEC_WILDCOVER);
+	const uint32_t *m3 = (const void *)sec(img, ZW_SEC_NSEC3MAP);
+	unsigned covered = 0;
+	for (uint32_t i = 0; i < nc; i++) {
+		const struct zw_img_node *n = &nodes(img)[i];
+		const uint8_t *nm = sec(img, ZW_SEC_NAMES) + n->name_off;
+		uint8_t w[ZW_NAME_MAX + 1], hsh[ZW_SHA1_LEN];
+		uint32_t want = ZW_NONE;
+		if (!(n->flags & (ZW_NODE_GLUE | ZW_NODE_DELEG)) && m3[i] != ZW_NONE) {
+			w[0] = 1;
+			w[1] = '*';
+			memcpy(w + 2, nm + 1, nm[0]);
+			memcpy(w + 2 + nm[0], hdr(img)->origin, hdr(img)->origin_len);
+			CU_ASSERT_FATAL(zw_nsec3_hash(w, nm[0] + 2u + hdr(img)->origin_len,
+						      hdr(img)->nsec3_salt,
+						      hdr(img)->nsec3_salt_len,
+						      hdr(img)->nsec3_iterations, hsh) == 0);
+			uint32_t below = ZW_NONE;
+			bool match = false;
+			for (uint32_t k = 0; k < n3; k++) {
+				int c = memcmp(sec(img, ZW_SEC_NAMES) + recs[k].hash_off + 1, hsh,
+					       ZW_SHA1_LEN);
+				match |= c == 0;
+				if (c < 0)
+					below = k;
+			}
+			want = match ? ZW_NONE : below == ZW_NONE ? n3 - 1 : below;
+		}
+		CU_ASSERT_EQUAL(wc[i], want);
+		covered += want != ZW_NONE;
+	}
+	CU_ASSERT(covered >= 3);
+	char *lab;
+	uint32_t *wcv;
+#define DAMAGE2(stmt, rc, what)                                                                    \
+	DAMAGE(                                                                                    \
+		{                                                                                  \
+			lab = (char *)sec(b, ZW_SEC_NSEC3B32);                                     \
+			wcv = (uint32_t *)(void *)sec(b, ZW_SEC_WILDCOVER);                        \
+			(void)lab;                                                                 \
+			(void)wcv;                                                                 \
+			stmt;                                                                      \
+		},                                                                                 \
+		rc, what)
+	DAMAGE2(lab[0] = 'w', ZW_EIMGCORRUPT, "NSEC3 owner label with a letter past v");
+	DAMAGE2(lab[32 * n3 - 1] = 'A', ZW_EIMGCORRUPT, "NSEC3 owner label in upper case");
+	DAMAGE2(lab[5] = '/', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte below 0");
+	DAMAGE2(lab[7] = ':', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte after 9");
+	DAMAGE2(lab[9] = '`', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte before a");
+	DAMAGE2(lab[0] = lab[0] == '0' ? '1' : '0', 0, "another base32hex digit: not checked");
+	/* every byte value at a few positions: only 0-9 and a-v pass */
+	for (unsigned v = 0; v < 256; v++) {
+		bool digit = (v >= '0' && v <= '9') || (v >= 'a' && v <= 'v');
+		DAMAGE2(lab[v % 8 + 8 * (v % 3)] = (char)v, digit ? 0 : ZW_EIMGCORRUPT,
+			"one byte of an NSEC3 owner label");
+	}
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3B32].size -= 32, ZW_EIMGCORRUPT, "NSEC3 labels too few");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3B32].size = 1, ZW_EIMGCORRUPT, "NSEC3 labels: one byte");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3B32].size = 0, 0, "no NSEC3 labels: made at answer time");
+	DAMAGE2(wcv[0] = n3, ZW_EIMGBOUNDS, "wildcard denial past the NSEC3 table");
+	DAMAGE2(wcv[nc - 1] = UINT32_MAX - 1, ZW_EIMGBOUNDS, "wildcard denial far out");
+	DAMAGE2(wcv[0] = ZW_NONE, 0, "wildcard denial left to the answer path");
+	DAMAGE2(wcv[0] = n3 - 1, 0, "another NSEC3 record: in bounds");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_WILDCOVER].size -= 4, ZW_EIMGCORRUPT, "wildcard denials short");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_WILDCOVER].size = 0, 0, "no wildcard denials");
+#undef DAMAGE2
 #undef DAMAGE
 	free(image);
+}
+
+/*
+ * An NSEC zone made up for the canonical searches: names whose keys tie in
+ * their first 16 bytes, bytes 0, 1 and 255, '*' and '-' in labels, empty
+ * non-terminals, a cut with glue, a wildcard, and random names; its NSEC
+ * chain is written from the order of a first compile. The signatures are
+ * not checked, so there are none but a DNSKEY.
+ */
+static const char *const nsec_fixed[] = {
+	"a",
+	"a.a",
+	"b.a",
+	"\\000",
+	"\\001.x",
+	"\\255",
+	"\\255.\\255",
+	"-",
+	"0",
+	"*.w",
+	"x.w",
+	"zz",
+	"x*y",
+	"deep.e.n.t",
+	"averyveryverylongprefix-1",
+	"averyveryverylongprefix-2",
+	"www.averyveryverylongprefix-2",
+	"mail.averyveryverylongprefix-2",
+	"averyveryverylongprefix-2.averyveryverylongprefix-2",
+	"averyveryverylongprefix-3",
+	"averyveryverylongprefiy",
+	"averyveryverylongprefix",
+	"averyveryverylongprefix-3.x.y",
+	"exactly16bytes-x",
+	"exactly16bytes-x.a",
+	"exactly16bytes-y",
+	"exactly15bytes-",
+	"x.exactly15bytes-",
+	"Mixed.CASE",
+	"~",
+};
+
+static uint64_t test_rng = 88172645463325252ull;
+
+static unsigned rnd(unsigned n)
+{
+	test_rng ^= test_rng << 13;
+	test_rng ^= test_rng >> 7;
+	test_rng ^= test_rng << 17;
+	return (unsigned)(test_rng % n);
+}
+
+static void rnd_label(char *out)
+{
+	static const char alpha[] = "abcz019-_";
+	unsigned len = 1 + rnd(20);
+
+	for (unsigned i = 0; i < len; i++)
+		out[i] = alpha[rnd(sizeof(alpha) - 1)];
+	out[len] = '\0';
+}
+
+static char *nsec_zone_unsigned(void)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *t = malloc(cap);
+	char a[32], b2[32], c[32];
+
+	CU_ASSERT_FATAL(t != NULL);
+	len += (size_t)snprintf(t + len, cap - len,
+				"$TTL 3600\n@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+				"@ NS ns1\n@ DNSKEY 257 3 13 a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5\n"
+				"ns1 A 192.0.2.1\nsub NS ns.sub\nns.sub A 192.0.2.2\n"
+				"other.sub A 192.0.2.3\n");
+	for (size_t i = 0; i < sizeof(nsec_fixed) / sizeof(nsec_fixed[0]); i++)
+		len += (size_t)snprintf(t + len, cap - len, "%s TXT \"x\"\n", nsec_fixed[i]);
+	for (unsigned i = 0; i < 300; i++) {
+		rnd_label(a);
+		rnd_label(b2);
+		rnd_label(c);
+		switch (rnd(4)) {
+		case 0: len += (size_t)snprintf(t + len, cap - len, "%s A 192.0.2.9\n", a); break;
+		case 1:
+			len += (size_t)snprintf(t + len, cap - len, "%s.%s A 192.0.2.9\n", a, b2);
+			break;
+		case 2:
+			len += (size_t)snprintf(t + len, cap - len, "%s.%s.%s A 192.0.2.9\n", a, b2,
+						c);
+			break;
+		default:
+			/* below an existing name */
+			len += (size_t)snprintf(
+				t + len, cap - len, "%s.%s A 192.0.2.9\n", a,
+				nsec_fixed[rnd(sizeof(nsec_fixed) / sizeof(nsec_fixed[0]))]);
+			break;
+		}
+	}
+	CU_ASSERT_FATAL(len < cap);
+	return t;
+}
+
+/* The zone text with the NSEC chain, built once. */
+static char *nsec_text;
+
+static const char *nsec_zone_text(void)
+{
+	if (nsec_text != NULL)
+		return nsec_text;
+	char *plain_text = nsec_zone_unsigned();
+	void *image = NULL;
+	size_t size = 0;
+	CU_ASSERT_FATAL(compile_text("nsec.example.", plain_text, &image, &size) == 0);
+	struct zw_image *img = NULL;
+	CU_ASSERT_FATAL(zw_image_from_buffer(image, size, &img, NULL) == 0);
+	size_t cap = strlen(plain_text) + 256u * 2 * img->hdr->node_count + 1024, len = 0;
+	char *t = malloc(cap);
+	CU_ASSERT_FATAL(t != NULL);
+	len += (size_t)snprintf(t, cap, "%s", plain_text);
+	/* owners of NSEC: every node but glue and empty non-terminals */
+	uint32_t first = ZW_NONE, prev = ZW_NONE;
+	for (uint32_t i = 0; i <= img->hdr->node_count; i++) {
+		uint32_t k = i < img->hdr->node_count ? i : first;
+		const struct zw_img_node *n = &img->nodes[k];
+		if (i < img->hdr->node_count && ((n->flags & ZW_NODE_GLUE) || n->rrset_count == 0))
+			continue;
+		if (prev != ZW_NONE) {
+			uint8_t w1[256], w2[256];
+			char s1[1024], s2[1024];
+			zw_image_node_name(img, &img->nodes[prev], w1);
+			zw_image_node_name(img, n, w2);
+			zw_name_to_str(w1, s1, sizeof(s1));
+			zw_name_to_str(w2, s2, sizeof(s2));
+			len += (size_t)snprintf(t + len, cap - len, "%s 300 NSEC %s A TXT NSEC\n",
+						s1, s2);
+		}
+		if (i == img->hdr->node_count)
+			break;
+		if (first == ZW_NONE)
+			first = k;
+		prev = k;
+	}
+	CU_ASSERT_FATAL(len < cap);
+	zw_image_close(img);
+	free(plain_text);
+	nsec_text = t;
+	return t;
+}
+
+static struct ref nsecz = { "nsec.example.", NULL, NULL, 0 };
+
+static struct ref *nsec_ref(void)
+{
+	nsecz.text = nsec_zone_text();
+	return load(&nsecz);
+}
+
+/* The last node at or before a name, by comparing full names. */
+static uint32_t pred_brute(const struct zw_image *img, const uint8_t *name)
+{
+	uint32_t best = 0;
+
+	for (uint32_t i = 0; i < img->hdr->node_count; i++) {
+		uint8_t full[ZW_NAME_MAX + 1];
+		zw_image_node_name(img, &img->nodes[i], full);
+		if (zw_name_cmp(full, name) <= 0)
+			best = i;
+	}
+	return best;
+}
+
+/* The closest encloser of a name in the zone: its longest suffix that is
+ * a node. */
+static uint32_t encloser_of(const struct zw_image *img, const uint8_t *name, unsigned len)
+{
+	for (unsigned pos = 0; pos < len;) {
+		const struct zw_img_node *n = zw_image_find_name(img, name + pos, len - pos);
+		if (n != NULL)
+			return (uint32_t)(n - img->nodes);
+		pos += 1u + name[pos];
+	}
+	return 0;
+}
+
+static unsigned canon_checked;
+
+/* zw_image_canon_pred() for name (lower case, in the zone), with the keys
+ * and without, from the apex and from the closest encloser, against the
+ * full comparison. */
+static void check_pred(const struct zw_image *img, const uint8_t *name, unsigned len)
+{
+	struct zw_canon_name q;
+	struct zw_image nokeys = *img;
+	uint32_t want = pred_brute(img, name), ce = encloser_of(img, name, len);
+
+	nokeys.canon = NULL;
+	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
+	uint32_t got[4] = { zw_image_canon_pred(img, &q, 0), zw_image_canon_pred(img, &q, ce),
+			    zw_image_canon_pred(&nokeys, &q, 0),
+			    zw_image_canon_pred(&nokeys, &q, ce) };
+	for (int k = 0; k < 4; k++) {
+		if (got[k] != want) {
+			char str[1024];
+			zw_name_to_str(name, str, sizeof(str));
+			fprintf(stderr, "\n  %s: predecessor %u (way %d), expected %u\n", str,
+				got[k], k, want);
+		}
+		CU_ASSERT_EQUAL(got[k], want);
+	}
+	CU_ASSERT_EQUAL(zw_image_canon_cmp(img, want, &q) <= 0, true);
+	canon_checked++;
+}
+
+/* prefix (wire label) + the name of node i */
+static unsigned below_node(const struct zw_image *img, uint32_t i, const uint8_t *label,
+			   uint8_t *out)
+{
+	uint8_t full[ZW_NAME_MAX + 1];
+	unsigned len = zw_image_node_name(img, &img->nodes[i], full);
+
+	if (len + 1u + label[0] > ZW_NAME_MAX)
+		return 0;
+	memcpy(out, label, 1u + label[0]);
+	memcpy(out + 1 + label[0], full, len);
+	return len + 1u + label[0];
+}
+
+static void test_canon_search(void)
+{
+	struct ref *r = nsec_ref();
+	uint8_t *b = copy_of(r, r->size);
+	struct zw_image *img = NULL;
+	uint8_t name[ZW_NAME_MAX + 1];
+	static const char *const labels[] = { "\001\000", "\001\001", "\0010",	  "\001-",
+					      "\001*",	  "\001a",    "\004zzzz", "\001~",
+					      "\001\377", "\002a-",   "\001_" };
+
+	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(b, r->size, &img, NULL), 0);
+	CU_ASSERT(img->hdr->flags & ZW_IMGF_NSEC);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img->canon);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img->wild_cover);
+	CU_ASSERT_PTR_NULL(img->nsec3_b32);
+	uint32_t nc = img->hdr->node_count;
+	CU_ASSERT(nc > 300);
+	/* keys: the nodes' own, never decreasing, some equal */
+	unsigned ties = 0;
+	for (uint32_t i = 0; i < nc; i++) {
+		const uint8_t *nm = img->names + img->nodes[i].name_off;
+		struct zw_img_canon k = zw_canon_key(nm + 1, nm[0]);
+		CU_ASSERT(k.hi == img->canon[i].hi && k.lo == img->canon[i].lo);
+		if (i > 0) {
+			CU_ASSERT(zw_canon_cmp(img->canon[i - 1], img->canon[i]) <= 0);
+			ties += zw_canon_cmp(img->canon[i - 1], img->canon[i]) == 0;
+		}
+	}
+	CU_ASSERT(ties >= 4);
+	CU_ASSERT(img->canon[0].hi == 0 && img->canon[0].lo == 0);
+	/* every node, names just before and after it, below it, beside it */
+	for (uint32_t i = 0; i < nc; i++) {
+		unsigned len = zw_image_node_name(img, &img->nodes[i], name);
+		check_pred(img, name, len);
+		for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++) {
+			uint8_t q[ZW_NAME_MAX + 1];
+			unsigned ql = below_node(img, i, (const uint8_t *)labels[k], q);
+			if (ql)
+				check_pred(img, q, ql);
+		}
+		if (i == 0)
+			continue;
+		/* the first label longer, shorter, its last byte one more */
+		uint8_t q[ZW_NAME_MAX + 1];
+		unsigned l0 = name[0];
+		if (l0 < 63 && len + 1 <= ZW_NAME_MAX) {
+			q[0] = (uint8_t)(l0 + 1);
+			memcpy(q + 1, name + 1, l0);
+			q[1 + l0] = rnd(2) ? '\0' : 'm';
+			memcpy(q + 2 + l0, name + 1 + l0, len - 1 - l0);
+			check_pred(img, q, len + 1);
+		}
+		if (l0 > 1) {
+			q[0] = (uint8_t)(l0 - 1);
+			memcpy(q + 1, name + 1, l0 - 1u);
+			memcpy(q + l0, name + 1 + l0, len - 1 - l0);
+			check_pred(img, q, len - 1);
+		}
+		memcpy(q, name, len);
+		if (q[l0] < 255) {
+			q[l0]++;
+			check_pred(img, q, len);
+		}
+	}
+	/* random names of random labels, in the zone */
+	for (unsigned t = 0; t < 2000; t++) {
+		uint8_t q[ZW_NAME_MAX + 1];
+		unsigned ql = 0, nl = 1 + rnd(3);
+		for (unsigned k = 0; k < nl; k++) {
+			unsigned ll = 1 + rnd(24);
+			q[ql++] = (uint8_t)ll;
+			for (unsigned c = 0; c < ll; c++)
+				q[ql++] = rnd(3) == 0 ? (uint8_t)rnd(256)
+						      : (uint8_t) "aevx0-9"[rnd(7)];
+		}
+		memcpy(q + ql, img->hdr->origin, img->hdr->origin_len);
+		ql += img->hdr->origin_len;
+		uint8_t low[ZW_NAME_MAX + 1];
+		zw_name_lower(low, q);
+		check_pred(img, low, ql);
+	}
+	CU_ASSERT(canon_checked > 3000);
+	/* the wildcard denials: for every node that can be a closest
+	 * encloser, the nearest NSEC owner at or before its wildcard */
+	for (uint32_t i = 0; i < nc; i++) {
+		const struct zw_img_node *n = &img->nodes[i];
+		uint32_t want = ZW_NONE;
+		if (!(n->flags & (ZW_NODE_GLUE | ZW_NODE_DELEG))) {
+			uint8_t q[ZW_NAME_MAX + 1];
+			unsigned ql = below_node(img, i, (const uint8_t *)"\001*", q);
+			CU_ASSERT_FATAL(ql > 0);
+			for (uint32_t p = pred_brute(img, q);; p--) {
+				const struct zw_img_node *c = &img->nodes[p];
+				if (!(c->flags & ZW_NODE_GLUE) &&
+				    zw_image_rrset(img, c, ZW_T_NSEC) != NULL) {
+					want = p;
+					break;
+				}
+				if (p == 0)
+					break;
+			}
+		}
+		CU_ASSERT_EQUAL(img->wild_cover[i], want);
+	}
+	zw_image_close(img);
+}
+
+/* The canonical key the slow way: every byte of the escaped, reversed
+ * labels, then the first 16. */
+static struct zw_img_canon key_ref(const uint8_t *rel, unsigned len)
+{
+	uint8_t full[2 * ZW_NAME_MAX + 16], off[128];
+	unsigned n = 0, o = 0;
+
+	memset(full, 0, sizeof(full));
+	for (unsigned p = 0; p < len; p += 1u + rel[p])
+		off[n++] = (uint8_t)p;
+	while (n-- > 0) {
+		const uint8_t *l = rel + off[n];
+		for (unsigned i = 1; i <= l[0]; i++) {
+			if (l[i] <= 1) {
+				full[o++] = 1;
+				full[o++] = (uint8_t)(l[i] + 1);
+			} else {
+				full[o++] = l[i];
+			}
+		}
+		full[o++] = 0;
+	}
+	struct zw_img_canon k = { 0, 0 };
+	for (int i = 0; i < 8; i++) {
+		k.hi = k.hi << 8 | full[i];
+		k.lo = k.lo << 8 | full[8 + i];
+	}
+	return k;
+}
+
+/* Random relative names, bytes 0, 1 and 2 frequent, labels of every
+ * length up to 20: zw_canon_key() against the slow way, and keys in the
+ * order of the names (RFC 4034 6.1). */
+static void test_canon_keys(void)
+{
+	uint8_t a[ZW_NAME_MAX + 1], b2[ZW_NAME_MAX + 1];
+	unsigned alen = 0, mismatched = 0, unordered = 0;
+
+	for (unsigned t = 0; t < 20000; t++) {
+		unsigned blen = 0, nl = rnd(5);
+		for (unsigned k = 0; k < nl; k++) {
+			unsigned ll = 1 + rnd(20);
+			b2[blen++] = (uint8_t)ll;
+			for (unsigned c = 0; c < ll; c++)
+				b2[blen++] = rnd(2) ? (uint8_t)rnd(3) : (uint8_t)("ab~"[rnd(3)]);
+		}
+		struct zw_img_canon kb = zw_canon_key(b2, blen), rb = key_ref(b2, blen);
+		mismatched += kb.hi != rb.hi || kb.lo != rb.lo;
+		/* against the previous name, both as full names */
+		uint8_t fa[ZW_NAME_MAX + 1], fb[ZW_NAME_MAX + 1];
+		memcpy(fa, a, alen);
+		fa[alen] = 0;
+		memcpy(fb, b2, blen);
+		fb[blen] = 0;
+		int c = zw_name_cmp(fa, fb), kc = zw_canon_cmp(zw_canon_key(a, alen), kb);
+		unordered += (c < 0 && kc > 0) || (c > 0 && kc < 0) || (c == 0 && kc != 0);
+		memcpy(a, b2, blen);
+		alen = blen;
+	}
+	CU_ASSERT_EQUAL(mismatched, 0);
+	CU_ASSERT_EQUAL(unordered, 0);
+	/* the apex's key is zero */
+	struct zw_img_canon z = zw_canon_key(a, 0);
+	CU_ASSERT(z.hi == 0 && z.lo == 0);
+}
+
+/* The canonical keys and wildcard denials of an NSEC zone, damaged one way
+ * at a time (checksum recomputed). */
+static void test_canon_entries(void)
+{
+	struct ref *r = nsec_ref();
+	uint32_t nc = hdr(r->buf)->node_count;
+	uint32_t sub = must_node(r->buf, "sub.nsec.example."),
+		 a = must_node(r->buf, "a.nsec.example.");
+	CU_ASSERT_FATAL(a + 1 < nc);
+#define KEYS(b)	 ((struct zw_img_canon *)(void *)sec(b, ZW_SEC_CANON))
+#define COVER(b) ((uint32_t *)(void *)sec(b, ZW_SEC_WILDCOVER))
+	expect_rc(r->buf, r->size, 0, "NSEC zone as compiled");
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, KEYS(b)[a].lo ^= 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, KEYS(b)[a].hi += 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, KEYS(b)[0].lo = 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, KEYS(b)[nc - 1].hi = UINT64_MAX);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, memset(KEYS(b), 0, nc * sizeof(struct zw_img_canon)));
+	/* two nodes swapped with their keys: every key its node's, out of order */
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, {
+		struct zw_img_canon t = KEYS(b)[a];
+		KEYS(b)[a] = KEYS(b)[a + 1];
+		KEYS(b)[a + 1] = t;
+		uint32_t o = nodes(b)[a].name_off;
+		nodes(b)[a].name_off = nodes(b)[a + 1].name_off;
+		nodes(b)[a + 1].name_off = o;
+	});
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->sec[ZW_SEC_CANON].size -= 16);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->sec[ZW_SEC_CANON].size += 16);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->sec[ZW_SEC_CANON].size = 8);
+	HOSTILE_IN(r, 0, hdr(b)->sec[ZW_SEC_CANON].size = 0);
+	HOSTILE_IN(r, ZW_EIMGBOUNDS, COVER(b)[a] = nc);
+	HOSTILE_IN(r, ZW_EIMGBOUNDS, COVER(b)[nc - 1] = UINT32_MAX - 1);
+	HOSTILE_IN(r, 0, COVER(b)[a] = ZW_NONE);
+	/* another node: in bounds (even one without an NSEC: glue, an empty
+	 * non-terminal; the answer path checks) */
+	HOSTILE_IN(r, 0, COVER(b)[a] = sub + 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->sec[ZW_SEC_WILDCOVER].size -= 4);
+	HOSTILE_IN(r, 0, hdr(b)->sec[ZW_SEC_WILDCOVER].size = 0);
+	/* NSEC3 labels in an NSEC zone: their count is the NSEC3 count, 0 */
+	HOSTILE_IN(r, ZW_EIMGCORRUPT,
+		   hdr(b)->sec[ZW_SEC_NSEC3B32].off = hdr(b)->sec[ZW_SEC_NAMES].off;
+		   hdr(b)->sec[ZW_SEC_NSEC3B32].size = 32);
+#undef KEYS
+#undef COVER
 }
 
 /* Every 32-bit word of every node and RRset changed to a few hostile
@@ -1663,6 +2187,9 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_extra_lists),
 	ZW_TEST(test_signature_chunks),
 	ZW_TEST(test_nsec3_entries),
+	ZW_TEST(test_canon_keys),
+	ZW_TEST(test_canon_search),
+	ZW_TEST(test_canon_entries),
 	ZW_TEST(test_field_sweep),
 	ZW_TEST(test_open_errors),
 	ZW_TEST(test_write_open_roundtrip),
@@ -1677,5 +2204,7 @@ int main(void)
 
 	free(plain.buf);
 	free(sgnd.buf);
+	free(nsecz.buf);
+	free(nsec_text);
 	return rc;
 }
