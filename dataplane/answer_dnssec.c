@@ -8,9 +8,11 @@
  * are attached to their RRsets, NSEC records are RRsets of their nodes,
  * and each node knows the NSEC3 record that matches it. What depends on
  * the query name is found here with bounded work: an NSEC covering a name
- * by binary search over the nodes in canonical order, an NSEC3 covering a
- * name by hashing it (SHA-1, the zone's iterations) and a binary search
- * over the hashes.
+ * by binary search over the nodes' canonical keys, from the closest
+ * encloser on (zw_image_canon_pred), an NSEC3 covering a name by hashing
+ * it (SHA-1, the zone's iterations) and a binary search over the hashes.
+ * The denial of the wildcard at a closest encloser, and the NSEC3 owner
+ * labels in base32hex, were worked out by the compiler.
  *
  * Records whose owner is not a suffix of the query name (a covering NSEC,
  * an NSEC3) are written with their owner spelt out, compressed against the
@@ -107,38 +109,52 @@ static const struct zw_img_rrset *nsec_at(const struct zw_image *img, const stru
 	return zw_image_rrset(img, n, ZW_T_NSEC);
 }
 
-/* RFC 4034 6.1 order of name (lower-cased) against a node's name. */
-static int cmp_node(const struct zw_image *img, uint32_t i, const uint8_t *name)
+/* The nearest NSEC owner at or before node i (glue and empty
+ * non-terminals have no NSEC), or NULL. */
+static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t i)
 {
-	uint8_t full[ZW_NAME_MAX + 1];
-
-	zw_image_node_name(img, &img->nodes[i], full);
-	return zw_name_cmp(full, name);
-}
-
-/* The node whose NSEC covers name: the last NSEC owner at or before it in
- * canonical order. */
-static const struct zw_img_node *nsec_cover(const struct zw_image *img, const uint8_t *name)
-{
-	uint32_t lo = 0, hi = img->hdr->node_count;
-
-	/* the last node <= name (node 0, the apex, always is) */
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (cmp_node(img, mid, name) <= 0)
-			lo = mid;
-		else
-			hi = mid;
-	}
 	for (unsigned k = 0; k < MAX_BACKWARDS; k++) {
-		const struct zw_img_node *n = &img->nodes[lo];
+		const struct zw_img_node *n = &img->nodes[i];
 		if (!(n->flags & ZW_NODE_GLUE) && nsec_at(img, n) != NULL)
 			return n;
-		if (lo == 0)
+		if (i == 0)
 			break;
-		lo--;
+		i--;
 	}
 	return NULL;
+}
+
+/* The node whose NSEC covers name (lower-cased, len bytes, in the zone):
+ * the last NSEC owner at or before it in canonical order. from is a node
+ * at or before the name (its closest encloser), where the search starts. */
+static const struct zw_img_node *nsec_cover(const struct zw_image *img, const uint8_t *name,
+					    unsigned len, const struct zw_img_node *from)
+{
+	struct zw_canon_name q;
+
+	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
+	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)));
+}
+
+/* The node whose NSEC covers *.ce (ce the closest encloser of an
+ * NXDOMAIN): compiled, or searched for. */
+static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
+						 const struct zw_img_node *ce)
+{
+	uint32_t i = (uint32_t)(ce - img->nodes);
+	uint8_t wc[ZW_NAME_MAX + 1];
+	const uint8_t *nm = img->names + ce->name_off;
+	unsigned olen = img->hdr->origin_len;
+
+	if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE)
+		return &img->nodes[img->wild_cover[i]];
+	if (nm[0] + 2u + olen > ZW_NAME_MAX)
+		return NULL;
+	wc[0] = 1;
+	wc[1] = '*';
+	memcpy(wc + 2, nm + 1, nm[0]);
+	memcpy(wc + 2 + nm[0], img->hdr->origin, olen);
+	return nsec_cover(img, wc, nm[0] + 2u + olen, ce);
 }
 
 static bool put_node_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
@@ -189,14 +205,26 @@ static const uint8_t *n3_hash(const struct n3 *z, uint32_t i)
 
 /* The record matching h, or covering it (the last hash below it, wrapping
  * to the last record); *match says which. */
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
 static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 {
 	uint32_t lo = 0, hi = z->count;
+	uint64_t key = be64(h);
 
 	*match = false;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(n3_hash(z, mid), h, ZW_SHA1_LEN);
+		const uint8_t *mh = n3_hash(z, mid);
+		uint64_t mk = be64(mh);
+		/* the first 8 bytes decide but for one hash in 2^64 */
+		int c = mk != key ? (mk < key ? -1 : 1) : memcmp(mh + 8, h + 8, ZW_SHA1_LEN - 8);
 		if (c == 0) {
 			*match = true;
 			return mid;
@@ -229,9 +257,13 @@ static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct 
 			return true;
 	if (33 + olen > ZW_NAME_MAX)
 		return false;
-	zw_base32hex(n3_hash(z, i), ZW_SHA1_LEN, label);
 	name[0] = 32;
-	memcpy(name + 1, label, 32);
+	if (z->img->nsec3_b32 != NULL) {
+		memcpy(name + 1, z->img->nsec3_b32 + (size_t)i * 32, 32);
+	} else {
+		zw_base32hex(n3_hash(z, i), ZW_SHA1_LEN, label);
+		memcpy(name + 1, label, 32);
+	}
 	memcpy(name + 33, z->img->hdr->origin, olen);
 	if (!put_named(r, z->img, &z->img->rrsets[z->recs[i].rrset], name, 33 + olen, qcx)) {
 		r->tc = true;
@@ -277,12 +309,13 @@ static unsigned next_closer(const uint8_t *name, unsigned len, unsigned celen, u
  * length (for the wildcard proof), or 0. */
 static unsigned put_ce_proof(struct resp *r, const struct n3 *z, const uint8_t *name, unsigned len,
 			     const struct zw_img_node *ce, const struct ctx *qcx, uint32_t *done,
-			     unsigned *ndone)
+			     unsigned *ndone, const struct zw_img_node **provable)
 {
 	uint8_t full[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN];
 	uint32_t match;
 	unsigned celen = zw_image_node_name(z->img, ce, full);
 
+	*provable = NULL;
 	while (!n3_for_node(z, ce, &match)) {
 		/* up one label, by name: ENTs and cuts are nodes too */
 		if (celen <= z->img->hdr->origin_len)
@@ -294,6 +327,7 @@ static unsigned put_ce_proof(struct resp *r, const struct n3 *z, const uint8_t *
 		if (ce == NULL)
 			return 0;
 	}
+	*provable = ce;
 	put_n3(r, z, match, qcx, done, ndone);
 	unsigned off;
 	unsigned nclen = next_closer(name, len, celen, &off);
@@ -320,8 +354,18 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 		return;
 	switch (lk->shape) {
 	case ZW_SHAPE_NXDOMAIN: {
-		unsigned celen = put_ce_proof(r, &z, name, len, lk->encloser, qcx, done, &ndone);
-		/* no wildcard at the closest encloser: the NSEC3 covering it */
+		const struct zw_img_node *ce;
+		unsigned celen =
+			put_ce_proof(r, &z, name, len, lk->encloser, qcx, done, &ndone, &ce);
+		/* no wildcard at the closest encloser: the NSEC3 covering it,
+		 * compiled, or found by hashing */
+		uint32_t wcv = ce != NULL && img->wild_cover != NULL
+				       ? img->wild_cover[ce - img->nodes]
+				       : ZW_NONE;
+		if (wcv != ZW_NONE) {
+			put_n3(r, &z, wcv, qcx, done, &ndone);
+			return;
+		}
 		unsigned wl = celen ? wildcard_of(name + (len - celen), celen, wc) : 0;
 		if (wl && n3_hash_name(img, wc, wl, h)) {
 			uint32_t cover = n3_find(&z, h, &m);
@@ -339,16 +383,17 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 				 * (RFC 5155 7.2.4), or an empty non-terminal above
 				 * insecure delegations only: the closest encloser
 				 * proof, whose covering NSEC3 has the opt-out flag */
+				const struct zw_img_node *ce;
 				(void)qtype;
-				put_ce_proof(r, &z, name, len, lk->node, qcx, done, &ndone);
+				put_ce_proof(r, &z, name, len, lk->node, qcx, done, &ndone, &ce);
 			}
 			return;
 		}
 		/* wildcard NODATA (RFC 5155 7.2.5): closest encloser proof
 		 * for the name, and the NSEC3 matching the wildcard */
 		{
-			const struct zw_img_node *wpar = lk->encloser;
-			put_ce_proof(r, &z, name, len, wpar, qcx, done, &ndone);
+			const struct zw_img_node *wpar = lk->encloser, *ce;
+			put_ce_proof(r, &z, name, len, wpar, qcx, done, &ndone, &ce);
 			if (n3_for_node(&z, lk->node, &match))
 				put_n3(r, &z, match, qcx, done, &ndone);
 		}
@@ -379,37 +424,35 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 	const struct zw_image *img = lk->zone;
 	const struct zw_img_node *done[4];
 	unsigned ndone = 0;
-	uint8_t wc[ZW_NAME_MAX + 1], full[ZW_NAME_MAX + 1];
 
-	(void)len;
 	switch (lk->shape) {
-	case ZW_SHAPE_NXDOMAIN: {
+	case ZW_SHAPE_NXDOMAIN:
 		/* the name does not exist, nor does the wildcard at its
 		 * closest encloser (RFC 4035 3.1.3.2) */
-		put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
-		unsigned celen = zw_image_node_name(img, lk->encloser, full);
-		unsigned wl = wildcard_of(full, celen, wc);
-		if (wl)
-			put_node_nsec(r, img, nsec_cover(img, wc), qcx, done, &ndone);
+		put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser), qcx, done, &ndone);
+		put_node_nsec(r, img, nsec_wild_cover(img, lk->encloser), qcx, done, &ndone);
 		return;
-	}
 	case ZW_SHAPE_NODATA:
 		if (lk->wildcard) {
 			/* RFC 4035 3.1.3.4: no such name, and the wildcard has
 			 * no data of the type */
-			put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
+			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser), qcx, done,
+				      &ndone);
 			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
 		} else if (nsec_at(img, lk->node) != NULL) {
 			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
 		} else {
-			/* an empty non-terminal: the NSEC that covers it */
-			put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
+			/* an empty non-terminal: the NSEC that covers it, the
+			 * nearest before it */
+			put_node_nsec(r, img, nsec_back(img, (uint32_t)(lk->node - img->nodes)),
+				      qcx, done, &ndone);
 		}
 		return;
 	case ZW_SHAPE_ANSWER:
 	case ZW_SHAPE_CNAME:
 		if (lk->wildcard) /* RFC 4035 3.1.3.3 */
-			put_node_nsec(r, img, nsec_cover(img, name), qcx, done, &ndone);
+			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser), qcx, done,
+				      &ndone);
 		return;
 	default: return;
 	}
@@ -453,10 +496,11 @@ void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_
 		if (n3_for_node(&z, cut, &match)) {
 			put_n3(r, &z, match, cx, done, &ndone);
 		} else {
+			const struct zw_img_node *ce;
 			unsigned clen = zw_image_node_name(img, cut, full);
 			/* opt-out: the closest provable encloser and the NSEC3
 			 * covering the cut, with the opt-out flag */
-			put_ce_proof(r, &z, full, clen, cut, cx, done, &ndone);
+			put_ce_proof(r, &z, full, clen, cut, cx, done, &ndone, &ce);
 		}
 		(void)lname;
 		(void)len;
