@@ -16,37 +16,47 @@ static inline uint32_t rol(uint32_t x, unsigned n)
 	return (x << n) | (x >> (32 - n));
 }
 
+/*
+ * One block, portable: the 80 rounds unrolled five at a time, the
+ * variables rotating their roles (so no moves between rounds), and the
+ * message schedule kept in 16 words.
+ */
+#define SHA_W(i)                                                                                   \
+	(w[(i)&15] = rol(w[((i)-3) & 15] ^ w[((i)-8) & 15] ^ w[((i)-14) & 15] ^ w[(i)&15], 1))
+#define SHA_F1(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define SHA_F2(x, y, z) ((x) ^ (y) ^ (z))
+#define SHA_F3(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
+#define SHA_R(v, x, y, z, u, f, k, m)                                                              \
+	do {                                                                                       \
+		u += f(x, y, z) + (k) + (m) + rol(v, 5);                                           \
+		x = rol(x, 30);                                                                    \
+	} while (0)
+#define SHA_5(f, k, m0, m1, m2, m3, m4)                                                            \
+	do {                                                                                       \
+		SHA_R(a, b, c, d, e, f, k, m0);                                                    \
+		SHA_R(e, a, b, c, d, f, k, m1);                                                    \
+		SHA_R(d, e, a, b, c, f, k, m2);                                                    \
+		SHA_R(c, d, e, a, b, f, k, m3);                                                    \
+		SHA_R(b, c, d, e, a, f, k, m4);                                                    \
+	} while (0)
+
 static void sha1_block(uint32_t h[5], const uint8_t *p)
 {
-	uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	const uint32_t k1 = 0x5a827999, k2 = 0x6ed9eba1, k3 = 0x8f1bbcdc, k4 = 0xca62c1d6;
 
 	for (int i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
 		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	for (int i = 0; i < 80; i++) {
-		uint32_t f, k;
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		uint32_t t = rol(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = rol(b, 30);
-		b = a;
-		a = t;
-	}
+	for (int i = 0; i < 15; i += 5)
+		SHA_5(SHA_F1, k1, w[i], w[i + 1], w[i + 2], w[i + 3], w[i + 4]);
+	SHA_5(SHA_F1, k1, w[15], SHA_W(16), SHA_W(17), SHA_W(18), SHA_W(19));
+	for (int i = 20; i < 40; i += 5)
+		SHA_5(SHA_F2, k2, SHA_W(i), SHA_W(i + 1), SHA_W(i + 2), SHA_W(i + 3), SHA_W(i + 4));
+	for (int i = 40; i < 60; i += 5)
+		SHA_5(SHA_F3, k3, SHA_W(i), SHA_W(i + 1), SHA_W(i + 2), SHA_W(i + 3), SHA_W(i + 4));
+	for (int i = 60; i < 80; i += 5)
+		SHA_5(SHA_F2, k4, SHA_W(i), SHA_W(i + 1), SHA_W(i + 2), SHA_W(i + 3), SHA_W(i + 4));
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;
