@@ -23,6 +23,15 @@
 #define IDLE_LOOPS  256
 #define IDLE_NAP_US 20
 
+/*
+ * Receiving from the exception port (a TAP) is a system call, readv(), even
+ * when the kernel has sent nothing. While the wire fills every burst, the
+ * worker polls it only every TAP_POLL_BUSY-th iteration (a few tens of
+ * microseconds apart); as soon as it brings frames, or the wire burst is
+ * not full, it is polled every iteration again.
+ */
+#define TAP_POLL_BUSY 4
+
 static void tx_or_free(struct zw_stats *st, uint16_t port, uint16_t q, struct rte_mbuf **m,
 		       uint16_t n)
 {
@@ -149,14 +158,19 @@ int zw_worker_main(void *arg)
 		const struct zw_zoneset *zs = t != NULL ? t->zs : NULL;
 
 		for (unsigned i = 0; i < w->nports; i++) {
-			const struct zw_worker_port *p = &w->ports[i];
+			struct zw_worker_port *p = &w->ports[i];
 			uint16_t n = rte_eth_rx_burst(p->wire, p->wire_q, rx, (uint16_t)w->burst);
 			if (n > 0)
 				got += handle_burst(w, p, zs, rx, n);
+			if (n == w->burst && ++p->tap_wait < TAP_POLL_BUSY)
+				continue;
+			p->tap_wait = 0;
 			/* the kernel's frames (ARP, ND, ICMP, TCP, ...) go out unchanged */
 			n = rte_eth_rx_burst(p->tap, p->tap_q, rx, (uint16_t)w->burst);
 			if (n > 0) {
 				got += n;
+				/* more may follow: poll it again next time */
+				p->tap_wait = TAP_POLL_BUSY;
 				w->stats.exc_from_kernel += n;
 				tx_or_free(&w->stats, p->wire, p->wire_q, rx, n);
 			}

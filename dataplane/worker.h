@@ -57,6 +57,7 @@ struct zw_worker_port {
 	uint16_t wire_q; /* this worker's queue on it */
 	uint16_t tap;	 /* exception port id */
 	uint16_t tap_q;
+	unsigned tap_wait; /* busy iterations since the exception port was polled */
 };
 
 struct zw_worker {
