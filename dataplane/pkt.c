@@ -201,10 +201,17 @@ enum zw_pkt_verdict zw_pkt_parse(const struct zw_pkt_service *svc, uint8_t *buf,
 		return ZW_PKT_EXCEPTION; /* ARP and everything else */
 	}
 
-	/* the query moves to scratch; the reply is written in its place */
+	/* The query moves to scratch; the reply is written in its place, its
+	 * DNS message from hdrs on. Scratch keeps the frame from hdrs to its
+	 * end (the query, after IPv4 options if any; Ethernet padding), to be
+	 * put back if the frame goes to the kernel after all. hdrs <= udp + 8
+	 * <= the end of the frame, and the query ends within 65535 bytes of
+	 * hdrs (IP lengths are 16-bit), so a frame of more than
+	 * ZW_PKT_SCRATCH bytes from hdrs is only restored that far. */
 	qlen = ulen - 8;
-	memcpy(scratch, udp + 8, qlen);
 	unsigned l3 = v6 ? 40u : 20u, hdrs = off + l3 + 8;
+	unsigned keep = len - hdrs < ZW_PKT_SCRATCH ? len - hdrs : ZW_PKT_SCRATCH;
+	memcpy(scratch, buf + hdrs, keep);
 	if (room <= hdrs)
 		return ZW_PKT_DROP_ROOM;
 	/* the reply's headers are written over the query's: what the last
@@ -213,11 +220,13 @@ enum zw_pkt_verdict zw_pkt_parse(const struct zw_pkt_service *svc, uint8_t *buf,
 	 * addresses, the TOS and the IPv6 flow stay where they are, before
 	 * the reply's DNS message */
 	job->buf = buf;
+	job->saved = scratch;
+	job->saved_len = keep;
 	job->l2_len = (uint16_t)off;
 	job->l3_len = (uint8_t)l3;
 	job->ipv6 = v6;
 	memcpy(job->sport, udp, 2);
-	rq->q = scratch;
+	rq->q = scratch + (udp + 8 - (buf + hdrs));
 	rq->qlen = qlen;
 	rq->out = buf + hdrs;
 	rq->outcap = room - hdrs;
@@ -229,8 +238,8 @@ enum zw_pkt_verdict zw_pkt_finish(const struct zw_pkt_service *svc, const struct
 				  const struct zw_answer_req *rq, unsigned *out_len,
 				  struct zw_pkt_info *info)
 {
-	uint8_t *buf = job->buf, *ip = buf + job->l2_len;
-	unsigned l3 = job->l3_len;
+	unsigned l2 = job->l2_len, l3 = job->l3_len;
+	uint8_t *buf = job->buf, *ip = buf + l2;
 	bool v6 = job->ipv6;
 	int rlen = rq->ret;
 
@@ -238,8 +247,11 @@ enum zw_pkt_verdict zw_pkt_finish(const struct zw_pkt_service *svc, const struct
 	info->ans = rq->info;
 	if (rlen == ZW_ANSWER_DROP)
 		return ZW_PKT_DROP_QUERY;
-	if (rlen < 0)
-		return ZW_PKT_EXCEPTION; /* not expected over UDP, but the kernel knows */
+	if (rlen < 0) {
+		/* for the control plane: the frame as it came */
+		memcpy(buf + l2 + l3 + 8, job->saved, job->saved_len);
+		return ZW_PKT_EXCEPTION;
+	}
 
 	/* Ethernet: swap addresses; a VLAN tag stays as it was */
 	uint8_t mac[6], a[16];
@@ -286,10 +298,10 @@ enum zw_pkt_verdict zw_pkt_finish(const struct zw_pkt_service *svc, const struct
 			memcpy(ip + 10, &h, 2);
 		}
 	}
-	info->l2_len = job->l2_len;
+	info->l2_len = (uint16_t)l2;
 	info->l3_len = (uint16_t)l3;
 	info->ipv6 = v6;
-	*out_len = job->l2_len + l3 + u;
+	*out_len = l2 + l3 + u;
 	return ZW_PKT_REPLY;
 }
 

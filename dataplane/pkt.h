@@ -84,12 +84,20 @@ enum zw_pkt_verdict zw_pkt_handle(const struct zw_pkt_service *svc,
  *
  * zw_pkt_parse() returns ZW_PKT_REPLY when the frame's query waits for the
  * engine; any other verdict is final, and then neither rq nor job is used.
- * scratch must hold len bytes, stay untouched until zw_pkt_finish() and be
- * the frame's own (one per frame of a burst). Together the three give
- * exactly what zw_pkt_handle() gives, verdicts, frames and info alike.
+ * scratch must hold len bytes (ZW_PKT_SCRATCH are always enough), stay
+ * untouched until zw_pkt_finish() and be the frame's own (one per frame of
+ * a burst). Together the three give exactly what zw_pkt_handle() gives,
+ * verdicts, frames and info alike.
+ *
+ * The engine writes its response over the query before it knows it will
+ * hand the query to the control plane (a signed query, with keys): so
+ * scratch keeps the frame from there to its end, and a frame for the
+ * kernel leaves zw_pkt_finish() as it came.
  */
 struct zw_pkt_job {
 	uint8_t *buf;
+	const uint8_t *saved; /* the frame from the reply's DNS message on, in scratch */
+	unsigned saved_len;
 	uint16_t l2_len;
 	uint8_t l3_len;
 	bool ipv6;
