@@ -8,6 +8,7 @@
  * loaded in host order and stored back in host order, so no byte swapping
  * happens per word.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "pkt.h"
@@ -79,23 +80,35 @@ uint16_t zw_pkt_cksum(const void *data, unsigned len, uint32_t sum)
 	return (uint16_t)~fold(sum_add(data, len, sum));
 }
 
-/* The pseudo-header sum: addresses as they are in memory, then protocol and
- * length in network order read as host-order words. */
-static uint64_t pseudo(const uint8_t *src, const uint8_t *dst, unsigned alen, unsigned ulen)
+/* Sums of fixed-size fields, without sum_add's loop: the pseudo-headers
+ * (the addresses, contiguous in the IP header, as they are in memory; the
+ * protocol and length as big-endian words loaded in host order) and an
+ * IPv4 header without options. */
+static inline uint64_t pseudo4(const uint8_t *ip, unsigned ulen)
 {
-	uint8_t tail[4] = { 0, IPPROTO_UDP_, (uint8_t)(ulen >> 8), (uint8_t)ulen };
-	uint8_t len32[4] = { (uint8_t)(ulen >> 24), (uint8_t)(ulen >> 16), (uint8_t)(ulen >> 8),
-			     (uint8_t)ulen };
-	uint64_t s = sum_add(src, alen, 0);
+	uint32_t a[2];
 
-	s = sum_add(dst, alen, s);
-	if (alen == 16) {
-		/* IPv6: 32-bit length, three zero bytes, next header */
-		uint8_t nh[4] = { 0, 0, 0, IPPROTO_UDP_ };
-		s = sum_add(len32, 4, s);
-		return sum_add(nh, 4, s);
-	}
-	return sum_add(tail, 4, s);
+	memcpy(a, ip + 12, 8);
+	return (uint64_t)a[0] + a[1] + htonl(IPPROTO_UDP_ << 16 | ulen);
+}
+
+static inline uint64_t pseudo6(const uint8_t *ip, unsigned ulen)
+{
+	uint64_t a[4];
+
+	memcpy(a, ip + 8, 32);
+	uint64_t s = htonl(ulen) + (uint64_t)htonl(IPPROTO_UDP_);
+	for (unsigned i = 0; i < 4; i++)
+		s += (a[i] & 0xffffffffu) + (a[i] >> 32);
+	return s;
+}
+
+static inline uint64_t sum_ip20(const uint8_t *ip)
+{
+	uint32_t w[5];
+
+	memcpy(w, ip, 20);
+	return (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
 }
 
 static bool v4_served(const struct zw_pkt_service *svc, const uint8_t *a)
@@ -162,7 +175,7 @@ enum zw_pkt_verdict zw_pkt_parse(const struct zw_pkt_service *svc, uint8_t *buf,
 		if (ip[9] != IPPROTO_UDP_ || (rd16(ip + 6) & 0x3fff) != 0 ||
 		    !v4_served(svc, ip + 16))
 			return ZW_PKT_EXCEPTION; /* not UDP, a fragment, or not ours */
-		if (fold(sum_add(ip, ihl, 0)) != 0xffff)
+		if (fold(ihl == 20 ? sum_ip20(ip) : sum_add(ip, ihl, 0)) != 0xffff)
 			return ZW_PKT_DROP_CSUM;
 		if (tot - ihl < 8)
 			return ZW_PKT_DROP_SHORT;
@@ -172,8 +185,7 @@ enum zw_pkt_verdict zw_pkt_parse(const struct zw_pkt_service *svc, uint8_t *buf,
 			return ZW_PKT_DROP_SHORT;
 		if (rd16(udp + 2) != DNS_PORT || !dns_fast(udp + 8, ulen - 8))
 			return ZW_PKT_EXCEPTION;
-		if (rd16(udp + 6) != 0 &&
-		    fold(sum_add(udp, ulen, pseudo(ip + 12, ip + 16, 4, ulen))) != 0xffff)
+		if (rd16(udp + 6) != 0 && fold(sum_add(udp, ulen, pseudo4(ip, ulen))) != 0xffff)
 			return ZW_PKT_DROP_CSUM;
 	} else if (type == ETH_P_IPV6) {
 		v6 = true;
@@ -194,8 +206,7 @@ enum zw_pkt_verdict zw_pkt_parse(const struct zw_pkt_service *svc, uint8_t *buf,
 		if (rd16(udp + 2) != DNS_PORT || !dns_fast(udp + 8, ulen - 8))
 			return ZW_PKT_EXCEPTION;
 		/* the UDP checksum is mandatory over IPv6 (RFC 8200 8.1) */
-		if (rd16(udp + 6) == 0 ||
-		    fold(sum_add(udp, ulen, pseudo(ip + 8, ip + 24, 16, ulen))) != 0xffff)
+		if (rd16(udp + 6) == 0 || fold(sum_add(udp, ulen, pseudo6(ip, ulen))) != 0xffff)
 			return ZW_PKT_DROP_CSUM;
 	} else {
 		return ZW_PKT_EXCEPTION; /* ARP and everything else */
@@ -284,7 +295,7 @@ enum zw_pkt_verdict zw_pkt_finish(const struct zw_pkt_service *svc, const struct
 	memcpy(udp + 2, job->sport, 2);
 	wr16(udp + 4, u);
 	wr16(udp + 6, 0);
-	uint64_t ps = v6 ? pseudo(ip + 8, ip + 24, 16, u) : pseudo(ip + 12, ip + 16, 4, u);
+	uint64_t ps = v6 ? pseudo6(ip, u) : pseudo4(ip, u);
 	if (svc->csum_offload) {
 		uint16_t p = fold(ps);
 		memcpy(udp + 6, &p, 2);
@@ -294,7 +305,7 @@ enum zw_pkt_verdict zw_pkt_finish(const struct zw_pkt_service *svc, const struct
 			c = 0xffff; /* 0 means "no checksum" (RFC 768) */
 		memcpy(udp + 6, &c, 2);
 		if (!v6) {
-			uint16_t h = (uint16_t)~fold(sum_add(ip, 20, 0));
+			uint16_t h = (uint16_t)~fold(sum_ip20(ip));
 			memcpy(ip + 10, &h, 2);
 		}
 	}
