@@ -51,10 +51,10 @@ bool zw_ans_put_set(struct resp *r, const struct zw_image *img, const struct zw_
 /* Writes an RRset whose owner (name, lower-cased, len bytes, inside img's
  * zone) is spelt out: the labels above the apex, then a pointer to the
  * apex in the question. Signatures follow. */
-static bool put_named(struct resp *r, const struct zw_image *img, const struct zw_img_rrset *s,
-		      const uint8_t *name, unsigned len, const struct ctx *qcx)
+static bool put_named(struct resp *r, const struct zw_image *img, const struct zw_img_chunk *c,
+		      const struct zw_img_chunk *sig, const uint8_t *name, unsigned len,
+		      const struct ctx *qcx)
 {
-	const struct zw_img_chunk *c = zw_rrset_chunk(img, s);
 	unsigned olen = img->hdr->origin_len, rel = len - olen;
 	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, olen);
 	unsigned start = r->len, enc = rel + 2;
@@ -93,7 +93,6 @@ static bool put_named(struct resp *r, const struct zw_image *img, const struct z
 	 * point at the spelt-out one */
 	r->len += c->len - 2u;
 	r->ns = (uint16_t)(r->ns + c->rrs);
-	const struct zw_img_chunk *sig = zw_rrset_sigs(img, s);
 	if (sig != NULL && !zw_ans_put_chunk(r, sig, &own, start, 0, &r->ns)) {
 		r->len = start;
 		r->ns = before;
@@ -171,7 +170,7 @@ static bool put_node_nsec(struct resp *r, const struct zw_image *img, const stru
 	if (s == NULL)
 		return false;
 	unsigned len = zw_image_node_name(img, n, name);
-	if (!put_named(r, img, s, name, len, qcx)) {
+	if (!put_named(r, img, zw_rrset_chunk(img, s), zw_rrset_sigs(img, s), name, len, qcx)) {
 		r->tc = true;
 		return false;
 	}
@@ -217,8 +216,58 @@ static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 {
 	uint32_t lo = 0, hi = z->count;
 	uint64_t key = be64(h);
+	const uint64_t *keys = z->img->nsec3_keys;
 
 	*match = false;
+	if (keys != NULL) {
+		/* the records whose hash starts as h's: [lo, hi). Hashes are
+		 * spread evenly, so the search starts where key falls in
+		 * proportion and widens from there (a few steps, in one or two
+		 * cache lines), then halves what it has bracketed */
+		uint32_t n = z->count, g = (uint32_t)(((unsigned __int128)key * n) >> 64);
+		uint64_t step = 1;
+		if (keys[g] <= key) {
+			/* up: everything before lo is at or below key */
+			uint64_t probe = (uint64_t)g + 1;
+			lo = g + 1;
+			while (probe < n && keys[probe] <= key) {
+				lo = (uint32_t)probe + 1;
+				probe += step;
+				step *= 2;
+			}
+			hi = probe < n ? (uint32_t)probe : n;
+		} else {
+			/* down: hi and everything after it is above key */
+			int64_t probe = (int64_t)g - 1;
+			hi = g;
+			while (probe >= 0 && keys[probe] > key) {
+				hi = (uint32_t)probe;
+				probe -= (int64_t)step;
+				step *= 2;
+			}
+			lo = probe >= 0 ? (uint32_t)probe + 1 : 0;
+		}
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (keys[mid] <= key)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		hi = lo;
+		if (hi == 0 || keys[hi - 1] != key)
+			return hi == 0 ? z->count - 1 : hi - 1;
+		lo = 0;
+		uint32_t top = hi;
+		while (lo < top) {
+			uint32_t mid = lo + (top - lo) / 2;
+			if (keys[mid] < key)
+				lo = mid + 1;
+			else
+				top = mid;
+		}
+	}
+	/* by the whole hashes, in [lo, hi) */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		const uint8_t *mh = n3_hash(z, mid);
@@ -248,9 +297,10 @@ static bool n3_hash_name(const struct zw_image *img, const uint8_t *name, unsign
 static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct ctx *qcx,
 		   uint32_t *done, unsigned *ndone)
 {
+	const struct zw_image *img = z->img;
 	uint8_t name[ZW_NAME_MAX + 1];
-	char label[40];
-	unsigned olen = z->img->hdr->origin_len;
+	unsigned olen = img->hdr->origin_len;
+	const struct zw_img_chunk *c, *sig;
 
 	for (unsigned k = 0; k < *ndone; k++)
 		if (done[k] == i)
@@ -258,14 +308,21 @@ static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct 
 	if (33 + olen > ZW_NAME_MAX)
 		return false;
 	name[0] = 32;
-	if (z->img->nsec3_b32 != NULL) {
-		memcpy(name + 1, z->img->nsec3_b32 + (size_t)i * 32, 32);
+	if (img->nsec3_out != NULL) {
+		const struct zw_img_nsec3_out *o = &img->nsec3_out[i];
+		memcpy(name + 1, o->label, 32);
+		c = zw_image_chunk(img, o->chunk);
+		sig = o->sigs != ZW_NONE ? zw_image_chunk(img, o->sigs) : NULL;
 	} else {
+		char label[40];
+		const struct zw_img_rrset *s = &img->rrsets[z->recs[i].rrset];
 		zw_base32hex(n3_hash(z, i), ZW_SHA1_LEN, label);
 		memcpy(name + 1, label, 32);
+		c = zw_rrset_chunk(img, s);
+		sig = zw_rrset_sigs(img, s);
 	}
-	memcpy(name + 33, z->img->hdr->origin, olen);
-	if (!put_named(r, z->img, &z->img->rrsets[z->recs[i].rrset], name, 33 + olen, qcx)) {
+	memcpy(name + 33, img->hdr->origin, olen);
+	if (!put_named(r, img, c, sig, name, 33 + olen, qcx)) {
 		r->tc = true;
 		return false;
 	}
@@ -302,41 +359,104 @@ static unsigned next_closer(const uint8_t *name, unsigned len, unsigned celen, u
 	return 0;
 }
 
+/*
+ * Writing an NSEC3 record reads its entry in NSEC3OUT, then its chunk and
+ * signature chunk: in a large image each is likely a cache miss, and the
+ * chunks are found from the entry. The entries are asked for as soon as
+ * the records are known (before hashing the next closer name), and the
+ * chunks of all the records of a proof together, before writing the
+ * first, so that their misses overlap instead of adding up.
+ */
+static void n3_prefetch(const struct n3 *z, const uint32_t *ids, unsigned n)
+{
+	const struct zw_image *img = z->img;
+
+	if (img->nsec3_out == NULL)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		const struct zw_img_nsec3_out *o = &img->nsec3_out[ids[i]];
+		__builtin_prefetch(img->chunks + o->chunk);
+		__builtin_prefetch(img->chunks + o->chunk + 64);
+		if (o->sigs != ZW_NONE) {
+			__builtin_prefetch(img->chunks + o->sigs);
+			__builtin_prefetch(img->chunks + o->sigs + 64);
+		}
+	}
+}
+
+/* The first of those levels, for a record known early. */
+static void n3_prefetch_rec(const struct n3 *z, uint32_t i)
+{
+	if (z->img->nsec3_out != NULL)
+		__builtin_prefetch(&z->img->nsec3_out[i]);
+}
+
 /* Closest encloser proof (RFC 5155 7.2.1): the NSEC3 matching the closest
- * provable encloser and the one covering the next closer name. Starts at
+ * provable encloser and the one covering the next closer name, into ids
+ * (in that order; the second is left out when the hash matches). Starts at
  * the encloser the lookup found and walks up to an ancestor that has an
  * NSEC3 (under opt-out, insecure names have none). Returns the encloser's
- * length (for the wildcard proof), or 0. */
-static unsigned put_ce_proof(struct resp *r, const struct n3 *z, const uint8_t *name, unsigned len,
-			     const struct zw_img_node *ce, const struct ctx *qcx, uint32_t *done,
-			     unsigned *ndone, const struct zw_img_node **provable)
+ * length (for the wildcard proof), or 0; *provable is the encloser. */
+static unsigned ce_proof(const struct n3 *z, const uint8_t *name, unsigned len,
+			 const struct zw_img_node *ce, uint32_t *ids, unsigned *nids,
+			 const struct zw_img_node **provable)
 {
 	uint8_t full[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN];
 	uint32_t match;
-	unsigned celen = zw_image_node_name(z->img, ce, full);
+	const uint8_t *nm = z->img->names + ce->name_off;
+	unsigned celen = nm[0] + z->img->hdr->origin_len;
 
 	*provable = NULL;
-	while (!n3_for_node(z, ce, &match)) {
-		/* up one label, by name: ENTs and cuts are nodes too */
-		if (celen <= z->img->hdr->origin_len)
-			return 0;
-		unsigned skip = 1u + full[0];
-		memmove(full, full + skip, celen - skip);
-		celen -= skip;
-		ce = zw_image_find_name(z->img, full, celen);
-		if (ce == NULL)
-			return 0;
+	if (!n3_for_node(z, ce, &match)) {
+		zw_image_node_name(z->img, ce, full);
+		while (!n3_for_node(z, ce, &match)) {
+			/* up one label, by name: ENTs and cuts are nodes too */
+			if (celen <= z->img->hdr->origin_len)
+				return 0;
+			unsigned skip = 1u + full[0];
+			memmove(full, full + skip, celen - skip);
+			celen -= skip;
+			ce = zw_image_find_name(z->img, full, celen);
+			if (ce == NULL)
+				return 0;
+		}
 	}
 	*provable = ce;
-	put_n3(r, z, match, qcx, done, ndone);
+	ids[(*nids)++] = match;
+	n3_prefetch_rec(z, match);
+	if (z->img->wild_cover != NULL && z->img->wild_cover[ce - z->img->nodes] != ZW_NONE)
+		n3_prefetch_rec(z, z->img->wild_cover[ce - z->img->nodes]);
 	unsigned off;
 	unsigned nclen = next_closer(name, len, celen, &off);
 	if (nclen == 0 || !n3_hash_name(z->img, name + off, nclen, h))
 		return celen;
 	bool m;
 	uint32_t cover = n3_find(z, h, &m);
-	if (!m)
-		put_n3(r, z, cover, qcx, done, ndone);
+	if (!m) {
+		ids[(*nids)++] = cover;
+		n3_prefetch_rec(z, cover);
+	}
+	return celen;
+}
+
+/* Writes the records of ids, in order, each once. */
+static void put_n3s(struct resp *r, const struct n3 *z, const uint32_t *ids, unsigned n,
+		    const struct ctx *qcx, uint32_t *done, unsigned *ndone)
+{
+	n3_prefetch(z, ids, n);
+	for (unsigned i = 0; i < n; i++)
+		put_n3(r, z, ids[i], qcx, done, ndone);
+}
+
+/* The closest encloser proof, written. */
+static unsigned put_ce_proof(struct resp *r, const struct n3 *z, const uint8_t *name, unsigned len,
+			     const struct zw_img_node *ce, const struct ctx *qcx, uint32_t *done,
+			     unsigned *ndone, const struct zw_img_node **provable)
+{
+	uint32_t ids[2];
+	unsigned nids = 0, celen = ce_proof(z, name, len, ce, ids, &nids, provable);
+
+	put_n3s(r, z, ids, nids, qcx, done, ndone);
 	return celen;
 }
 
@@ -355,23 +475,24 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 	switch (lk->shape) {
 	case ZW_SHAPE_NXDOMAIN: {
 		const struct zw_img_node *ce;
-		unsigned celen =
-			put_ce_proof(r, &z, name, len, lk->encloser, qcx, done, &ndone, &ce);
+		uint32_t ids[3];
+		unsigned nids = 0;
+		unsigned celen = ce_proof(&z, name, len, lk->encloser, ids, &nids, &ce);
 		/* no wildcard at the closest encloser: the NSEC3 covering it,
 		 * compiled, or found by hashing */
 		uint32_t wcv = ce != NULL && img->wild_cover != NULL
 				       ? img->wild_cover[ce - img->nodes]
 				       : ZW_NONE;
-		if (wcv != ZW_NONE) {
-			put_n3(r, &z, wcv, qcx, done, &ndone);
-			return;
-		}
-		unsigned wl = celen ? wildcard_of(name + (len - celen), celen, wc) : 0;
+		unsigned wl =
+			wcv == ZW_NONE && celen ? wildcard_of(name + (len - celen), celen, wc) : 0;
 		if (wl && n3_hash_name(img, wc, wl, h)) {
 			uint32_t cover = n3_find(&z, h, &m);
 			if (!m)
-				put_n3(r, &z, cover, qcx, done, &ndone);
+				wcv = cover;
 		}
+		if (wcv != ZW_NONE)
+			ids[nids++] = wcv;
+		put_n3s(r, &z, ids, nids, qcx, done, &ndone);
 		return;
 	}
 	case ZW_SHAPE_NODATA:

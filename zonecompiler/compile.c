@@ -1492,8 +1492,6 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 			*wire += len + 10u + r->rdlen;
 			b->st.rrs_out++;
 		}
-		if ((rc = emit_chunk(chunks, b->cb2, 0, 0, 0, &sigs)) != 0)
-			return rc;
 		*flags |= ZW_RRSET_SIGS;
 	}
 	zw_cb_begin(b->cb, ctx, true, wild);
@@ -1511,7 +1509,24 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 		if (extra != ZW_NONE)
 			*flags |= ZW_RRSET_EXTRA;
 	}
-	return emit_chunk(chunks, b->cb, *flags, extra, sigs, off);
+	/* the signatures right after the RRset, so that writing both reads
+	 * on in memory */
+	if (*flags & ZW_RRSET_SIGS) {
+		size_t at = chunks->len + zw_cb_size(b->cb, *flags);
+		if (at > UINT32_MAX - 1)
+			return ZW_ETOOBIG;
+		sigs = (uint32_t)at;
+	}
+	if ((rc = emit_chunk(chunks, b->cb, *flags, extra, sigs, off)) != 0)
+		return rc;
+	if (*flags & ZW_RRSET_SIGS) {
+		uint32_t at;
+		if ((rc = emit_chunk(chunks, b->cb2, 0, 0, 0, &at)) != 0)
+			return rc;
+		if (at != sigs)
+			return -EINVAL; /* cannot happen: chunks are laid end to end */
+	}
+	return 0;
 }
 
 /* The NSEC3 record whose hash is the node's, or ZW_NONE (a name without
@@ -1660,7 +1675,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	/* what proofs of non-existence need: NSEC3 owner labels, the denial
 	 * of each node's wildcard, canonical keys (NSEC) */
 	bool nsec3 = b->has_nsec3 && b->n3_count > 0, nsec = b->has_nsec && !nsec3;
-	char *n3b32 = nsec3 ? malloc((size_t)b->n3_count * 32) : NULL;
+	struct zw_img_nsec3_out *n3out = nsec3 ? calloc(b->n3_count, sizeof(*n3out)) : NULL;
+	uint64_t *n3keys = nsec3 ? malloc((size_t)b->n3_count * sizeof(*n3keys)) : NULL;
 	uint32_t *wcover = nsec3 || nsec ? malloc((size_t)nout * sizeof(*wcover)) : NULL;
 	struct zw_img_canon *canon = nsec ? malloc((size_t)nout * sizeof(*canon)) : NULL;
 	onodes = calloc(nout, sizeof(*onodes));
@@ -1668,9 +1684,11 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	onames = malloc(names_bytes);
 	if (wcover != NULL)
 		memset(wcover, 0xff, (size_t)nout * sizeof(*wcover)); /* ZW_NONE */
-	if (on3 == NULL || (b->n3_count && n3map == NULL) || (nsec3 && n3b32 == NULL) ||
-	    ((nsec3 || nsec) && wcover == NULL) || (nsec && canon == NULL)) {
-		free(n3b32);
+	if (on3 == NULL || (b->n3_count && n3map == NULL) ||
+	    (nsec3 && (n3out == NULL || n3keys == NULL)) || ((nsec3 || nsec) && wcover == NULL) ||
+	    (nsec && canon == NULL)) {
+		free(n3out);
+		free(n3keys);
 		free(wcover);
 		free(canon);
 		free(on3);
@@ -1792,7 +1810,13 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		noff += 1u + ZW_SHA1_LEN;
 		char label[33];
 		zw_base32hex(b->n3_hash[i], ZW_SHA1_LEN, label);
-		memcpy(n3b32 + (size_t)i * 32, label, 32);
+		memcpy(n3out[i].label, label, 32);
+		n3out[i].chunk = os->chunk;
+		n3out[i].sigs = zw_chunk_sigs((const void *)(chunks.p + os->chunk));
+		uint64_t key = 0;
+		for (int k = 0; k < 8; k++)
+			key = key << 8 | b->n3_hash[i][k];
+		n3keys[i] = key;
 	}
 	if (b->has_nsec3) {
 		hdr.flags |= ZW_IMGF_NSEC3;
@@ -1830,8 +1854,10 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_CANON] = canon;
 	sizes[ZW_SEC_WILDCOVER] = wcover ? (size_t)nout * sizeof(*wcover) : 0;
 	srcs[ZW_SEC_WILDCOVER] = wcover;
-	sizes[ZW_SEC_NSEC3B32] = n3b32 ? (size_t)b->n3_count * 32 : 0;
-	srcs[ZW_SEC_NSEC3B32] = n3b32;
+	sizes[ZW_SEC_NSEC3OUT] = n3out ? (size_t)b->n3_count * sizeof(*n3out) : 0;
+	srcs[ZW_SEC_NSEC3OUT] = n3out;
+	sizes[ZW_SEC_NSEC3KEYS] = n3keys ? (size_t)b->n3_count * sizeof(*n3keys) : 0;
+	srcs[ZW_SEC_NSEC3KEYS] = n3keys;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
 		hdr.sec[i].off = total;
@@ -1869,7 +1895,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	*size = total;
 out:
 	free(chunks.p);
-	free(n3b32);
+	free(n3out);
+	free(n3keys);
 	free(wcover);
 	free(canon);
 	free(on3);

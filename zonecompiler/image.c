@@ -30,6 +30,8 @@ _Static_assert(sizeof(struct zw_img_node) == 20, "node layout");
 _Static_assert(sizeof(struct zw_img_rrset) == 8, "rrset layout");
 _Static_assert(sizeof(struct zw_img_chunk) == 8, "chunk layout");
 _Static_assert(sizeof(struct zw_img_extra_ent) == 8, "extra entry layout");
+_Static_assert(sizeof(struct zw_img_canon) == 16, "canonical key layout");
+_Static_assert(sizeof(struct zw_img_nsec3_out) == 40, "NSEC3 record layout");
 
 #define FAIL(code, text)                                                                           \
 	do {                                                                                       \
@@ -514,23 +516,45 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 			if (wc[i] != ZW_NONE && wc[i] >= lim)
 				FAIL(ZW_EIMGBOUNDS, "wildcard denial outside its table");
 	}
-	/* NSEC3 owner labels: base32hex digits */
-	if (h.sec[ZW_SEC_NSEC3B32].size != 0) {
-		if (h.sec[ZW_SEC_NSEC3B32].size != (uint64_t)h.nsec3_count * 32)
-			FAIL(ZW_EIMGCORRUPT, "NSEC3 owner labels: size does not match the count");
-		const uint8_t *b32 = base + h.sec[ZW_SEC_NSEC3B32].off;
+	/* NSEC3 search keys: the hashes' first 8 bytes (so in order too) */
+	if (h.sec[ZW_SEC_NSEC3KEYS].size != 0) {
+		if (h.sec[ZW_SEC_NSEC3KEYS].size != (uint64_t)h.nsec3_count * 8)
+			FAIL(ZW_EIMGCORRUPT, "NSEC3 keys: size does not match the count");
+		const uint64_t *k = (const void *)(base + h.sec[ZW_SEC_NSEC3KEYS].off);
+		for (uint32_t i = 0; i < h.nsec3_count; i++)
+			if (k[i] != load_be64(names + n3[i].hash_off + 1))
+				FAIL(ZW_EIMGCORRUPT, "NSEC3 key does not match its hash");
+	}
+	/* NSEC3 records ready to write: labels in base32hex digits, the
+	 * chunks of their RRsets */
+	if (h.sec[ZW_SEC_NSEC3OUT].size != 0) {
+		if (h.sec[ZW_SEC_NSEC3OUT].size !=
+		    (uint64_t)h.nsec3_count * sizeof(struct zw_img_nsec3_out))
+			FAIL(ZW_EIMGCORRUPT,
+			     "NSEC3 records to write: size does not match the count");
+		const struct zw_img_nsec3_out *o =
+			(const void *)(base + h.sec[ZW_SEC_NSEC3OUT].off);
 		/* eight bytes at a time: a byte is a digit when, below 0x80, it
 		 * lies in 0-9 or a-v (adding 0x80 - lo sets bit 7 when it is at
 		 * least lo, adding 0x7f - hi when it is above hi) */
 		const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
 		uint64_t nondigit = 0;
-		for (uint64_t i = 0; i < h.sec[ZW_SEC_NSEC3B32].size; i += 8) {
-			uint64_t x, y;
-			memcpy(&x, b32 + i, 8);
-			y = x & ~high;
-			uint64_t dig = (y + ones * (0x80 - '0')) & ~(y + ones * (0x7f - '9'));
-			uint64_t let = (y + ones * (0x80 - 'a')) & ~(y + ones * (0x7f - 'v'));
-			nondigit |= (x & high) | (((dig | let) & high) ^ high);
+		for (uint32_t i = 0; i < h.nsec3_count; i++) {
+			for (unsigned k = 0; k < 32; k += 8) {
+				uint64_t x, y;
+				memcpy(&x, o[i].label + k, 8);
+				y = x & ~high;
+				uint64_t dig =
+					(y + ones * (0x80 - '0')) & ~(y + ones * (0x7f - '9'));
+				uint64_t let =
+					(y + ones * (0x80 - 'a')) & ~(y + ones * (0x7f - 'v'));
+				nondigit |= (x & high) | (((dig | let) & high) ^ high);
+			}
+			uint32_t c = sets[n3[i].rrset].chunk;
+			if (o[i].chunk != c ||
+			    o[i].sigs != zw_chunk_sigs((const void *)(chunks + c)))
+				FAIL(ZW_EIMGCORRUPT,
+				     "NSEC3 record to write: not its RRset's chunks");
 		}
 		if (nondigit)
 			FAIL(ZW_EIMGCORRUPT, "NSEC3 owner label not in base32hex");
@@ -598,8 +622,11 @@ static void fill(struct zw_image *img)
 	img->wild_cover = h->sec[ZW_SEC_WILDCOVER].size
 				  ? (const void *)(img->base + h->sec[ZW_SEC_WILDCOVER].off)
 				  : NULL;
-	img->nsec3_b32 = h->sec[ZW_SEC_NSEC3B32].size
-				 ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3B32].off)
+	img->nsec3_keys = h->sec[ZW_SEC_NSEC3KEYS].size
+				  ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3KEYS].off)
+				  : NULL;
+	img->nsec3_out = h->sec[ZW_SEC_NSEC3OUT].size
+				 ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3OUT].off)
 				 : NULL;
 }
 

@@ -26,8 +26,9 @@
  *    (RFC 9471); truncation is a walk over that list.
  *  - Signatures have their own chunk per RRset; NSEC3 records have their own
  *    sorted section; what proofs of non-existence need beyond the records
- *    (canonical keys, the denial of each node's wildcard, NSEC3 owner
- *    labels) has sections of its own, present only in signed zones.
+ *    (canonical keys, the denial of each node's wildcard, NSEC3 search
+ *    keys and owner labels) has sections of its own, present only in
+ *    signed zones.
  *
  * All integers are little-endian (the host order of every platform we run
  * on; the reader refuses images whose header says otherwise). Every section
@@ -64,8 +65,12 @@ enum zw_img_section_id {
 	ZW_SEC_WILDCOVER, /* uint32_t[node_count]: the record that denies the
 			   * wildcard below each node, or ZW_NONE; empty
 			   * unless NSEC or NSEC3 (see struct zw_img_canon) */
-	ZW_SEC_NSEC3B32,  /* char[nsec3_count][32]: the owner label of each
-			   * NSEC3 record in base32hex; empty unless NSEC3 */
+	ZW_SEC_NSEC3OUT,  /* struct zw_img_nsec3_out[nsec3_count]: what
+			   * writing each NSEC3 record takes; empty unless
+			   * NSEC3 */
+	ZW_SEC_NSEC3KEYS, /* uint64_t[nsec3_count]: the first 8 bytes of each
+			   * NSEC3 hash as a big-endian number, for the
+			   * search; empty unless NSEC3 */
 	ZW_SEC_COUNT = 12 /* room for later sections */
 };
 
@@ -293,6 +298,18 @@ struct zw_canon_name {
 /* Prepares q for rel (rel_len bytes, a valid sequence of labels). */
 void zw_canon_prepare(struct zw_canon_name *q, const uint8_t *rel, unsigned rel_len);
 
+/*
+ * What writing an NSEC3 record into an answer takes, in one place (NSEC3
+ * zones, one per record of the NSEC3 section, in the same order): its
+ * owner label ready to copy, and its chunk and signature chunk, which the
+ * record's RRset names too but one more read away.
+ */
+struct zw_img_nsec3_out {
+	char label[32]; /* the owner's first label: the hash in base32hex */
+	uint32_t chunk; /* the NSEC3 RRset's chunk (offset in CHUNKS) */
+	uint32_t sigs;	/* its signature chunk, or ZW_NONE */
+};
+
 /* A verified, mapped, read-only image. */
 struct zw_image {
 	const uint8_t *base;
@@ -305,14 +322,15 @@ struct zw_image {
 	const uint8_t *chunks;
 	size_t chunks_size;
 	const struct zw_img_nsec3 *nsec3;
-	const uint32_t *nsec3_map;	  /* NULL unless NSEC3 */
-	const struct zw_img_canon *canon; /* NULL unless NSEC */
-	const uint32_t *wild_cover;	  /* NULL unless NSEC or NSEC3 */
-	const char *nsec3_b32;		  /* NULL unless NSEC3: 32 per record */
-	char *path;			  /* where it was loaded from, or NULL */
-	bool mapped;			  /* munmap on close, else free */
-	unsigned pins;			  /* users besides its owner (see zw_image_pin) */
-	bool closing;			  /* closed by its owner while pinned */
+	const uint32_t *nsec3_map;		  /* NULL unless NSEC3 */
+	const struct zw_img_canon *canon;	  /* NULL unless NSEC */
+	const uint32_t *wild_cover;		  /* NULL unless NSEC or NSEC3 */
+	const struct zw_img_nsec3_out *nsec3_out; /* NULL unless NSEC3 */
+	const uint64_t *nsec3_keys;		  /* NULL unless NSEC3 */
+	char *path;				  /* where it was loaded from, or NULL */
+	bool mapped;				  /* munmap on close, else free */
+	unsigned pins;				  /* users besides its owner (see zw_image_pin) */
+	bool closing;				  /* closed by its owner while pinned */
 };
 
 /*

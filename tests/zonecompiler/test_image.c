@@ -1350,15 +1350,18 @@ static void test_nsec3_entries(void)
 	DAMAGE(map[0] = hdr(b)->nsec3_count, ZW_EIMGBOUNDS, "NSEC3 map entry out of range");
 	DAMAGE(hdr(b)->sec[ZW_SEC_NSEC3MAP].size -= 4, ZW_EIMGCORRUPT, "NSEC3 map too short");
 
-	/* owner labels: base32hex of each hash, as compiled */
+	/* records to write: base32hex of each hash, the RRset's chunks */
 	uint32_t n3 = hdr(img)->nsec3_count, nc = hdr(img)->node_count;
-	CU_ASSERT_EQUAL_FATAL(hdr(img)->sec[ZW_SEC_NSEC3B32].size, (uint64_t)n3 * 32);
+	CU_ASSERT_EQUAL_FATAL(hdr(img)->sec[ZW_SEC_NSEC3OUT].size,
+			      (uint64_t)n3 * sizeof(struct zw_img_nsec3_out));
 	const struct zw_img_nsec3 *recs = (const void *)sec(img, ZW_SEC_NSEC3);
-	const char *b32 = (const char *)sec(img, ZW_SEC_NSEC3B32);
+	const struct zw_img_nsec3_out *outs = (const void *)sec(img, ZW_SEC_NSEC3OUT);
 	for (uint32_t i = 0; i < n3; i++) {
 		char label[33];
 		zw_base32hex(sec(img, ZW_SEC_NAMES) + recs[i].hash_off + 1, ZW_SHA1_LEN, label);
-		CU_ASSERT(memcmp(b32 + 32 * i, label, 32) == 0);
+		CU_ASSERT(memcmp(outs[i].label, label, 32) == 0);
+		CU_ASSERT_EQUAL(outs[i].chunk, rrsets(img)[recs[i].rrset].chunk);
+		CU_ASSERT_EQUAL(outs[i].sigs, *sigs_word(chunk(img, outs[i].chunk)));
 	}
 	/* wildcard denials: the record covering the hash of *.N, for every
 	 * node N that is not a cut or glue and has an NSEC3 */
@@ -1395,20 +1398,36 @@ static void test_nsec3_entries(void)
 		covered += want != ZW_NONE;
 	}
 	CU_ASSERT(covered >= 3);
+	/* search keys: the hashes' first 8 bytes, big-endian */
+	CU_ASSERT_EQUAL_FATAL(hdr(img)->sec[ZW_SEC_NSEC3KEYS].size, (uint64_t)n3 * 8);
+	const uint64_t *n3k = (const void *)sec(img, ZW_SEC_NSEC3KEYS);
+	for (uint32_t i = 0; i < n3; i++) {
+		const uint8_t *hh = sec(img, ZW_SEC_NAMES) + recs[i].hash_off + 1;
+		uint64_t want = 0;
+		for (int k = 0; k < 8; k++)
+			want = want << 8 | hh[k];
+		CU_ASSERT_EQUAL(n3k[i], want);
+	}
 	char *lab;
 	uint32_t *wcv;
+	uint64_t *keys;
+	struct zw_img_nsec3_out *out;
 #define DAMAGE2(stmt, rc, what)                                                                    \
 	DAMAGE(                                                                                    \
 		{                                                                                  \
-			lab = (char *)sec(b, ZW_SEC_NSEC3B32);                                     \
+			out = (struct zw_img_nsec3_out *)(void *)sec(b, ZW_SEC_NSEC3OUT);          \
+			lab = out[0].label;                                                        \
+			(void)out;                                                                 \
 			wcv = (uint32_t *)(void *)sec(b, ZW_SEC_WILDCOVER);                        \
+			keys = (uint64_t *)(void *)sec(b, ZW_SEC_NSEC3KEYS);                       \
 			(void)lab;                                                                 \
 			(void)wcv;                                                                 \
+			(void)keys;                                                                \
 			stmt;                                                                      \
 		},                                                                                 \
 		rc, what)
 	DAMAGE2(lab[0] = 'w', ZW_EIMGCORRUPT, "NSEC3 owner label with a letter past v");
-	DAMAGE2(lab[32 * n3 - 1] = 'A', ZW_EIMGCORRUPT, "NSEC3 owner label in upper case");
+	DAMAGE2(out[n3 - 1].label[31] = 'A', ZW_EIMGCORRUPT, "NSEC3 owner label in upper case");
 	DAMAGE2(lab[5] = '/', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte below 0");
 	DAMAGE2(lab[7] = ':', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte after 9");
 	DAMAGE2(lab[9] = '`', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte before a");
@@ -1419,15 +1438,30 @@ static void test_nsec3_entries(void)
 		DAMAGE2(lab[v % 8 + 8 * (v % 3)] = (char)v, digit ? 0 : ZW_EIMGCORRUPT,
 			"one byte of an NSEC3 owner label");
 	}
-	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3B32].size -= 32, ZW_EIMGCORRUPT, "NSEC3 labels too few");
-	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3B32].size = 1, ZW_EIMGCORRUPT, "NSEC3 labels: one byte");
-	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3B32].size = 0, 0, "no NSEC3 labels: made at answer time");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3OUT].size -= sizeof(*out), ZW_EIMGCORRUPT,
+		"NSEC3 records to write: too few");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3OUT].size = 1, ZW_EIMGCORRUPT,
+		"NSEC3 records to write: one byte");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3OUT].size = 0, 0,
+		"no NSEC3 records to write: made at answer time");
+	DAMAGE2(out[0].chunk = out[1].chunk, ZW_EIMGCORRUPT, "another record's chunk");
+	DAMAGE2(out[0].chunk += 4, ZW_EIMGCORRUPT, "a chunk that is not the RRset's");
+	DAMAGE2(out[0].chunk = UINT32_MAX, ZW_EIMGCORRUPT, "a chunk far out");
+	DAMAGE2(out[0].sigs = ZW_NONE, ZW_EIMGCORRUPT, "signatures left out");
+	DAMAGE2(out[0].sigs = out[1].sigs, ZW_EIMGCORRUPT, "another record's signatures");
+	DAMAGE2(out[n3 - 1].sigs = out[n3 - 1].chunk, ZW_EIMGCORRUPT, "the chunk as signatures");
 	DAMAGE2(wcv[0] = n3, ZW_EIMGBOUNDS, "wildcard denial past the NSEC3 table");
 	DAMAGE2(wcv[nc - 1] = UINT32_MAX - 1, ZW_EIMGBOUNDS, "wildcard denial far out");
 	DAMAGE2(wcv[0] = ZW_NONE, 0, "wildcard denial left to the answer path");
 	DAMAGE2(wcv[0] = n3 - 1, 0, "another NSEC3 record: in bounds");
 	DAMAGE2(hdr(b)->sec[ZW_SEC_WILDCOVER].size -= 4, ZW_EIMGCORRUPT, "wildcard denials short");
 	DAMAGE2(hdr(b)->sec[ZW_SEC_WILDCOVER].size = 0, 0, "no wildcard denials");
+	DAMAGE2(keys[0] ^= 1, ZW_EIMGCORRUPT, "NSEC3 key that is not its hash's");
+	DAMAGE2(keys[n3 - 1] = 0, ZW_EIMGCORRUPT, "NSEC3 key out of order");
+	DAMAGE2(keys[1] = keys[0], ZW_EIMGCORRUPT, "NSEC3 key of another record");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3KEYS].size -= 8, ZW_EIMGCORRUPT, "NSEC3 keys too few");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3KEYS].size = 0, 0,
+		"no NSEC3 keys: the search reads hashes");
 #undef DAMAGE2
 #undef DAMAGE
 	free(image);
@@ -1671,7 +1705,7 @@ static void test_canon_search(void)
 	CU_ASSERT(img->hdr->flags & ZW_IMGF_NSEC);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(img->canon);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(img->wild_cover);
-	CU_ASSERT_PTR_NULL(img->nsec3_b32);
+	CU_ASSERT_PTR_NULL(img->nsec3_out);
 	uint32_t nc = img->hdr->node_count;
 	CU_ASSERT(nc > 300);
 	/* keys: the nodes' own, never decreasing, some equal */
@@ -1870,8 +1904,11 @@ static void test_canon_entries(void)
 	HOSTILE_IN(r, 0, hdr(b)->sec[ZW_SEC_WILDCOVER].size = 0);
 	/* NSEC3 labels in an NSEC zone: their count is the NSEC3 count, 0 */
 	HOSTILE_IN(r, ZW_EIMGCORRUPT,
-		   hdr(b)->sec[ZW_SEC_NSEC3B32].off = hdr(b)->sec[ZW_SEC_NAMES].off;
-		   hdr(b)->sec[ZW_SEC_NSEC3B32].size = 32);
+		   hdr(b)->sec[ZW_SEC_NSEC3OUT].off = hdr(b)->sec[ZW_SEC_NAMES].off;
+		   hdr(b)->sec[ZW_SEC_NSEC3OUT].size = sizeof(struct zw_img_nsec3_out));
+	HOSTILE_IN(r, ZW_EIMGCORRUPT,
+		   hdr(b)->sec[ZW_SEC_NSEC3KEYS].off = hdr(b)->sec[ZW_SEC_NAMES].off;
+		   hdr(b)->sec[ZW_SEC_NSEC3KEYS].size = 8);
 #undef KEYS
 #undef COVER
 }
