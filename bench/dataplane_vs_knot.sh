@@ -726,6 +726,11 @@ if any(s == "a" for s, _ in res):
         if gcpu < 0.9:
             print("  WARNING: the generator got only %.2f of its CPU (other processes ran "
                   "on it): every figure of this row is low" % gcpu)
+        scpu = f(g("a", mem + ".zw.srvcpu"))
+        if scpu is not None and scpu < 0.9:
+            print("  WARNING: zonewired got only %.2f of a CPU while queried (other processes "
+                  "ran on its core): its answers/s are low; compare answers per far-end "
+                  "CPU-second (%s) instead" % (scpu, n(zw / scpu) if scpu else "-"))
         if g("a", mem + ".zw.hugepages"):
             print("  hugepages in use while zonewired ran: %s" % g("a", mem + ".zw.hugepages"))
     rc = g("a", "huge.zw.rcodes") or g("a", "nohuge.zw.rcodes")
