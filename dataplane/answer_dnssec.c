@@ -156,6 +156,30 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 	return nsec_cover(img, wc, nm[0] + 2u + olen, ce);
 }
 
+/* Asks for what writing the NSEC of each node reads (its RRsets, its
+ * name, then the NSEC's chunk and the signatures after it), a level at a
+ * time for all of them, so that the cache misses overlap. */
+static void nsec_prefetch(const struct zw_image *img, const struct zw_img_node *const *n,
+			  unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		if (n[i] == NULL)
+			continue;
+		__builtin_prefetch(img->names + n[i]->name_off);
+		if (n[i]->rrset_count > 0)
+			__builtin_prefetch(&img->rrsets[n[i]->rrset_first]);
+	}
+	for (unsigned i = 0; i < count; i++) {
+		const struct zw_img_rrset *s = n[i] != NULL ? nsec_at(img, n[i]) : NULL;
+		if (s == NULL)
+			continue;
+		const uint8_t *c = img->chunks + s->chunk;
+		__builtin_prefetch(c);
+		__builtin_prefetch(c + 64);
+		__builtin_prefetch(c + 128);
+	}
+}
+
 static bool put_node_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
 			  const struct ctx *qcx, const struct zw_img_node **done, unsigned *ndone)
 {
@@ -401,41 +425,53 @@ static unsigned ce_proof(const struct n3 *z, const uint8_t *name, unsigned len,
 			 const struct zw_img_node *ce, uint32_t *ids, unsigned *nids,
 			 const struct zw_img_node **provable)
 {
+	const struct zw_image *img = z->img;
 	uint8_t full[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN];
-	uint32_t match;
-	const uint8_t *nm = z->img->names + ce->name_off;
-	unsigned celen = nm[0] + z->img->hdr->origin_len;
+	uint32_t match, cover = ZW_NONE, ci = (uint32_t)(ce - img->nodes);
+	unsigned celen = img->names[ce->name_off] + img->hdr->origin_len, off, nclen;
+	bool m = false;
 
+	/* The encloser's NSEC3 and wildcard denial are asked for first, and
+	 * the next closer name hashed and searched for while they come, on
+	 * the guess that the encloser has an NSEC3 (it has but under
+	 * opt-out; the search is then done again from the right encloser) */
+	if (img->nsec3_map != NULL)
+		__builtin_prefetch(&img->nsec3_map[ci]);
+	if (img->wild_cover != NULL)
+		__builtin_prefetch(&img->wild_cover[ci]);
+	nclen = next_closer(name, len, celen, &off);
+	bool hashed = nclen != 0 && n3_hash_name(img, name + off, nclen, h);
+	if (hashed) {
+		cover = n3_find(z, h, &m);
+		if (!m)
+			n3_prefetch_rec(z, cover);
+	}
 	*provable = NULL;
 	if (!n3_for_node(z, ce, &match)) {
-		zw_image_node_name(z->img, ce, full);
+		zw_image_node_name(img, ce, full);
 		while (!n3_for_node(z, ce, &match)) {
 			/* up one label, by name: ENTs and cuts are nodes too */
-			if (celen <= z->img->hdr->origin_len)
+			if (celen <= img->hdr->origin_len)
 				return 0;
 			unsigned skip = 1u + full[0];
 			memmove(full, full + skip, celen - skip);
 			celen -= skip;
-			ce = zw_image_find_name(z->img, full, celen);
+			ce = zw_image_find_name(img, full, celen);
 			if (ce == NULL)
 				return 0;
 		}
+		nclen = next_closer(name, len, celen, &off);
+		hashed = nclen != 0 && n3_hash_name(img, name + off, nclen, h);
+		if (hashed)
+			cover = n3_find(z, h, &m);
 	}
 	*provable = ce;
 	ids[(*nids)++] = match;
 	n3_prefetch_rec(z, match);
-	if (z->img->wild_cover != NULL && z->img->wild_cover[ce - z->img->nodes] != ZW_NONE)
-		n3_prefetch_rec(z, z->img->wild_cover[ce - z->img->nodes]);
-	unsigned off;
-	unsigned nclen = next_closer(name, len, celen, &off);
-	if (nclen == 0 || !n3_hash_name(z->img, name + off, nclen, h))
-		return celen;
-	bool m;
-	uint32_t cover = n3_find(z, h, &m);
-	if (!m) {
+	if (img->wild_cover != NULL && img->wild_cover[ce - img->nodes] != ZW_NONE)
+		n3_prefetch_rec(z, img->wild_cover[ce - img->nodes]);
+	if (hashed && !m)
 		ids[(*nids)++] = cover;
-		n3_prefetch_rec(z, cover);
-	}
 	return celen;
 }
 
@@ -547,12 +583,20 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 	unsigned ndone = 0;
 
 	switch (lk->shape) {
-	case ZW_SHAPE_NXDOMAIN:
+	case ZW_SHAPE_NXDOMAIN: {
 		/* the name does not exist, nor does the wildcard at its
-		 * closest encloser (RFC 4035 3.1.3.2) */
-		put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser), qcx, done, &ndone);
-		put_node_nsec(r, img, nsec_wild_cover(img, lk->encloser), qcx, done, &ndone);
+		 * closest encloser (RFC 4035 3.1.3.2); the wildcard's denial is
+		 * asked for before the search, both records' parts after it */
+		const struct zw_img_node *n[2];
+		if (img->wild_cover != NULL)
+			__builtin_prefetch(&img->wild_cover[lk->encloser - img->nodes]);
+		n[0] = nsec_cover(img, name, len, lk->encloser);
+		n[1] = nsec_wild_cover(img, lk->encloser);
+		nsec_prefetch(img, n, 2);
+		put_node_nsec(r, img, n[0], qcx, done, &ndone);
+		put_node_nsec(r, img, n[1], qcx, done, &ndone);
 		return;
+	}
 	case ZW_SHAPE_NODATA:
 		if (lk->wildcard) {
 			/* RFC 4035 3.1.3.4: no such name, and the wildcard has
