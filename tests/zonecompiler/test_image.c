@@ -282,6 +282,28 @@ static void walk(const struct zw_image *img)
 			(void)zw_rrset_sigs(img, s);
 		}
 	}
+	/* the denial sections: searches, and what their entries point at */
+	for (uint32_t i = 0; i < img->hdr->node_count; i++) {
+		const uint8_t *nm = img->names + img->nodes[i].name_off;
+		struct zw_canon_name q;
+		zw_canon_prepare(&q, nm + 1, nm[0]);
+		CU_ASSERT(zw_image_canon_pred(img, &q, 0) < img->hdr->node_count);
+		CU_ASSERT(zw_image_canon_pred(img, &q, i) < img->hdr->node_count);
+		if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE) {
+			if (img->hdr->flags & ZW_IMGF_NSEC3)
+				(void)img->nsec3[img->wild_cover[i]].rrset;
+			else
+				(void)zw_image_rrset(img, &img->nodes[img->wild_cover[i]],
+						     ZW_T_NSEC);
+		}
+	}
+	for (uint32_t i = 0; img->nsec3_out != NULL && i < img->hdr->nsec3_count; i++) {
+		CU_ASSERT(zw_image_chunk(img, img->nsec3_out[i].chunk)->rrs > 0);
+		if (img->nsec3_out[i].sigs != ZW_NONE)
+			CU_ASSERT(zw_image_chunk(img, img->nsec3_out[i].sigs)->rrs > 0);
+		if (img->nsec3_keys != NULL)
+			(void)img->nsec3_keys[i];
+	}
 	zw_image_dump(img, null);
 	zw_image_info(img, null);
 	fclose(null);
