@@ -194,20 +194,26 @@ static void sha1_with(sha1_blocks_fn blocks, const void *data, size_t len, uint8
 {
 	uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
 	const uint8_t *p = data;
-	uint8_t last[128];
+	uint64_t last[16]; /* the last one or two blocks, as words */
 	size_t full = len / 64, rest = len - full * 64;
 
 	if (full > 0)
 		blocks(h, p, full);
 	/* padding: 0x80, zeros, the bit length in 64 bits big-endian */
 	size_t nlast = rest + 9 > 64 ? 2 : 1;
-	memset(last, 0, sizeof(last));
-	memcpy(last, p + full * 64, rest);
-	last[rest] = 0x80;
+	for (size_t i = 0; i < 8 * nlast; i++)
+		last[i] = 0;
+	uint8_t *lb = (uint8_t *)last;
+	memcpy(lb, p + full * 64, rest);
+	lb[rest] = 0x80;
 	uint64_t bits = (uint64_t)len * 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	last[8 * nlast - 1] = __builtin_bswap64(bits);
+#else
 	for (int i = 0; i < 8; i++)
-		last[nlast * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
-	blocks(h, last, nlast);
+		lb[nlast * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
+#endif
+	blocks(h, lb, nlast);
 	for (int i = 0; i < 5; i++) {
 		out[4 * i] = (uint8_t)(h[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
