@@ -22,9 +22,6 @@
  */
 #include <limits.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "answer.h"
 #include "answer_internal.h"
@@ -102,40 +99,6 @@ static inline uint64_t lower8(const uint8_t *p)
 	return w | ((ge_a & ~gt_z & ~w & 0x8080808080808080ull) >> 2);
 }
 
-/* Copies len octets of a name, 'A'..'Z' lowered. Label lengths (0-63) are
- * never letters, so the whole name is lowered as bytes: 16 or 8 at a time,
- * the last block overlapping the one before, so that nothing outside the
- * name is read. */
-static inline void lower_name(uint8_t *dst, const uint8_t *src, unsigned len)
-{
-#ifdef __SSE2__
-	if (len >= 16) {
-		/* 'A'..'Z' + 0x3f are the signed bytes -128..-103, the only
-		 * ones below -102 */
-		const __m128i add = _mm_set1_epi8(0x3f), lim = _mm_set1_epi8(-102),
-			      bit = _mm_set1_epi8(0x20);
-		for (unsigned i = 0;; i += 16) {
-			if (i + 16 > len)
-				i = len - 16;
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-			__m128i m = _mm_cmplt_epi8(_mm_add_epi8(v, add), lim);
-			_mm_storeu_si128((__m128i *)(void *)(dst + i),
-					 _mm_or_si128(v, _mm_and_si128(m, bit)));
-			if (i + 16 == len)
-				return;
-		}
-	}
-#endif
-	if (len >= 8) {
-		for (unsigned i = 0; i + 8 < len; i += 8)
-			memcpy(dst + i, &(uint64_t){ lower8(src + i) }, 8);
-		memcpy(dst + len - 8, &(uint64_t){ lower8(src + len - 8) }, 8);
-		return;
-	}
-	for (unsigned i = 0; i < len; i++)
-		dst[i] = zw_lower(src[i]);
-}
-
 /* Reads the uncompressed question name at HDR into qn: checked, split into
  * labels and lower-cased in one pass. Returns its length, or 0 if it is
  * malformed. */
@@ -161,8 +124,19 @@ static unsigned scan_qname(const uint8_t *q, size_t qlen, struct zw_qname *qn)
 	qn->off[n] = (uint8_t)(len - 1);
 	qn->labels = n;
 	qn->len = len;
-	lower_name(qn->name, q + HDR, len);
+	/* label lengths (0-63) are never letters, so the whole name is lowered
+	 * as bytes, eight at a time, the last word overlapping the one before
+	 * (a name of 8 octets or more), so no byte is read outside the name */
+	const uint8_t *src = q + HDR;
 	uint8_t *dst = qn->name;
+	if (len >= 8) {
+		for (unsigned i = 0; i + 8 < len; i += 8)
+			memcpy(dst + i, &(uint64_t){ lower8(src + i) }, 8);
+		memcpy(dst + len - 8, &(uint64_t){ lower8(src + len - 8) }, 8);
+	} else {
+		for (unsigned i = 0; i < len; i++)
+			dst[i] = zw_lower(src[i]);
+	}
 	memset(dst + len, 0, 8);
 	return len;
 }
@@ -1043,62 +1017,30 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 	return rc == PENDING ? back(cfg, &j) : rc;
 }
 
-/*
- * The burst as a pipeline of small groups: at each step a new group is
- * parsed and its hash slots prefetched, the groups before it advance one
- * prefetch step each, and the oldest, whose data was asked for steps ago,
- * is answered. So between a prefetch and the read it prepares there is a
- * whole step of other work, and the misses of some twenty queries are in
- * flight at any time.
- */
-#define GROUP 4
-#define LAG   ZW_PREFETCH_STEPS /* steps from a group's parse to its answer */
-#define RING  (LAG + 1)		/* groups alive at once */
-
-struct group {
-	unsigned n;
-	struct job *job[GROUP];
-	struct zw_probe *probe[GROUP];
-};
-
 void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
 		     struct zw_answer_req *rq, unsigned n)
 {
-	struct job jobs[RING * GROUP];
-	struct group groups[RING];
-	unsigned ngroups = (n + GROUP - 1) / GROUP;
+	struct job jobs[ZW_BURST_STEP];
+	struct job *pend[ZW_BURST_STEP];
+	struct zw_probe *probes[ZW_BURST_STEP];
 
-	for (unsigned t = 0; t < ngroups + LAG; t++) {
-		if (t < ngroups) {
-			/* parse group t; prefetch its hash slots */
-			struct group *g = &groups[t % RING];
-			unsigned first = t * GROUP, m = n - first < GROUP ? n - first : GROUP;
-			g->n = 0;
-			for (unsigned i = 0; i < m; i++) {
-				struct zw_answer_req *x = &rq[first + i];
-				struct job *j = &jobs[(t % RING) * GROUP + i];
-				int rc = front(cfg, zs, j, x->q, x->qlen, x->out, x->outcap,
-					       x->flags, &x->info);
-				if (rc != PENDING) {
-					x->ret = rc;
-					continue;
-				}
-				j->idx = first + i;
-				g->probe[g->n] = &j->probe;
-				g->job[g->n++] = j;
+	for (unsigned base = 0; base < n; base += ZW_BURST_STEP) {
+		unsigned m = n - base < ZW_BURST_STEP ? n - base : ZW_BURST_STEP, np = 0;
+		for (unsigned i = 0; i < m; i++) {
+			struct zw_answer_req *x = &rq[base + i];
+			struct job *j = &jobs[i];
+			int rc = front(cfg, zs, j, x->q, x->qlen, x->out, x->outcap, x->flags,
+				       &x->info);
+			if (rc != PENDING) {
+				x->ret = rc;
+				continue;
 			}
-			zw_ans_prefetch_step(0, g->probe, g->n);
+			j->idx = base + i;
+			probes[np] = &j->probe;
+			pend[np++] = j;
 		}
-		for (unsigned s = 1; s < LAG; s++)
-			if (t >= s && t - s < ngroups) {
-				struct group *g = &groups[(t - s) % RING];
-				zw_ans_prefetch_step(s, g->probe, g->n);
-			}
-		if (t >= LAG) {
-			/* answer group t - LAG */
-			struct group *g = &groups[(t - LAG) % RING];
-			for (unsigned k = 0; k < g->n; k++)
-				rq[g->job[k]->idx].ret = back(cfg, g->job[k]);
-		}
+		zw_ans_prefetch(probes, np);
+		for (unsigned k = 0; k < np; k++)
+			rq[pend[k]->idx].ret = back(cfg, pend[k]);
 	}
 }

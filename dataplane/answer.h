@@ -86,10 +86,10 @@ struct zw_answer_req {
  * need is fetched into the caches for all of them together, a step at a
  * time (hash slots, nodes, RRsets, chunks), so that their cache misses
  * overlap instead of following one another, and only then are the
- * responses written (dataplane/answer_prefetch.c); the queries go through
- * this as a pipeline of small groups, so any n is fine and a few dozen is
- * plenty. Same rules as zw_answer().
+ * responses written (dataplane/answer_prefetch.c). Any n; the queries are
+ * taken ZW_BURST_STEP at a time. Same rules as zw_answer().
  */
+#define ZW_BURST_STEP 32
 void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
 		     struct zw_answer_req *rq, unsigned n);
 

@@ -68,11 +68,8 @@ struct zw_probe {
 	uint8_t nprobe; /* suffixes to probe (0: only the apex) */
 };
 
-/* Brings into the caches what the lookups of n queries will read, one step
- * of ZW_PREFETCH_STEPS (hash slots, nodes, RRset lists and names, chunks):
- * a step reads only what the step before asked for
- * (dataplane/answer_prefetch.c). */
-#define ZW_PREFETCH_STEPS 4
-void zw_ans_prefetch_step(unsigned step, struct zw_probe *const *p, unsigned n);
+/* Brings into the caches what the lookups of n queries will read, a step at
+ * a time for all of them (dataplane/answer_prefetch.c). */
+void zw_ans_prefetch(struct zw_probe *const *p, unsigned n);
 
 #endif /* ZW_ANSWER_INTERNAL_H */

@@ -32,9 +32,9 @@ static inline void pf(const void *p)
 	__builtin_prefetch(p, 0, 3);
 }
 
-/* 1: the hash slots */
-static void stage_slots(struct zw_probe *const *ps, unsigned n)
+void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 {
+	/* 1: the hash slots */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		uint32_t mask = p->img->hdr->hash_size - 1;
@@ -43,12 +43,8 @@ static void stage_slots(struct zw_probe *const *ps, unsigned n)
 			pf(&p->img->hash[p->slot[k]]);
 		}
 	}
-}
-
-/* 2: the slots give the nodes; the probe runs over the slots' copies of
- * the hashes, so only the node wanted is touched */
-static void stage_nodes(struct zw_probe *const *ps, unsigned n)
-{
+	/* 2: the slots give the nodes; the probe runs over the slots' copies
+	 * of the hashes, so only the node wanted is touched */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
@@ -68,11 +64,7 @@ static void stage_nodes(struct zw_probe *const *ps, unsigned n)
 			}
 		}
 	}
-}
-
-/* 3: the nodes give their names and RRset lists */
-static void stage_lists(struct zw_probe *const *ps, unsigned n)
-{
+	/* 3: the nodes give their names and RRset lists */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		for (unsigned k = 0; k < p->nprobe; k++) {
@@ -86,11 +78,7 @@ static void stage_lists(struct zw_probe *const *ps, unsigned n)
 				break; /* the name exists: its parent is not needed */
 		}
 	}
-}
-
-/* 4: the RRset the answer needs gives its chunk */
-static void stage_chunks(struct zw_probe *const *ps, unsigned n)
-{
+	/* 4: the RRset the answer needs gives its chunk */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = NULL;
@@ -111,16 +99,5 @@ static void stage_chunks(struct zw_probe *const *ps, unsigned n)
 			pf(c);
 			pf(c + 64);
 		}
-	}
-}
-
-void zw_ans_prefetch_step(unsigned step, struct zw_probe *const *ps, unsigned n)
-{
-	switch (step) {
-	case 0: stage_slots(ps, n); break;
-	case 1: stage_nodes(ps, n); break;
-	case 2: stage_lists(ps, n); break;
-	case 3: stage_chunks(ps, n); break;
-	default: break;
 	}
 }

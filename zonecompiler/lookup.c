@@ -6,42 +6,13 @@
 #include "name.h"
 #include "rdata.h"
 
-/* What choosing a zone reads of it, side by side for all the zones. */
-struct origin {
-	const uint8_t *name; /* the origin, lower-cased */
-	uint8_t len;
-	uint8_t labels; /* root not counted */
-};
-
 struct zw_zoneset {
 	unsigned count;
 	uint32_t mask;
-	uint32_t *tab;	       /* index + 1, keyed by the origin's hash */
-	struct origin *origin; /* of each zone */
+	uint32_t *tab;	 /* index + 1, keyed by the origin's hash */
+	uint8_t *labels; /* labels of each zone's origin */
 	struct zw_image *zones[];
 };
-
-/* a[0..len) == b[0..len), a word at a time; never reads outside either */
-static inline bool same_bytes(const uint8_t *a, const uint8_t *b, unsigned len)
-{
-	uint64_t x, y;
-
-	if (len < 8) {
-		for (unsigned i = 0; i < len; i++)
-			if (a[i] != b[i])
-				return false;
-		return true;
-	}
-	for (unsigned i = 0; i + 8 < len; i += 8) {
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			return false;
-	}
-	memcpy(&x, a + len - 8, 8);
-	memcpy(&y, b + len - 8, 8);
-	return x == y;
-}
 
 static const uint8_t *origin_of(const struct zw_image *img)
 {
@@ -58,10 +29,10 @@ struct zw_zoneset *zw_zoneset_create(struct zw_image *const *imgs, unsigned n)
 	while (size < 2u * n + 2)
 		size *= 2;
 	zs->tab = calloc(size, sizeof(*zs->tab));
-	zs->origin = calloc(n + 1u, sizeof(*zs->origin));
-	if (zs->tab == NULL || zs->origin == NULL) {
+	zs->labels = malloc(n + 1u);
+	if (zs->tab == NULL || zs->labels == NULL) {
 		free(zs->tab);
-		free(zs->origin);
+		free(zs->labels);
 		free(zs);
 		return NULL;
 	}
@@ -80,9 +51,7 @@ struct zw_zoneset *zw_zoneset_create(struct zw_image *const *imgs, unsigned n)
 			hv = (hv + 1) & zs->mask;
 		}
 		zs->zones[i] = imgs[i];
-		zs->origin[i].name = h->origin;
-		zs->origin[i].len = h->origin_len;
-		zs->origin[i].labels = (uint8_t)zw_name_labels(h->origin);
+		zs->labels[i] = (uint8_t)zw_name_labels(h->origin);
 		zs->tab[hv] = i + 1;
 	}
 	return zs;
@@ -93,7 +62,7 @@ void zw_zoneset_free(struct zw_zoneset *zs)
 	if (zs == NULL)
 		return;
 	free(zs->tab);
-	free(zs->origin);
+	free(zs->labels);
 	free(zs);
 }
 
@@ -175,19 +144,20 @@ const struct zw_image *zw_zoneset_pick(const struct zw_zoneset *zs, const struct
 		return child;
 	}
 	for (unsigned i = 0; i < zs->count; i++) {
-		const struct origin *o = &zs->origin[i];
-		if (o->labels > qn->labels)
+		const struct zw_image *img = zs->zones[i];
+		unsigned ol = zs->labels[i], olen = img->hdr->origin_len;
+		if (ol > qn->labels)
 			continue;
-		unsigned k = qn->labels - o->labels;
-		if (qn->len - qn->off[k] != o->len ||
-		    !same_bytes(qn->name + qn->off[k], o->name, o->len))
+		unsigned k = qn->labels - ol;
+		if (qn->len - qn->off[k] != olen ||
+		    memcmp(qn->name + qn->off[k], origin_of(img), olen) != 0)
 			continue;
 		if (parent_side && k == 0) {
-			child = zs->zones[i];
+			child = img;
 			continue;
 		}
 		if (best == NULL || k < best_rel) {
-			best = zs->zones[i];
+			best = img;
 			best_rel = k;
 		}
 	}
