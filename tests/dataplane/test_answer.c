@@ -1946,7 +1946,7 @@ static void property_random_queries(void)
 
 /*
  * zw_answer_burst() against zw_answer(): bursts of random size (past
- * the pipeline's depth too) of random and mutated queries, each with its own
+ * ZW_BURST_STEP too) of random and mutated queries, each with its own
  * flags and buffer size, must give exactly the responses and information
  * that answering them one at a time gives.
  */
