@@ -248,7 +248,7 @@ static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 		 * spread evenly, so the search starts where key falls in
 		 * proportion and widens from there (a few steps, in one or two
 		 * cache lines), then halves what it has bracketed */
-		uint32_t n = z->count, g = (uint32_t)(((unsigned __int128)key * n) >> 64);
+		uint32_t n = z->count, g = (uint32_t)(((key >> 32) * n) >> 32); /* < n */
 		uint64_t step = 1;
 		if (keys[g] <= key) {
 			/* up: everything before lo is at or below key */
