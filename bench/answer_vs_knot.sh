@@ -444,7 +444,7 @@ if knorm and float(knorm) > 0:
     print("  Knot DNS: {:,.0f} queries per CPU-second of knotd (all its threads)".format(
         float(knorm)))
 print()
-print("NOTE: the engine is measured in-process (zw_answer() called in a loop: no")
+print("NOTE: the engine is measured in-process (zw_answer_burst() called in a loop: no")
 if not kqps:
     print("sockets, no packet I/O), on CPU %s. Knot DNS was not measured." % ecpu)
 else:

@@ -993,6 +993,7 @@ static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 		j->probe.hash = j->h;
 		j->probe.nprobe = (uint8_t)(j->rel < ZW_PROBES ? j->rel : ZW_PROBES);
 		j->probe.qtype = qr->qtype;
+		j->probe.dnssec = qr->do_bit && (j->zone->hdr->flags & ZW_IMGF_SIGNED) != 0;
 		j->probe.qn = &j->qn;
 		return PENDING;
 	}

@@ -66,6 +66,7 @@ struct zw_probe {
 	uint32_t slot[ZW_PROBES];
 	uint16_t qtype;
 	uint8_t nprobe; /* suffixes to probe (0: only the apex) */
+	bool dnssec;	/* DO set and the zone signed: signatures and proofs */
 };
 
 /* Brings into the caches what the lookups of n queries will read, a step at

@@ -32,6 +32,19 @@ static inline void pf(const void *p)
 	__builtin_prefetch(p, 0, 3);
 }
 
+/* What the denial of existence with closest encloser (or name) node i
+ * reads first: its NSEC3, or its canonical key, and the denial of the
+ * wildcard below it. */
+static void deny_prefetch(const struct zw_image *img, uint32_t i)
+{
+	if (img->nsec3_map != NULL)
+		pf(&img->nsec3_map[i]);
+	if (img->canon != NULL)
+		pf(&img->canon[i]);
+	if (img->wild_cover != NULL)
+		pf(&img->wild_cover[i]);
+}
+
 void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 {
 	/* 1: the hash slots */
@@ -78,26 +91,42 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				break; /* the name exists: its parent is not needed */
 		}
 	}
-	/* 4: the RRset the answer needs gives its chunk */
+	/* 4: the RRset the answer needs gives its chunk; with DNSSEC, its
+	 * signatures (the chunk that follows it), or what a denial starts
+	 * from: the records of the name or of its closest encloser */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
+		const struct zw_image *img = p->img;
 		const struct zw_img_node *nd = NULL;
 		for (unsigned k = 0; k < p->nprobe && nd == NULL; k++)
 			nd = p->node[k];
-		if (nd == NULL || nd->rrset_count == 0)
+		if (nd == NULL) {
+			if (p->dnssec)
+				deny_prefetch(img, 0); /* the apex encloses the name */
 			continue;
+		}
 		uint16_t want = p->qtype;
 		if (nd->flags & ZW_NODE_DELEG)
 			want = ZW_T_NS;
-		else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE))
-			continue; /* a parent (a negative or wildcard answer), or glue */
-		else if (nd->flags & ZW_NODE_CNAME)
+		else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE)) {
+			/* a parent: a negative or wildcard answer, or glue */
+			if (p->dnssec && !(nd->flags & ZW_NODE_GLUE))
+				deny_prefetch(img, (uint32_t)(nd - img->nodes));
+			continue;
+		} else if (nd->flags & ZW_NODE_CNAME)
 			want = ZW_T_CNAME;
-		const struct zw_img_rrset *s = zw_image_rrset(p->img, nd, want);
+		const struct zw_img_rrset *s =
+			nd->rrset_count ? zw_image_rrset(img, nd, want) : NULL;
 		if (s != NULL) {
-			const uint8_t *c = p->img->chunks + s->chunk;
+			const uint8_t *c = img->chunks + s->chunk;
 			pf(c);
 			pf(c + 64);
+			if (p->dnssec) {
+				pf(c + 128);
+				pf(c + 192);
+			}
+		} else if (p->dnssec) {
+			deny_prefetch(img, (uint32_t)(nd - img->nodes)); /* NODATA */
 		}
 	}
 }
