@@ -77,6 +77,11 @@ done
 for z in tests/fuzz/corpus/zone/*.zone; do
   compile "$z" fuzz.test. "$work/image/$(basename "$z" .zone).zwi"
 done
+# signed zones: their images have the denial sections (canonical keys,
+# wildcard denials, NSEC3 owners and keys)
+for z in nsec.test nsec3.test; do
+  compile "tests/dataplane/zones/$z.zone" "$z." "$work/image/$z.zwi"
+done
 # answer seeds: a few queries (mode byte 0 = UDP) made by zonewire-query's
 # own query builder would need a tool; dig-like queries written by hand
 mkdir -p "$work/answer"

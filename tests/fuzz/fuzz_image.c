@@ -88,6 +88,28 @@ static void walk(const struct zw_image *img)
 		const uint8_t *hash = img->names + img->nsec3[i].hash_off;
 		sink += hash[hash[0]];
 		sink += zw_rrset_count(img, &img->rrsets[img->nsec3[i].rrset]);
+		if (img->nsec3_out != NULL) {
+			/* what the answer path writes from the section directly */
+			const struct zw_img_nsec3_out *o = &img->nsec3_out[i];
+			const struct zw_img_chunk *c = zw_image_chunk(img, o->chunk);
+			sink += (uint8_t)o->label[31] + zw_chunk_data(c)[c->len - 1];
+			if (o->sigs != ZW_NONE) {
+				const struct zw_img_chunk *sc = zw_image_chunk(img, o->sigs);
+				sink += zw_chunk_data(sc)[sc->len - 1];
+			}
+		}
+		if (img->nsec3_keys != NULL)
+			sink += (uint32_t)img->nsec3_keys[i];
+	}
+	/* the denial searches and tables of signed images */
+	for (uint32_t i = 0; i < h->node_count; i++) {
+		const struct zw_img_node *n = &img->nodes[i];
+		struct zw_canon_name q;
+		zw_canon_prepare(&q, img->names + n->name_off + 1, img->names[n->name_off]);
+		uint32_t p = zw_image_canon_pred(img, &q, 0);
+		sink += p + (uint32_t)zw_image_canon_cmp(img, p, &q);
+		if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE)
+			sink += img->wild_cover[i];
 	}
 	/* the zone name itself and a name outside the zone */
 	lookups(img, h->origin, h->origin_len);
