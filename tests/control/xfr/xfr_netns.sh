@@ -619,7 +619,10 @@ secondary() {
 			continue
 		fi
 		if [ "$impl" = bind ] && [ -n "${SEC_KEY[$z]}" ]; then
-			if wait_for 300 bind_soa_refused "${z%.}" "$log" && ! has_zone "$impl" "$z"; then
+			# until the zone is there or its SOA query was refused (waiting
+			# for the refusal alone would wait out the timeout every time)
+			wait_for 300 eval 'bind_soa_refused "${z%.}" "$log" || has_zone "$impl" "$z"'
+			if bind_soa_refused "${z%.}" "$log" && ! has_zone "$impl" "$z"; then
 				local why="its signed SOA query is answered NOTAUTH/BADKEY by the answer engine"
 				if [ "${ZW_XFR_STRICT:-1}" = 1 ]; then
 					fail "bind with TSIG ($(key_alg "${SEC_KEY[$z]}")) did not transfer $z: $why"
