@@ -1815,18 +1815,36 @@ static void prop_mutate(uint8_t *q, size_t *len, size_t cap)
 	}
 }
 
-static void property_random_queries(void)
+/* The zones of the property tests into g, with a signed one if asked. */
+static void prop_zones(struct gfile *g, bool with_signed)
 {
-	static uint8_t q[4096], out[MSG_MAX + 64], again[MSG_MAX];
-	struct gfile g;
-	char err[512];
 	static const char *const zones[][2] = {
 		{ "example.com.", "zones/example.com.zone" },
 		{ "child.example.com.", "zones/child.example.com.zone" },
 		{ "example.net.", "zones/example.net.zone" },
 		{ "wild.test.", "zones/wild.test.zone" },
 		{ "neg.test.", "zones/neg.test.zone" },
+		{ "nsec.test.", "zones/nsec.test.zone" },
 	};
+	size_t n = sizeof(zones) / sizeof(zones[0]) - (with_signed ? 0 : 1);
+	char err[512];
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->dir, sizeof(g->dir), "%s/tests/dataplane", srcdir());
+	for (size_t i = 0; i < n; i++) {
+		if (!zone_load(g, zones[i][0], zones[i][1], err, sizeof(err))) {
+			printf("%s\n", err);
+			CU_FAIL_FATAL("zone load");
+		}
+	}
+	g->zs = zw_zoneset_create(g->imgs, g->nimg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g->zs);
+}
+
+static void property_random_queries(void)
+{
+	static uint8_t q[4096], out[MSG_MAX + 64], again[MSG_MAX];
+	struct gfile g;
 	struct zw_answer_cfg cfgs[3] = { { 0 },
 					 { .edns_size = 4096, .max_chain = 3 },
 					 { .edns_size = 512, .max_chain = 1 } };
@@ -1834,16 +1852,7 @@ static void property_random_queries(void)
 	const char *seed_env = getenv("ZW_PROP_SEED");
 	const char *iter_env = getenv("ZW_PROP_ITERATIONS");
 
-	memset(&g, 0, sizeof(g));
-	snprintf(g.dir, sizeof(g.dir), "%s/tests/dataplane", srcdir());
-	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-		if (!zone_load(&g, zones[i][0], zones[i][1], err, sizeof(err))) {
-			printf("%s\n", err);
-			CU_FAIL_FATAL("zone load");
-		}
-	}
-	g.zs = zw_zoneset_create(g.imgs, g.nimg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g.zs);
+	prop_zones(&g, false);
 	cfgs[1].nsid_len = 4;
 	memcpy(cfgs[1].nsid, "prop", 4);
 	cfgs[1].version_bind = "property";
@@ -1956,28 +1965,10 @@ static void property_burst_matches_single(void)
 	static uint8_t qs[PB_MAX][512], outs[PB_MAX][MSG_MAX], one[MSG_MAX];
 	struct zw_answer_req rq[PB_MAX];
 	struct gfile g;
-	char err[512];
-	static const char *const zones[][2] = {
-		{ "example.com.", "zones/example.com.zone" },
-		{ "child.example.com.", "zones/child.example.com.zone" },
-		{ "example.net.", "zones/example.net.zone" },
-		{ "wild.test.", "zones/wild.test.zone" },
-		{ "neg.test.", "zones/neg.test.zone" },
-		{ "nsec.test.", "zones/nsec.test.zone" },
-	};
 	struct zw_answer_cfg cfg = { .edns_size = 1232 };
 	unsigned compared = 0, failures = 0;
 
-	memset(&g, 0, sizeof(g));
-	snprintf(g.dir, sizeof(g.dir), "%s/tests/dataplane", srcdir());
-	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-		if (!zone_load(&g, zones[i][0], zones[i][1], err, sizeof(err))) {
-			printf("%s\n", err);
-			CU_FAIL_FATAL("zone load");
-		}
-	}
-	g.zs = zw_zoneset_create(g.imgs, g.nimg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g.zs);
+	prop_zones(&g, true);
 	rng_state = 0xb0257ULL;
 	for (unsigned round = 0; round < 300; round++) {
 		unsigned n = 1 + rndn(PB_MAX);
