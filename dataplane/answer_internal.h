@@ -65,8 +65,10 @@ struct zw_probe {
 	const struct zw_img_node *node[ZW_PROBES];
 	uint32_t slot[ZW_PROBES];
 	uint16_t qtype;
-	uint8_t nprobe; /* suffixes to probe (0: only the apex) */
-	bool dnssec;	/* DO set and the zone signed: signatures and proofs */
+	uint8_t nprobe;	      /* suffixes to probe (0: only the apex) */
+	bool dnssec;	      /* DO set and the zone signed: signatures and proofs */
+	uint32_t deny;	      /* with dnssec: the node a denial starts from, or ZW_NONE */
+	uint32_t deny_rec[2]; /* NSEC3: its record and its wildcard's denial */
 };
 
 /* Brings into the caches what the lookups of n queries will read, a step at

@@ -35,8 +35,9 @@ static inline void pf(const void *p)
 /* What the denial of existence with closest encloser (or name) node i
  * reads first: its NSEC3, or its canonical key, and the denial of the
  * wildcard below it. */
-static void deny_prefetch(const struct zw_image *img, uint32_t i)
+static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32_t i)
 {
+	p->deny = i;
 	if (img->nsec3_map != NULL)
 		pf(&img->nsec3_map[i]);
 	if (img->canon != NULL)
@@ -98,20 +99,23 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
 		const struct zw_img_node *nd = NULL;
+		p->deny = ZW_NONE;
 		for (unsigned k = 0; k < p->nprobe && nd == NULL; k++)
 			nd = p->node[k];
 		if (nd == NULL) {
 			if (p->dnssec)
-				deny_prefetch(img, 0); /* the apex encloses the name */
+				deny_prefetch(p, img, 0); /* the apex encloses the name */
 			continue;
 		}
 		uint16_t want = p->qtype;
-		if (nd->flags & ZW_NODE_DELEG)
+		if (nd->flags & ZW_NODE_DELEG) {
 			want = ZW_T_NS;
-		else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE)) {
+			if (p->dnssec && !(nd->flags & ZW_NODE_DS))
+				deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* no DS */
+		} else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE)) {
 			/* a parent: a negative or wildcard answer, or glue */
 			if (p->dnssec && !(nd->flags & ZW_NODE_GLUE))
-				deny_prefetch(img, (uint32_t)(nd - img->nodes));
+				deny_prefetch(p, img, (uint32_t)(nd - img->nodes));
 			continue;
 		} else if (nd->flags & ZW_NODE_CNAME)
 			want = ZW_T_CNAME;
@@ -126,7 +130,38 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				pf(c + 192);
 			}
 		} else if (p->dnssec) {
-			deny_prefetch(img, (uint32_t)(nd - img->nodes)); /* NODATA */
+			deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* NODATA */
+		}
+	}
+	/* 5, 6 (NSEC3 zones, with DO): the NSEC3 records the denial starts
+	 * from, the one matching the node and the one denying the wildcard
+	 * below it, then their chunks and signatures */
+	for (unsigned i = 0; i < n; i++) {
+		struct zw_probe *p = ps[i];
+		const struct zw_image *img = p->img;
+		p->deny_rec[0] = p->deny_rec[1] = ZW_NONE;
+		if (p->deny == ZW_NONE || img->nsec3_out == NULL || img->nsec3_map == NULL ||
+		    img->wild_cover == NULL)
+			continue;
+		uint32_t m = img->nsec3_map[p->deny], w = img->wild_cover[p->deny];
+		p->deny_rec[0] = m;
+		p->deny_rec[1] = w;
+		if (m != ZW_NONE)
+			pf(&img->nsec3_out[m]);
+		if (w != ZW_NONE)
+			pf(&img->nsec3_out[w]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct zw_probe *p = ps[i];
+		const struct zw_image *img = p->img;
+		for (unsigned k = 0; k < 2 && p->deny != ZW_NONE; k++) {
+			uint32_t r = p->deny_rec[k];
+			if (r == ZW_NONE)
+				continue;
+			const struct zw_img_nsec3_out *o = &img->nsec3_out[r];
+			pf(img->chunks + o->chunk);
+			if (o->sigs != ZW_NONE)
+				pf(img->chunks + o->sigs);
 		}
 	}
 }
