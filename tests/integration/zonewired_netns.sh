@@ -40,6 +40,8 @@ if [ $# -ne 2 ]; then
 	exit 2
 fi
 src=${ZW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=../../lib/netns.sh
+. "$src/tests/lib/netns.sh"
 here=$src/tests/integration
 frame="python3 -B $here/zwframe.py"
 
@@ -104,54 +106,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-ok() {
-	pass=$((pass + 1))
-	echo "ok $wire: $*"
-}
-
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $wire: $*"
-}
-
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
-}
-
-# Waits up to $1 tenths of a second for the command to succeed.
-wait_for() {
-	local _wf_n=$1 _wf_i
-	shift
-	for ((_wf_i = 0; _wf_i < _wf_n; _wf_i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-in_cli() { ip netns exec "$CLI" "$@"; }
-in_srv() { ip netns exec "$SRV" "$@"; }
-alive() { [ -n "$srv_pid" ] && kill -0 "$srv_pid" 2>/dev/null; }
-
-# Stops the server started by start_server, by its PID: TERM, or KILL after
-# 10 s. Leaves its exit status in srv_rc.
-stop_server() {
-	srv_rc=
-	[ -n "$srv_pid" ] || return 0
-	if [ "${1:-TERM}" = KILL ]; then
-		kill -KILL "$srv_pid" 2>/dev/null
-	else
-		kill -TERM "$srv_pid" 2>/dev/null
-		wait_for 100 eval '! kill -0 "$srv_pid" 2>/dev/null' || kill -KILL "$srv_pid" 2>/dev/null
-	fi
-	wait "$srv_pid" 2>/dev/null
-	srv_rc=$?
-	srv_pid=
-	return 0
-}
 
 # --- topology ------------------------------------------------------------
 
@@ -226,7 +180,6 @@ start_server() {
 	srv_pid=$!
 }
 
-ready() { grep -q "ready:" "$log"; }
 
 # --- statistics ----------------------------------------------------------
 

@@ -41,6 +41,8 @@ compile=$(realpath "$2")
 ctl=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
 src=${ZW_SRCDIR:-$(cd "$here/../../.." && pwd)}
+# shellcheck source=../../lib/netns.sh
+. "$src/tests/lib/netns.sh"
 tool="python3 $here/apitool.py"
 
 if [ "$(id -u)" != 0 ]; then
@@ -75,21 +77,6 @@ srv_pid=
 log=
 pass=0 failed=0
 
-stop_server() {
-	srv_rc=
-	[ -n "$srv_pid" ] || return 0
-	if [ "${1:-TERM}" = KILL ]; then
-		kill -KILL "$srv_pid" 2>/dev/null
-	else
-		kill -TERM "$srv_pid" 2>/dev/null
-		wait_for 150 eval '! kill -0 "$srv_pid" 2>/dev/null' || kill -KILL "$srv_pid" 2>/dev/null
-	fi
-	wait "$srv_pid" 2>/dev/null
-	srv_rc=$?
-	srv_pid=
-	return 0
-}
-
 cleanup() {
 	stop_server KILL
 	for p in $(jobs -p); do
@@ -106,36 +93,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-ok() {
-	pass=$((pass + 1))
-	echo "ok $*"
-}
-
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $*"
-}
-
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
-}
-
-# Waits up to $1 tenths of a second for the command to succeed.
-wait_for() {
-	local _wf_n=$1 _wf_i
-	shift
-	for ((_wf_i = 0; _wf_i < _wf_n; _wf_i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-in_cli() { ip netns exec "$CLI" "$@"; }
-in_srv() { ip netns exec "$SRV" "$@"; }
-alive() { [ -n "$srv_pid" ] && kill -0 "$srv_pid" 2>/dev/null; }
 zctl() { timeout 60 "$ctl" -s "$sock" "$@"; }
 
 # --- zones ---------------------------------------------------------------
@@ -214,7 +171,6 @@ control:
 EOF
 }
 
-ready() { grep -q "ready:" "$log"; }
 
 # start_server LOG: starts zonewired in the server namespace, waits (30 s
 # at most) until it is ready.

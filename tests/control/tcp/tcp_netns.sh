@@ -36,6 +36,8 @@ fi
 zonewired=$(realpath "$1")
 compile=$(realpath "$2")
 src=${ZW_SRCDIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
+# shellcheck source=../../lib/netns.sh
+. "$src/tests/lib/netns.sh"
 here=$src/tests/control/tcp
 dnstcp=(python3 "$here/dnstcp.py")
 
@@ -84,47 +86,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-ok() {
-	pass=$((pass + 1))
-	echo "ok: $*"
-}
-
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-
-# Waits up to $1 tenths of a second for the command to succeed.
-wait_for() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-in_cli() { ip netns exec "$CLI" "$@"; }
-alive() { [ -n "$srv_pid" ] && kill -0 "$srv_pid" 2>/dev/null; }
-ready() { grep -q "ready:" "$log"; }
-
-# Stops zonewired by its PID: TERM, or KILL after 10 s; status in srv_rc.
-stop_server() {
-	srv_rc=
-	[ -n "$srv_pid" ] || return 0
-	if [ "${1:-TERM}" = KILL ]; then
-		kill -KILL "$srv_pid" 2>/dev/null
-	else
-		kill -TERM "$srv_pid" 2>/dev/null
-		# shellcheck disable=SC2016 # expanded by eval
-		wait_for 100 eval '! kill -0 "$srv_pid" 2>/dev/null' || kill -KILL "$srv_pid" 2>/dev/null
-	fi
-	wait "$srv_pid" 2>/dev/null
-	srv_rc=$?
-	srv_pid=
-	return 0
-}
 
 # --- topology and server -------------------------------------------------
 

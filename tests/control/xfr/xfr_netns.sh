@@ -52,6 +52,8 @@ fi
 zonewired=$(realpath "$1")
 compile=$(realpath "$2")
 src=${ZW_SRCDIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
+# shellcheck source=../../lib/netns.sh
+. "$src/tests/lib/netns.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "xfr_netns: needs root (network namespaces), skipping"
@@ -117,41 +119,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-ok() {
-	pass=$((pass + 1))
-	echo "ok: $*"
-}
-
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-
-# Waits up to $1 tenths of a second for the command to succeed.
-wait_for() {
-	local _n=$1 _i
-	shift
-	for ((_i = 0; _i < _n; _i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-in_cli() { ip netns exec "$CLI" "$@"; }
-
-# stop_pid PID [KILL]: TERM, then KILL after 10 s; waits for it.
-stop_pid() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	if [ "${2:-TERM}" = KILL ]; then
-		kill -KILL "$pid" 2>/dev/null
-	else
-		kill -TERM "$pid" 2>/dev/null
-		wait_for 100 eval '! kill -0 "$pid" 2>/dev/null' || kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null
-}
 
 # --- zones ---------------------------------------------------------------
 
