@@ -1725,6 +1725,19 @@ static const char *const prop_names[] = {
 	".",
 	"id.server.",
 	"version.bind.",
+	/* signed zones (loaded by the burst test only; REFUSED elsewhere) */
+	"nsec.test.",
+	"www.nsec.test.",
+	"nx.nsec.test.",
+	"a.b.nsec.test.",
+	"nsec3.test.",
+	"www.nsec3.test.",
+	"nx.nsec3.test.",
+	"x.y.nsec3.test.",
+	"a.wild.nsec3.test.",
+	"x.insecure.nsec3.test.",
+	"insecure.nsec3.test.",
+	"b.a.optent.nsec3.test.",
 };
 
 static const uint16_t prop_types[] = { 1, 2, 5, 6, 15, 16, 28, 33, 39, 43, 255, 251, 252, 65280 };
@@ -1815,7 +1828,8 @@ static void prop_mutate(uint8_t *q, size_t *len, size_t cap)
 	}
 }
 
-/* The zones of the property tests into g, with a signed one if asked. */
+/* The zones of the property tests into g, with the two signed ones (NSEC,
+ * NSEC3 with opt-out) if asked. */
 static void prop_zones(struct gfile *g, bool with_signed)
 {
 	static const char *const zones[][2] = {
@@ -1825,8 +1839,9 @@ static void prop_zones(struct gfile *g, bool with_signed)
 		{ "wild.test.", "zones/wild.test.zone" },
 		{ "neg.test.", "zones/neg.test.zone" },
 		{ "nsec.test.", "zones/nsec.test.zone" },
+		{ "nsec3.test.", "zones/nsec3.test.zone" },
 	};
-	size_t n = sizeof(zones) / sizeof(zones[0]) - (with_signed ? 0 : 1);
+	size_t n = sizeof(zones) / sizeof(zones[0]) - (with_signed ? 0 : 2);
 	char err[512];
 
 	memset(g, 0, sizeof(*g));
