@@ -279,10 +279,15 @@ static unsigned put_query(uint8_t *p, const uint8_t *name, unsigned len, uint16_
 
 /* Draws the kind of the next query by the shares of the mix; a kind the
  * zones cannot provide (no delegation, say) becomes a positive query. */
+static int only_kind = -1; /* --kind: every query of this kind */
+
 static enum kind pick_kind(const struct pools *p)
 {
 	uint32_t r = rnd_below(100);
 	enum kind k = r < 70 ? K_POSITIVE : r < 85 ? K_NXDOMAIN : r < 95 ? K_REFERRAL : K_NODATA;
+
+	if (only_kind >= 0)
+		k = (enum kind)only_kind;
 
 	if (k == K_REFERRAL && p->deleg.n == 0)
 		k = K_POSITIVE;
@@ -650,6 +655,8 @@ static void usage(FILE *f)
 		"      --hugepages        load the images into memory advised for huge pages\n"
 		"  -b, --burst N          answer in bursts of N with zw_answer_burst();\n"
 		"                         1: zw_answer(), one query at a time (default 32)\n"
+		"      --kind K           only queries of one kind of the mix (positive,\n"
+		"                         nxdomain, referral or nodata): its cost alone\n"
 		"      --write-queries P  write the mix to P.raw and P.txt and exit\n"
 		"  -h, --help             this text\n",
 		DEFAULT_QUERIES);
@@ -667,7 +674,7 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
-enum { OPT_DO = 256, OPT_COUNT, OPT_SEED, OPT_WRITE, OPT_HUGE };
+enum { OPT_DO = 256, OPT_COUNT, OPT_SEED, OPT_WRITE, OPT_HUGE, OPT_KIND };
 
 /* Answers queries first .. first + n - 1 of the mix (n <= burst, or any n
  * for burst 1), the way a worker answers what one receive burst brought:
@@ -728,6 +735,7 @@ int main(int argc, char **argv)
 		{ "write-queries", required_argument, NULL, OPT_WRITE },
 		{ "hugepages", no_argument, NULL, OPT_HUGE },
 		{ "burst", required_argument, NULL, 'b' },
+		{ "kind", required_argument, NULL, OPT_KIND },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -779,6 +787,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WRITE: write_prefix = optarg; break;
 		case OPT_HUGE: huge = true; break;
+		case OPT_KIND:
+			for (int k = 0; k < K_COUNT; k++)
+				if (strcmp(optarg, kind_names[k]) == 0)
+					only_kind = k;
+			if (only_kind < 0) {
+				fprintf(stderr, "bench_answer: bad --kind %s\n", optarg);
+				return 2;
+			}
+			break;
 		case 'b':
 			if (!parse_ulong(optarg, ZW_BURST_MAX, &burst) || burst == 0) {
 				fprintf(stderr, "bench_answer: --burst must be 1..%d\n",
