@@ -22,6 +22,9 @@
  */
 #include <limits.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "answer.h"
 #include "answer_internal.h"
@@ -99,6 +102,19 @@ static inline uint64_t lower8(const uint8_t *p)
 	return w | ((ge_a & ~gt_z & ~w & 0x8080808080808080ull) >> 2);
 }
 
+#ifdef __SSE2__
+/* Sixteen octets at src lowered into dst: bytes in 'A'..'Z' (signed
+ * compares: 0x80 and above are negative, never letters) get the case bit. */
+static inline void lower16(uint8_t *dst, const uint8_t *src)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)src);
+	__m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+				   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+	_mm_storeu_si128((__m128i *)(void *)dst,
+			 _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20))));
+}
+#endif
+
 /* Reads the uncompressed question name at HDR into qn: checked, split into
  * labels and lower-cased in one pass. Returns its length, or 0 if it is
  * malformed. */
@@ -125,17 +141,26 @@ static unsigned scan_qname(const uint8_t *q, size_t qlen, struct zw_qname *qn)
 	qn->labels = n;
 	qn->len = len;
 	/* label lengths (0-63) are never letters, so the whole name is lowered
-	 * as bytes, eight at a time, the last word overlapping the one before
-	 * (a name of 8 octets or more), so no byte is read outside the name */
+	 * as bytes, sixteen or eight at a time, the last block overlapping the
+	 * one before, so no byte is read outside the name */
 	const uint8_t *src = q + HDR;
 	uint8_t *dst = qn->name;
-	if (len >= 8) {
-		for (unsigned i = 0; i + 8 < len; i += 8)
-			memcpy(dst + i, &(uint64_t){ lower8(src + i) }, 8);
+	unsigned done = 0;
+#ifdef __SSE2__
+	if (len >= 16) {
+		for (; done + 16 < len; done += 16)
+			lower16(dst + done, src + done);
+		lower16(dst + len - 16, src + len - 16);
+		done = len;
+	}
+#endif
+	if (done < len && len >= 8) {
+		for (; done + 8 < len; done += 8)
+			memcpy(dst + done, &(uint64_t){ lower8(src + done) }, 8);
 		memcpy(dst + len - 8, &(uint64_t){ lower8(src + len - 8) }, 8);
-	} else {
-		for (unsigned i = 0; i < len; i++)
-			dst[i] = zw_lower(src[i]);
+	} else if (done < len) {
+		for (; done < len; done++)
+			dst[done] = zw_lower(src[done]);
 	}
 	memset(dst + len, 0, 8);
 	return len;

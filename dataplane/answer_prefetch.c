@@ -13,9 +13,12 @@
  * follow find what they need in the caches.
  *
  * It is only a hint: it makes no decision and changes no answer. For each
- * query it probes the hash for the query name and for the name without its
- * first label (the delegation of a name below a cut, the parent of a name
- * that does not exist), which are the nodes the common answers need. The
+ * query it probes the hash for the query name and, only where that is not
+ * found, for the name without its first label (the delegation of a name
+ * below a cut, the parent of a name that does not exist), which are the
+ * nodes the common answers need. Every line fetched costs about as much as
+ * a cache miss in the time of a core (see docs/benchmarks.md), so nothing
+ * is fetched that most answers do not read. The
  * name, the zone and the hashes come from the parse (struct zw_probe), so
  * nothing is computed twice.
  */
@@ -46,51 +49,75 @@ static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32
 		pf(&img->wild_cover[i]);
 }
 
+/* Runs the probe of suffix k over its slots (from p->slot[k]), comparing
+ * the slots' copies of the hashes, so only the node wanted is touched. */
+static void probe_slots(struct zw_probe *p, unsigned k)
+{
+	const struct zw_image *img = p->img;
+	uint32_t mask = img->hdr->hash_size - 1, h = p->slot[k];
+
+	p->node[k] = NULL;
+	for (unsigned step = 0; step < SLOT_RUN; step++, h = (h + 1) & mask) {
+		const struct zw_img_slot *sl = &img->hash[h];
+		if (sl->node == 0)
+			return;
+		if (sl->hash == p->hash[k]) {
+			p->node[k] = &img->nodes[sl->node - 1];
+			pf(p->node[k]);
+			return;
+		}
+	}
+}
+
+/* The slot of suffix k, asked for. */
+static void ask_slot(struct zw_probe *p, unsigned k)
+{
+	p->slot[k] = p->hash[k] & (p->img->hdr->hash_size - 1);
+	pf(&p->img->hash[p->slot[k]]);
+}
+
 void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 {
-	/* 1: the hash slots */
+	/* 1: the hash slot of the name */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
-		uint32_t mask = p->img->hdr->hash_size - 1;
-		for (unsigned k = 0; k < p->nprobe; k++) {
-			p->slot[k] = p->hash[k] & mask;
-			pf(&p->img->hash[p->slot[k]]);
-		}
+		p->node[0] = p->node[1] = NULL;
+		if (p->nprobe > 0)
+			ask_slot(p, 0);
 	}
-	/* 2: the slots give the nodes; the probe runs over the slots' copies
-	 * of the hashes, so only the node wanted is touched */
+	/* 2: the slot gives the node; where the name is not there, the slot
+	 * of its parent is asked for (most names asked for exist: their
+	 * parents are not needed, and are not fetched) */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
-		const struct zw_image *img = p->img;
-		uint32_t mask = img->hdr->hash_size - 1;
-		for (unsigned k = 0; k < p->nprobe; k++) {
-			uint32_t h = p->slot[k];
-			p->node[k] = NULL;
-			for (unsigned step = 0; step < SLOT_RUN; step++, h = (h + 1) & mask) {
-				const struct zw_img_slot *sl = &img->hash[h];
-				if (sl->node == 0)
-					break;
-				if (sl->hash == p->hash[k]) {
-					p->node[k] = &img->nodes[sl->node - 1];
-					pf(p->node[k]);
-					break;
-				}
-			}
-		}
+		if (p->nprobe == 0)
+			continue;
+		probe_slots(p, 0);
+		if (p->node[0] == NULL && p->nprobe > 1)
+			ask_slot(p, 1);
 	}
-	/* 3: the nodes give their names and RRset lists */
+	/* 3: the node gives its name and RRset list; or the parent's slot
+	 * gives the parent */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
-		for (unsigned k = 0; k < p->nprobe; k++) {
-			const struct zw_img_node *nd = p->node[k];
-			if (nd == NULL)
-				continue;
+		const struct zw_img_node *nd = p->node[0];
+		if (nd != NULL) {
 			pf(p->img->names + nd->name_off);
 			if (nd->rrset_count)
 				pf(&p->img->rrsets[nd->rrset_first]);
-			if (k == 0)
-				break; /* the name exists: its parent is not needed */
+		} else if (p->nprobe > 1) {
+			probe_slots(p, 1);
 		}
+	}
+	/* 3b: the parent's name and RRset list */
+	for (unsigned i = 0; i < n; i++) {
+		struct zw_probe *p = ps[i];
+		const struct zw_img_node *nd = p->node[1];
+		if (p->node[0] != NULL || nd == NULL)
+			continue;
+		pf(p->img->names + nd->name_off);
+		if (nd->rrset_count)
+			pf(&p->img->rrsets[nd->rrset_first]);
 	}
 	/* 4: the RRset the answer needs gives its chunk; with DNSSEC, its
 	 * signatures (the chunk that follows it), or what a denial starts

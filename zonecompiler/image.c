@@ -746,7 +746,7 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 		if (s->hash == hash) {
 			const struct zw_img_node *n = &img->nodes[s->node - 1];
 			const uint8_t *nm = img->names + n->name_off;
-			if (nm[0] == rel_len && memcmp(nm + 1, rel, rel_len) == 0)
+			if (nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len))
 				return n;
 		}
 		h = (h + 1) & mask;

@@ -150,7 +150,7 @@ const struct zw_image *zw_zoneset_pick(const struct zw_zoneset *zs, const struct
 			continue;
 		unsigned k = qn->labels - ol;
 		if (qn->len - qn->off[k] != olen ||
-		    memcmp(qn->name + qn->off[k], origin_of(img), olen) != 0)
+		    !zw_bytes_eq(qn->name + qn->off[k], origin_of(img), olen))
 			continue;
 		if (parent_side && k == 0) {
 			child = img;

@@ -50,6 +50,40 @@ uint32_t zw_name_hash(const uint8_t *lname, unsigned len);
 
 #define ZW_HASH_SEED 0x9e3779b97f4a7c15ull
 
+/* a[0..n) == b[0..n), inline: the names a lookup compares are short, and
+ * a call to memcmp() costs more than the comparison. */
+static inline bool zw_bytes_eq(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+
+	if (n >= 8) {
+		/* whole words, the last one overlapping the one before */
+		for (unsigned i = 0; i + 8 < n; i += 8) {
+			__builtin_memcpy(&x, a + i, 8);
+			__builtin_memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		__builtin_memcpy(&x, a + n - 8, 8);
+		__builtin_memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		__builtin_memcpy(&u, a, 4);
+		__builtin_memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		__builtin_memcpy(&u, a + n - 4, 4);
+		__builtin_memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (; n > 0; n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
 /* Hash of the label at l ([len][bytes]). When padded, the 8 bytes after
  * the label may be read (they do not change the result). */
 static inline uint64_t zw_label_hash(const uint8_t *l, bool padded)
