@@ -96,27 +96,33 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		if (p->node[0] == NULL && p->nprobe > 1)
 			ask_slot(p, 1);
 	}
-	/* 3: the node gives its name and RRset list; or the parent's slot
-	 * gives the parent */
+	/* 3: the node gives its name and RRset list, where it has no copy of
+	 * them (a long name; an RRset other than its first); or the parent's
+	 * slot gives the parent */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[0];
 		if (nd != NULL) {
-			pf(p->img->names + nd->name_off);
-			if (nd->rrset_count)
+			uint16_t want = (nd->flags & ZW_NODE_DELEG)   ? ZW_T_NS
+					: (nd->flags & ZW_NODE_CNAME) ? ZW_T_CNAME
+								      : p->qtype;
+			if (nd->name[0] == ZW_NODE_NAME_FAR)
+				pf(p->img->names + nd->name_off);
+			if (nd->rrset_count > 1 && nd->rr0.type != want)
 				pf(&p->img->rrsets[nd->rrset_first]);
 		} else if (p->nprobe > 1) {
 			probe_slots(p, 1);
 		}
 	}
-	/* 3b: the parent's name and RRset list */
+	/* 3b: the parent's name, and a cut's NS RRset */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[1];
 		if (p->node[0] != NULL || nd == NULL)
 			continue;
-		pf(p->img->names + nd->name_off);
-		if (nd->rrset_count)
+		if (nd->name[0] == ZW_NODE_NAME_FAR)
+			pf(p->img->names + nd->name_off);
+		if ((nd->flags & ZW_NODE_DELEG) && nd->rrset_count > 1 && nd->rr0.type != ZW_T_NS)
 			pf(&p->img->rrsets[nd->rrset_first]);
 	}
 	/* 4: the RRset the answer needs gives its chunk; with DNSSEC, its

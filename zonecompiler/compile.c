@@ -1717,6 +1717,12 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		o->name_off = (uint32_t)noff;
 		onames[noff] = (uint8_t)rel;
 		memcpy(onames + noff + 1, node_name(b, n), rel);
+		if (rel < ZW_NODE_NAME_INLINE) {
+			o->name[0] = (uint8_t)rel;
+			memcpy(o->name + 1, node_name(b, n), rel);
+		} else {
+			o->name[0] = ZW_NODE_NAME_FAR;
+		}
 		noff += rel + 1u;
 		o->hash = zw_name_hash(node_name(b, n), rel);
 		if (n3map != NULL)
@@ -1784,6 +1790,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		}
 		if (o->rrset_count == 0)
 			o->rrset_first = ZW_NONE;
+		else
+			o->rr0 = osets[o->rrset_first];
 		if (n->flags & ZW_NODE_DELEG)
 			hdr.deleg_count++;
 		if (n->flags & NODE_BELOW_CUT)
@@ -1860,6 +1868,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_NSEC3KEYS] = n3keys;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
+		if (i == ZW_SEC_NODES) /* a node per cache line */
+			total = (total + 63) & ~(size_t)63;
 		hdr.sec[i].off = total;
 		hdr.sec[i].size = sizes[i];
 		total += (sizes[i] + 7) & ~(size_t)7;

@@ -26,7 +26,7 @@
 #include "zw_err.h"
 
 _Static_assert(sizeof(struct zw_img_header) % 8 == 0, "header must keep 8-byte alignment");
-_Static_assert(sizeof(struct zw_img_node) == 20, "node layout");
+_Static_assert(sizeof(struct zw_img_node) == 64, "node layout: one cache line");
 _Static_assert(sizeof(struct zw_img_rrset) == 8, "rrset layout");
 _Static_assert(sizeof(struct zw_img_chunk) == 8, "chunk layout");
 _Static_assert(sizeof(struct zw_img_extra_ent) == 8, "extra entry layout");
@@ -385,11 +385,27 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 		if ((n->flags & ZW_NODE_GLUE) && !(nodes[n->aux].flags & ZW_NODE_DELEG))
 			FAIL(ZW_EIMGCORRUPT, "cut link to a node that is not a delegation");
 		if (n->rrset_count == 0) {
+			static const struct zw_img_rrset none;
 			if (n->rrset_first != ZW_NONE)
 				FAIL(ZW_EIMGCORRUPT, "bad RRset range");
+			if (memcmp(&n->rr0, &none, sizeof(none)) != 0)
+				FAIL(ZW_EIMGCORRUPT, "node has a first RRset but no RRsets");
 		} else if (n->rrset_first >= h.rrset_count ||
 			   n->rrset_count > h.rrset_count - n->rrset_first) {
 			FAIL(ZW_EIMGBOUNDS, "RRset range outside the RRset table");
+		} else if (memcmp(&n->rr0, &sets[n->rrset_first], sizeof(n->rr0)) != 0) {
+			FAIL(ZW_EIMGCORRUPT, "node's copy of its first RRset differs from it");
+		}
+		/* the copy of the name: there exactly when it fits, and equal */
+		if (len < ZW_NODE_NAME_INLINE) {
+			if (n->name[0] != len || memcmp(n->name + 1, nm, len) != 0)
+				FAIL(ZW_EIMGCORRUPT, "node's copy of its name differs from it");
+			for (unsigned k = 1u + len; k < ZW_NODE_NAME_INLINE; k++)
+				if (n->name[k] != 0)
+					FAIL(ZW_EIMGCORRUPT,
+					     "node's copy of its name differs from it");
+		} else if (n->name[0] != ZW_NODE_NAME_FAR) {
+			FAIL(ZW_EIMGCORRUPT, "node's copy of its name differs from it");
 		}
 	}
 	/* every node in the table exactly once, so every name can be found
@@ -726,9 +742,13 @@ void zw_image_close(struct zw_image *img)
 const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
 					  uint16_t type)
 {
-	const struct zw_img_rrset *s = img->rrsets + (n->rrset_count ? n->rrset_first : 0);
+	if (n->rrset_count == 0)
+		return NULL;
+	if (n->rr0.type == type)
+		return &n->rr0; /* the node's copy: no other line to read */
 
-	for (unsigned i = 0; i < n->rrset_count; i++)
+	const struct zw_img_rrset *s = img->rrsets + n->rrset_first;
+	for (unsigned i = 1; i < n->rrset_count; i++)
 		if (s[i].type == type)
 			return &s[i];
 	return NULL;
@@ -745,7 +765,8 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 			return NULL;
 		if (s->hash == hash) {
 			const struct zw_img_node *n = &img->nodes[s->node - 1];
-			const uint8_t *nm = img->names + n->name_off;
+			const uint8_t *nm =
+				n->name[0] != ZW_NODE_NAME_FAR ? n->name : img->names + n->name_off;
 			if (nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len))
 				return n;
 		}
