@@ -26,7 +26,7 @@
 #include "image.h"
 #include "rdata.h"
 
-/* slots a probe looks at before it gives up (the table is at most 2/3
+/* slots a probe looks at before it gives up (the table is at most 3/4
  * full; a run this long is rare, and the lookup will do the rest) */
 #define SLOT_RUN 8
 
@@ -96,9 +96,9 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		if (p->node[0] == NULL && p->nprobe > 1)
 			ask_slot(p, 1);
 	}
-	/* 3: the node gives its name and RRset list, where it has no copy of
-	 * them (a long name; an RRset other than its first); or the parent's
-	 * slot gives the parent */
+	/* 3: the node gives its name, and its RRset list where the RRset
+	 * wanted is not the first (the node has a copy of that); or the
+	 * parent's slot gives the parent */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[0];
@@ -106,8 +106,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			uint16_t want = (nd->flags & ZW_NODE_DELEG)   ? ZW_T_NS
 					: (nd->flags & ZW_NODE_CNAME) ? ZW_T_CNAME
 								      : p->qtype;
-			if (nd->name[0] == ZW_NODE_NAME_FAR)
-				pf(p->img->names + nd->name_off);
+			pf(p->img->names + nd->name_off);
 			if (nd->rrset_count > 1 && nd->rr0.type != want)
 				pf(&p->img->rrsets[nd->rrset_first]);
 		} else if (p->nprobe > 1) {
@@ -120,8 +119,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		const struct zw_img_node *nd = p->node[1];
 		if (p->node[0] != NULL || nd == NULL)
 			continue;
-		if (nd->name[0] == ZW_NODE_NAME_FAR)
-			pf(p->img->names + nd->name_off);
+		pf(p->img->names + nd->name_off);
 		if ((nd->flags & ZW_NODE_DELEG) && nd->rrset_count > 1 && nd->rr0.type != ZW_T_NS)
 			pf(&p->img->rrsets[nd->rrset_first]);
 	}

@@ -1699,7 +1699,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		return -ENOMEM;
 	}
 	uint32_t hsize = 16;
-	while (hsize < (uint64_t)nout + nout / 2)
+	while (hsize < (uint64_t)nout + nout / 3)
 		hsize *= 2;
 	hash = calloc(hsize, sizeof(*hash));
 	if (onodes == NULL || osets == NULL || onames == NULL || hash == NULL) {
@@ -1717,12 +1717,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		o->name_off = (uint32_t)noff;
 		onames[noff] = (uint8_t)rel;
 		memcpy(onames + noff + 1, node_name(b, n), rel);
-		if (rel < ZW_NODE_NAME_INLINE) {
-			o->name[0] = (uint8_t)rel;
-			memcpy(o->name + 1, node_name(b, n), rel);
-		} else {
-			o->name[0] = ZW_NODE_NAME_FAR;
-		}
+
 		noff += rel + 1u;
 		o->hash = zw_name_hash(node_name(b, n), rel);
 		if (n3map != NULL)

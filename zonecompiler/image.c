@@ -26,7 +26,7 @@
 #include "zw_err.h"
 
 _Static_assert(sizeof(struct zw_img_header) % 8 == 0, "header must keep 8-byte alignment");
-_Static_assert(sizeof(struct zw_img_node) == 64, "node layout: one cache line");
+_Static_assert(sizeof(struct zw_img_node) == 32, "node layout: half a cache line");
 _Static_assert(sizeof(struct zw_img_rrset) == 8, "rrset layout");
 _Static_assert(sizeof(struct zw_img_chunk) == 8, "chunk layout");
 _Static_assert(sizeof(struct zw_img_extra_ent) == 8, "extra entry layout");
@@ -396,17 +396,8 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 		} else if (memcmp(&n->rr0, &sets[n->rrset_first], sizeof(n->rr0)) != 0) {
 			FAIL(ZW_EIMGCORRUPT, "node's copy of its first RRset differs from it");
 		}
-		/* the copy of the name: there exactly when it fits, and equal */
-		if (len < ZW_NODE_NAME_INLINE) {
-			if (n->name[0] != len || memcmp(n->name + 1, nm, len) != 0)
-				FAIL(ZW_EIMGCORRUPT, "node's copy of its name differs from it");
-			for (unsigned k = 1u + len; k < ZW_NODE_NAME_INLINE; k++)
-				if (n->name[k] != 0)
-					FAIL(ZW_EIMGCORRUPT,
-					     "node's copy of its name differs from it");
-		} else if (n->name[0] != ZW_NODE_NAME_FAR) {
-			FAIL(ZW_EIMGCORRUPT, "node's copy of its name differs from it");
-		}
+		if (n->reserved != 0)
+			FAIL(ZW_EIMGCORRUPT, "node's reserved field is not zero");
 	}
 	/* every node in the table exactly once, so every name can be found
 	 * and every probe ends at a free slot */
@@ -765,8 +756,7 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 			return NULL;
 		if (s->hash == hash) {
 			const struct zw_img_node *n = &img->nodes[s->node - 1];
-			const uint8_t *nm =
-				n->name[0] != ZW_NODE_NAME_FAR ? n->name : img->names + n->name_off;
+			const uint8_t *nm = img->names + n->name_off;
 			if (nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len))
 				return n;
 		}

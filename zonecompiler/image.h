@@ -145,24 +145,22 @@ struct zw_img_rrset {
  * below the origin, lower-cased, without the origin and the root label
  * ([len][labels]; len 0 for the apex). The hash covers the same bytes.
  *
- * A node is one cache line (the section starts on a 64-byte boundary) and
- * carries copies of what a lookup of an existing name reads next: its name
- * when it is short, and its first RRset. So finding a name and the RRset
- * of a one-type node reads the node alone, not also a line of NAMES and one
- * of RRSETS (each a cache miss over a large zone).
+ * A node is 32 bytes, so it never straddles two cache lines (the section
+ * starts on a 64-byte boundary), and carries a copy of its first RRset
+ * entry: finding a name and its RRset reads the node instead of the node
+ * and a line of RRSETS (each a cache miss over a large zone) when the
+ * RRset is the first, as the A RRset, the NS RRset of a cut and the CNAME
+ * of an alias always are.
  */
-#define ZW_NODE_NAME_INLINE 36	 /* bytes of name[]: names of len < 36 */
-#define ZW_NODE_NAME_FAR    0xff /* name[0]: the name is only in NAMES */
 struct zw_img_node {
-	uint32_t name_off;    /* in NAMES: [len][labels below the origin] */
-	uint32_t hash;	      /* zw_name_hash() of those labels */
-	uint32_t rrset_first; /* index of the first RRset, ZW_NONE if none */
-	uint16_t rrset_count;
+	uint32_t name_off;	 /* in NAMES: [len][labels below the origin] */
+	uint32_t hash;		 /* zw_name_hash() of those labels */
+	uint32_t rrset_first;	 /* index of the first RRset, ZW_NONE if none */
+	uint16_t rrset_count;	 /* RRsets */
 	uint16_t flags;		 /* enum zw_node_flags */
 	uint32_t aux;		 /* HAS_WILD: the '*' child; GLUE: the cut; else ZW_NONE */
 	struct zw_img_rrset rr0; /* = rrsets[rrset_first]; zero without RRsets */
-	/* [len][labels] as in NAMES, zero-padded; or ZW_NODE_NAME_FAR */
-	uint8_t name[ZW_NODE_NAME_INLINE];
+	uint32_t reserved;	 /* zero */
 };
 
 enum zw_rrset_flags {
