@@ -26,7 +26,7 @@
 #include "image.h"
 #include "rdata.h"
 
-/* slots a probe looks at before it gives up (the table is at most 3/4
+/* slots a probe looks at before it gives up (the table is at most 2/3
  * full; a run this long is rare, and the lookup will do the rest) */
 #define SLOT_RUN 8
 
@@ -96,31 +96,27 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		if (p->node[0] == NULL && p->nprobe > 1)
 			ask_slot(p, 1);
 	}
-	/* 3: the node gives its name, and its RRset list where the RRset
-	 * wanted is not the first (the node has a copy of that); or the
-	 * parent's slot gives the parent */
+	/* 3: the node gives its name and RRset list; or the parent's slot
+	 * gives the parent */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[0];
 		if (nd != NULL) {
-			uint16_t want = (nd->flags & ZW_NODE_DELEG)   ? ZW_T_NS
-					: (nd->flags & ZW_NODE_CNAME) ? ZW_T_CNAME
-								      : p->qtype;
 			pf(p->img->names + nd->name_off);
-			if (nd->rrset_count > 1 && nd->rr0.type != want)
+			if (nd->rrset_count)
 				pf(&p->img->rrsets[nd->rrset_first]);
 		} else if (p->nprobe > 1) {
 			probe_slots(p, 1);
 		}
 	}
-	/* 3b: the parent's name, and a cut's NS RRset */
+	/* 3b: the parent's name and RRset list */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[1];
 		if (p->node[0] != NULL || nd == NULL)
 			continue;
 		pf(p->img->names + nd->name_off);
-		if ((nd->flags & ZW_NODE_DELEG) && nd->rrset_count > 1 && nd->rr0.type != ZW_T_NS)
+		if (nd->rrset_count)
 			pf(&p->img->rrsets[nd->rrset_first]);
 	}
 	/* 4: the RRset the answer needs gives its chunk; with DNSSEC, its

@@ -1699,7 +1699,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		return -ENOMEM;
 	}
 	uint32_t hsize = 16;
-	while (hsize < (uint64_t)nout + nout / 3)
+	while (hsize < (uint64_t)nout + nout / 2)
 		hsize *= 2;
 	hash = calloc(hsize, sizeof(*hash));
 	if (onodes == NULL || osets == NULL || onames == NULL || hash == NULL) {
@@ -1717,7 +1717,6 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		o->name_off = (uint32_t)noff;
 		onames[noff] = (uint8_t)rel;
 		memcpy(onames + noff + 1, node_name(b, n), rel);
-
 		noff += rel + 1u;
 		o->hash = zw_name_hash(node_name(b, n), rel);
 		if (n3map != NULL)
@@ -1785,8 +1784,6 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		}
 		if (o->rrset_count == 0)
 			o->rrset_first = ZW_NONE;
-		else
-			o->rr0 = osets[o->rrset_first];
 		if (n->flags & ZW_NODE_DELEG)
 			hdr.deleg_count++;
 		if (n->flags & NODE_BELOW_CUT)
@@ -1863,8 +1860,6 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_NSEC3KEYS] = n3keys;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
-		if (i == ZW_SEC_NODES) /* a node per cache line */
-			total = (total + 63) & ~(size_t)63;
 		hdr.sec[i].off = total;
 		hdr.sec[i].size = sizes[i];
 		total += (sizes[i] + 7) & ~(size_t)7;

@@ -26,7 +26,7 @@
 #include "zw_err.h"
 
 _Static_assert(sizeof(struct zw_img_header) % 8 == 0, "header must keep 8-byte alignment");
-_Static_assert(sizeof(struct zw_img_node) == 32, "node layout: half a cache line");
+_Static_assert(sizeof(struct zw_img_node) == 20, "node layout");
 _Static_assert(sizeof(struct zw_img_rrset) == 8, "rrset layout");
 _Static_assert(sizeof(struct zw_img_chunk) == 8, "chunk layout");
 _Static_assert(sizeof(struct zw_img_extra_ent) == 8, "extra entry layout");
@@ -385,19 +385,12 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 		if ((n->flags & ZW_NODE_GLUE) && !(nodes[n->aux].flags & ZW_NODE_DELEG))
 			FAIL(ZW_EIMGCORRUPT, "cut link to a node that is not a delegation");
 		if (n->rrset_count == 0) {
-			static const struct zw_img_rrset none;
 			if (n->rrset_first != ZW_NONE)
 				FAIL(ZW_EIMGCORRUPT, "bad RRset range");
-			if (memcmp(&n->rr0, &none, sizeof(none)) != 0)
-				FAIL(ZW_EIMGCORRUPT, "node has a first RRset but no RRsets");
 		} else if (n->rrset_first >= h.rrset_count ||
 			   n->rrset_count > h.rrset_count - n->rrset_first) {
 			FAIL(ZW_EIMGBOUNDS, "RRset range outside the RRset table");
-		} else if (memcmp(&n->rr0, &sets[n->rrset_first], sizeof(n->rr0)) != 0) {
-			FAIL(ZW_EIMGCORRUPT, "node's copy of its first RRset differs from it");
 		}
-		if (n->reserved != 0)
-			FAIL(ZW_EIMGCORRUPT, "node's reserved field is not zero");
 	}
 	/* every node in the table exactly once, so every name can be found
 	 * and every probe ends at a free slot */
@@ -733,13 +726,9 @@ void zw_image_close(struct zw_image *img)
 const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
 					  uint16_t type)
 {
-	if (n->rrset_count == 0)
-		return NULL;
-	if (n->rr0.type == type)
-		return &n->rr0; /* the node's copy: no other line to read */
+	const struct zw_img_rrset *s = img->rrsets + (n->rrset_count ? n->rrset_first : 0);
 
-	const struct zw_img_rrset *s = img->rrsets + n->rrset_first;
-	for (unsigned i = 1; i < n->rrset_count; i++)
+	for (unsigned i = 0; i < n->rrset_count; i++)
 		if (s[i].type == type)
 			return &s[i];
 	return NULL;

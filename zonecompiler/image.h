@@ -48,7 +48,7 @@
 #include <stdint.h>
 
 #define ZW_IMG_MAGIC   "ZWZIMG\r\n"
-#define ZW_IMG_VERSION 3
+#define ZW_IMG_VERSION 2
 #define ZW_NONE	       UINT32_MAX
 
 enum zw_img_section_id {
@@ -134,33 +134,18 @@ enum zw_node_flags {
 	ZW_NODE_DS = 1 << 8,	   /* cut with a DS RRset (secure child) */
 };
 
-struct zw_img_rrset {
-	uint16_t type;
-	uint16_t flags; /* enum zw_rrset_flags, mirrors the chunk's */
-	uint32_t chunk; /* offset in CHUNKS */
-};
-
 /*
  * A node. Its name is stored relative to the zone's origin: the labels
  * below the origin, lower-cased, without the origin and the root label
  * ([len][labels]; len 0 for the apex). The hash covers the same bytes.
- *
- * A node is 32 bytes, so it never straddles two cache lines (the section
- * starts on a 64-byte boundary), and carries a copy of its first RRset
- * entry: finding a name and its RRset reads the node instead of the node
- * and a line of RRSETS (each a cache miss over a large zone) when the
- * RRset is the first, as the A RRset, the NS RRset of a cut and the CNAME
- * of an alias always are.
  */
 struct zw_img_node {
-	uint32_t name_off;	 /* in NAMES: [len][labels below the origin] */
-	uint32_t hash;		 /* zw_name_hash() of those labels */
-	uint32_t rrset_first;	 /* index of the first RRset, ZW_NONE if none */
-	uint16_t rrset_count;	 /* RRsets */
-	uint16_t flags;		 /* enum zw_node_flags */
-	uint32_t aux;		 /* HAS_WILD: the '*' child; GLUE: the cut; else ZW_NONE */
-	struct zw_img_rrset rr0; /* = rrsets[rrset_first]; zero without RRsets */
-	uint32_t reserved;	 /* zero */
+	uint32_t name_off;    /* in NAMES: [len][labels below the origin] */
+	uint32_t hash;	      /* zw_name_hash() of those labels */
+	uint32_t rrset_first; /* index of the first RRset, ZW_NONE if none */
+	uint16_t rrset_count;
+	uint16_t flags; /* enum zw_node_flags */
+	uint32_t aux;	/* HAS_WILD: the '*' child; GLUE: the cut; else ZW_NONE */
 };
 
 enum zw_rrset_flags {
@@ -180,6 +165,12 @@ struct zw_img_slot {
 };
 
 /* An RRset: its type and its chunk; count and TTL are in the chunk. */
+struct zw_img_rrset {
+	uint16_t type;
+	uint16_t flags; /* enum zw_rrset_flags, mirrors the chunk's */
+	uint32_t chunk; /* offset in CHUNKS */
+};
+
 /*
  * A chunk: struct zw_img_chunk, then len bytes of wire RRs padded to 4,
  * then nreloc relocations (uint32_t), then, if the chunk flags say so, the
@@ -447,18 +438,9 @@ static inline const struct zw_img_chunk *zw_rrset_sigs(const struct zw_image *im
 	return off == ZW_NONE ? NULL : zw_image_chunk(img, off);
 }
 
-/* Finds the RRset of a type at a node, or NULL. The node's first RRset is
- * its copy in the node (n->rr0), not the entry in the RRset table. */
+/* Finds the RRset of a type at a node, or NULL. */
 const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
 					  uint16_t type);
-
-/* The index in the RRset table of an RRset of node n that
- * zw_image_rrset() gave. */
-static inline uint32_t zw_image_rrset_index(const struct zw_image *img, const struct zw_img_node *n,
-					    const struct zw_img_rrset *s)
-{
-	return s == &n->rr0 ? n->rrset_first : (uint32_t)(s - img->rrsets);
-}
 
 /* Finds the node of a lower-cased wire name inside the zone, or NULL:
  * rel and rel_len are the labels below the origin (the name's first
