@@ -280,6 +280,7 @@ static unsigned put_query(uint8_t *p, const uint8_t *name, unsigned len, uint16_
 /* Draws the kind of the next query by the shares of the mix; a kind the
  * zones cannot provide (no delegation, say) becomes a positive query. */
 static int only_kind = -1; /* --kind: every query of this kind */
+static bool edns_all;	   /* --edns-all: every query with an OPT RR */
 
 static enum kind pick_kind(const struct pools *p)
 {
@@ -383,7 +384,7 @@ static int make_mix(struct zw_image *const *imgs, const struct pools *p, size_t 
 	for (size_t i = 0; i < nq; i++) {
 		unsigned qlen = 0;
 		enum kind k = K_POSITIVE;
-		bool edns = rnd_below(3) == 0;
+		bool edns = rnd_below(3) == 0 || edns_all;
 		for (unsigned tries = 0; qlen == 0; tries++) {
 			if (tries == 1000)
 				return -EINVAL; /* nothing to draw from: odd zones */
@@ -655,6 +656,8 @@ static void usage(FILE *f)
 		"      --hugepages        load the images into memory advised for huge pages\n"
 		"  -b, --burst N          answer in bursts of N with zw_answer_burst();\n"
 		"                         1: zw_answer(), one query at a time (default 32)\n"
+		"      --edns-all         an OPT RR in every query, not one in three\n"
+		"                         (with --do: the DO bit on every query)\n"
 		"      --kind K           only queries of one kind of the mix (positive,\n"
 		"                         nxdomain, referral or nodata): its cost alone\n"
 		"      --write-queries P  write the mix to P.raw and P.txt and exit\n"
@@ -674,7 +677,7 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
-enum { OPT_DO = 256, OPT_COUNT, OPT_SEED, OPT_WRITE, OPT_HUGE, OPT_KIND };
+enum { OPT_DO = 256, OPT_COUNT, OPT_SEED, OPT_WRITE, OPT_HUGE, OPT_KIND, OPT_EDNS_ALL };
 
 /* Answers queries first .. first + n - 1 of the mix (n <= burst, or any n
  * for burst 1), the way a worker answers what one receive burst brought:
@@ -736,6 +739,7 @@ int main(int argc, char **argv)
 		{ "hugepages", no_argument, NULL, OPT_HUGE },
 		{ "burst", required_argument, NULL, 'b' },
 		{ "kind", required_argument, NULL, OPT_KIND },
+		{ "edns-all", no_argument, NULL, OPT_EDNS_ALL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -787,6 +791,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WRITE: write_prefix = optarg; break;
 		case OPT_HUGE: huge = true; break;
+		case OPT_EDNS_ALL: edns_all = true; break;
 		case OPT_KIND:
 			for (int k = 0; k < K_COUNT; k++)
 				if (strcmp(optarg, kind_names[k]) == 0)

@@ -35,6 +35,23 @@ static inline void pf(const void *p)
 	__builtin_prefetch(p, 0, 3);
 }
 
+/* NSEC zones: the NSEC of node nd, whose RRset list is in the caches
+ * (asked for a step before): its chunk and the signatures laid after it,
+ * which a NODATA answer or the referral to an unsigned child writes. */
+static void own_nsec_prefetch(const struct zw_image *img, const struct zw_img_node *nd)
+{
+	if (!(img->hdr->flags & ZW_IMGF_NSEC) || nd->rrset_count == 0)
+		return;
+	const struct zw_img_rrset *s = zw_image_rrset(img, nd, ZW_T_NSEC);
+	if (s == NULL)
+		return;
+	const uint8_t *c = img->chunks + s->chunk;
+	pf(c);
+	pf(c + 64);
+	pf(c + 128);
+	pf(c + 192);
+}
+
 /* What the denial of existence with closest encloser (or name) node i
  * reads first: its NSEC3, or its canonical key, and the denial of the
  * wildcard below it. */
@@ -137,8 +154,10 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		uint16_t want = p->qtype;
 		if (nd->flags & ZW_NODE_DELEG) {
 			want = ZW_T_NS;
-			if (p->dnssec && !(nd->flags & ZW_NODE_DS))
+			if (p->dnssec && !(nd->flags & ZW_NODE_DS)) {
 				deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* no DS */
+				own_nsec_prefetch(img, nd);
+			}
 		} else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE)) {
 			/* a parent: a negative or wildcard answer, or glue */
 			if (p->dnssec && !(nd->flags & ZW_NODE_GLUE))
@@ -158,25 +177,41 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			}
 		} else if (p->dnssec) {
 			deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* NODATA */
+			own_nsec_prefetch(img, nd);
 		}
 	}
-	/* 5, 6 (NSEC3 zones, with DO): the NSEC3 records the denial starts
-	 * from, the one matching the node and the one denying the wildcard
-	 * below it, then their chunks and signatures */
+	/* 5, 6 (with DO) what the denial starts from, then its chunks and
+	 * signatures. NSEC3 zones: the records matching the node and denying
+	 * the wildcard below it (from nsec3map and wildcover). NSEC zones,
+	 * when the name is missing: the node whose NSEC covers the name (the
+	 * search over the canonical keys, done here for the whole burst, so
+	 * that the answer's own search finds its lines in the caches) and the
+	 * one denying the wildcard (wildcover) */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
 		p->deny_rec[0] = p->deny_rec[1] = ZW_NONE;
-		if (p->deny == ZW_NONE || img->nsec3_out == NULL || img->nsec3_map == NULL ||
-		    img->wild_cover == NULL)
+		if (p->deny == ZW_NONE || img->wild_cover == NULL)
 			continue;
-		uint32_t m = img->nsec3_map[p->deny], w = img->wild_cover[p->deny];
-		p->deny_rec[0] = m;
-		p->deny_rec[1] = w;
-		if (m != ZW_NONE)
-			pf(&img->nsec3_out[m]);
-		if (w != ZW_NONE)
-			pf(&img->nsec3_out[w]);
+		uint32_t w = img->wild_cover[p->deny];
+		if (img->nsec3_out != NULL && img->nsec3_map != NULL) {
+			uint32_t m = img->nsec3_map[p->deny];
+			p->deny_rec[0] = m;
+			p->deny_rec[1] = w;
+			if (m != ZW_NONE)
+				pf(&img->nsec3_out[m]);
+			if (w != ZW_NONE)
+				pf(&img->nsec3_out[w]);
+		} else if (img->canon != NULL && p->node[0] == NULL) {
+			struct zw_canon_name q;
+			zw_canon_prepare(&q, p->qn->name, p->qn->len - img->hdr->origin_len);
+			uint32_t c = zw_image_canon_pred(img, &q, p->deny);
+			p->deny_rec[0] = c;
+			p->deny_rec[1] = w;
+			pf(&img->nodes[c]);
+			if (w != ZW_NONE)
+				pf(&img->nodes[w]);
+		}
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
@@ -185,10 +220,27 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			uint32_t r = p->deny_rec[k];
 			if (r == ZW_NONE)
 				continue;
-			const struct zw_img_nsec3_out *o = &img->nsec3_out[r];
-			pf(img->chunks + o->chunk);
-			if (o->sigs != ZW_NONE)
-				pf(img->chunks + o->sigs);
+			if (img->nsec3_out != NULL) {
+				const struct zw_img_nsec3_out *o = &img->nsec3_out[r];
+				pf(img->chunks + o->chunk);
+				if (o->sigs != ZW_NONE)
+					pf(img->chunks + o->sigs);
+			} else {
+				const struct zw_img_node *nd = &img->nodes[r];
+				pf(img->names + nd->name_off);
+				if (nd->rrset_count)
+					pf(&img->rrsets[nd->rrset_first]);
+			}
 		}
+	}
+	/* 7 (NSEC zones): the NSEC RRsets of those nodes */
+	for (unsigned i = 0; i < n; i++) {
+		struct zw_probe *p = ps[i];
+		const struct zw_image *img = p->img;
+		if (p->deny == ZW_NONE || img->nsec3_out != NULL)
+			continue;
+		for (unsigned k = 0; k < 2; k++)
+			if (p->deny_rec[k] != ZW_NONE)
+				own_nsec_prefetch(img, &img->nodes[p->deny_rec[k]]);
 	}
 }

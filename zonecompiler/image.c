@@ -254,6 +254,49 @@ uint32_t zw_image_canon_pred(const struct zw_image *img, const struct zw_canon_n
 		/* the last key at or below q's: every node after it is after q,
 		 * every node whose key is below q's is before q */
 		const struct zw_img_canon *k = img->canon;
+		/* names spread over a large range fall roughly in proportion
+		 * to their keys: the search starts where q's key falls between
+		 * the ends and widens from there (a few steps in a few cache
+		 * lines, where halving the range from the ends would miss the
+		 * caches at every step), then halves what it has bracketed;
+		 * k[lo] stays at or below q, k[hi] above it */
+		if (hi - lo > 16 && k[hi - 1].hi > k[lo].hi) {
+			uint64_t a = k[lo].hi, b = k[hi - 1].hi, x = q->key.hi;
+			uint32_t g = x <= a   ? lo
+				     : x >= b ? hi - 1
+					      : lo + (uint32_t)((double)(x - a) / (double)(b - a) *
+								(double)(hi - 1 - lo));
+			uint32_t step = 1;
+			if (g >= hi)
+				g = hi - 1;
+			if (zw_canon_cmp(k[g], q->key) <= 0) {
+				lo = g > lo ? g : lo;
+				for (;;) {
+					uint64_t nx = (uint64_t)lo + step;
+					if (nx >= hi)
+						break;
+					if (zw_canon_cmp(k[nx], q->key) > 0) {
+						hi = (uint32_t)nx;
+						break;
+					}
+					lo = (uint32_t)nx;
+					step *= 2;
+				}
+			} else {
+				hi = g > lo ? g : hi;
+				for (;;) {
+					if (hi - lo <= step)
+						break;
+					uint32_t nx = hi - step;
+					if (zw_canon_cmp(k[nx], q->key) <= 0) {
+						lo = nx;
+						break;
+					}
+					hi = nx;
+					step *= 2;
+				}
+			}
+		}
 		while (hi - lo > 1) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			if (zw_canon_cmp(k[mid], q->key) <= 0)
