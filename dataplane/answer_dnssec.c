@@ -219,7 +219,22 @@ struct n3 {
 	const struct zw_image *img;
 	const struct zw_img_nsec3 *recs;
 	uint32_t count;
+	const struct zw_n3_hint *hint; /* or NULL */
 };
+
+/* The hint's hash and record, if it is for name (len) in this zone. */
+static bool n3_hinted(const struct n3 *z, const uint8_t *name, unsigned len, uint8_t *h,
+		      uint32_t *rec, bool *match)
+{
+	const struct zw_n3_hint *t = z->hint;
+
+	if (t == NULL || t->img != z->img || t->len != len || memcmp(t->name, name, len) != 0)
+		return false;
+	memcpy(h, t->hash, ZW_SHA1_LEN);
+	*rec = t->rec;
+	*match = t->match;
+	return true;
+}
 
 static const uint8_t *n3_hash(const struct n3 *z, uint32_t i)
 {
@@ -316,6 +331,18 @@ static bool n3_hash_name(const struct zw_image *img, const uint8_t *name, unsign
 
 	return zw_nsec3_hash(name, len, hd->nsec3_salt, hd->nsec3_salt_len, hd->nsec3_iterations,
 			     h) == 0;
+}
+
+bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h)
+{
+	return n3_hash_name(img, name, len, h);
+}
+
+uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match)
+{
+	struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, NULL };
+
+	return n3_find(&z, h, match);
 }
 
 static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct ctx *qcx,
@@ -440,8 +467,9 @@ static unsigned ce_proof(const struct n3 *z, const uint8_t *name, unsigned len,
 	if (img->wild_cover != NULL)
 		__builtin_prefetch(&img->wild_cover[ci]);
 	nclen = next_closer(name, len, celen, &off);
-	bool hashed = nclen != 0 && n3_hash_name(img, name + off, nclen, h);
-	if (hashed) {
+	bool hashed = nclen != 0 && n3_hinted(z, name + off, nclen, h, &cover, &m);
+	if (!hashed && nclen != 0 && n3_hash_name(img, name + off, nclen, h)) {
+		hashed = true;
 		cover = n3_find(z, h, &m);
 		if (!m)
 			n3_prefetch_rec(z, cover);
@@ -500,7 +528,7 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 		       unsigned len, const struct ctx *qcx, uint16_t qtype)
 {
 	const struct zw_image *img = lk->zone;
-	struct n3 z = { img, img->nsec3, img->hdr->nsec3_count };
+	struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, r->n3hint };
 	uint32_t done[8], match;
 	unsigned ndone = 0;
 	uint8_t h[ZW_SHA1_LEN], wc[ZW_NAME_MAX + 1], full[ZW_NAME_MAX + 1];
@@ -564,11 +592,14 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 		{
 			unsigned celen = zw_image_node_name(img, lk->encloser, full), off;
 			unsigned nclen = next_closer(name, len, celen, &off);
-			if (nclen && n3_hash_name(img, name + off, nclen, h)) {
-				uint32_t cover = n3_find(&z, h, &m);
-				if (!m)
-					put_n3(r, &z, cover, qcx, done, &ndone);
+			uint32_t cover;
+			bool hashed = nclen && n3_hinted(&z, name + off, nclen, h, &cover, &m);
+			if (!hashed && nclen && n3_hash_name(img, name + off, nclen, h)) {
+				hashed = true;
+				cover = n3_find(&z, h, &m);
 			}
+			if (hashed && !m)
+				put_n3(r, &z, cover, qcx, done, &ndone);
 		}
 		return;
 	default: return;
@@ -652,7 +683,7 @@ void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_
 	/* an unsigned child: prove there is no DS (RFC 4035 3.1.4.1,
 	 * RFC 5155 7.2.7) */
 	if (img->hdr->flags & ZW_IMGF_NSEC3) {
-		struct n3 z = { img, img->nsec3, img->hdr->nsec3_count };
+		struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, r->n3hint };
 		uint32_t done[8], match;
 		unsigned ndone = 0;
 		uint8_t full[ZW_NAME_MAX + 1];

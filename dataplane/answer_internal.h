@@ -12,6 +12,19 @@
 #include "image.h"
 #include "lookup.h"
 
+/* The NSEC3 hash of a name and the record matching or covering it, worked
+ * out ahead by zw_ans_prefetch() for a query name that is likely the next
+ * closer name of a denial. A denial uses it only for that very name in
+ * that zone. */
+struct zw_n3_hint {
+	const struct zw_image *img;
+	const uint8_t *name; /* lower-cased wire name, len bytes */
+	unsigned len;
+	uint8_t hash[20];
+	uint32_t rec; /* matching (match) or covering record */
+	bool match;
+};
+
 struct resp {
 	uint8_t *buf;
 	unsigned len;
@@ -21,6 +34,7 @@ struct resp {
 	bool aa;
 	bool dnssec; /* DO set and the zone is signed: signatures and proofs */
 	uint8_t rcode;
+	const struct zw_n3_hint *n3hint; /* or NULL */
 };
 
 struct ctx {
@@ -69,7 +83,15 @@ struct zw_probe {
 	bool dnssec;	      /* DO set and the zone signed: signatures and proofs */
 	uint32_t deny;	      /* with dnssec: the node a denial starts from, or ZW_NONE */
 	uint32_t deny_rec[2]; /* NSEC3: its record and its wildcard's denial */
+	bool n3_ok;	      /* n3 is worked out */
+	struct zw_n3_hint n3;
 };
+
+/* The NSEC3 record of img matching hash h (*match), or covering it. */
+uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match);
+
+/* Hashes name (len) with img's NSEC3 parameters; false on error. */
+bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h);
 
 /* Brings into the caches what the lookups of n queries will read, a step at
  * a time for all of them (dataplane/answer_prefetch.c). */

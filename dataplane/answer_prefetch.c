@@ -191,6 +191,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
 		p->deny_rec[0] = p->deny_rec[1] = ZW_NONE;
+		p->n3_ok = false;
 		if (p->deny == ZW_NONE || img->wild_cover == NULL)
 			continue;
 		uint32_t w = img->wild_cover[p->deny];
@@ -202,6 +203,22 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				pf(&img->nsec3_out[m]);
 			if (w != ZW_NONE)
 				pf(&img->nsec3_out[w]);
+			/* a missing name below its parent, which has an NSEC3:
+			 * the name is the next closer name of the proof; hashed
+			 * here, and where its hash falls in the keys asked for */
+			if (m != ZW_NONE && p->node[0] == NULL && p->node[1] != NULL &&
+			    p->deny == (uint32_t)(p->node[1] - img->nodes) &&
+			    img->nsec3_keys != NULL && img->hdr->nsec3_count > 0 &&
+			    zw_ans_n3_hash(img, p->qn->name, p->qn->len, p->n3.hash)) {
+				uint64_t key = 0;
+				for (unsigned b = 0; b < 8; b++)
+					key = key << 8 | p->n3.hash[b];
+				pf(&img->nsec3_keys[((key >> 32) * img->hdr->nsec3_count) >> 32]);
+				p->n3.img = img;
+				p->n3.name = p->qn->name;
+				p->n3.len = p->qn->len;
+				p->n3_ok = true;
+			}
 		} else if (img->canon != NULL && p->node[0] == NULL) {
 			struct zw_canon_name q;
 			zw_canon_prepare(&q, p->qn->name, p->qn->len - img->hdr->origin_len);
@@ -232,6 +249,24 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 					pf(&img->rrsets[nd->rrset_first]);
 			}
 		}
+	}
+	/* 7, 8 (NSEC3 zones): the record matching or covering the hash of
+	 * the next closer name, then its chunk and signatures */
+	for (unsigned i = 0; i < n; i++) {
+		struct zw_probe *p = ps[i];
+		if (!p->n3_ok)
+			continue;
+		p->n3.rec = zw_ans_n3_find(p->img, p->n3.hash, &p->n3.match);
+		pf(&p->img->nsec3_out[p->n3.rec]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct zw_probe *p = ps[i];
+		if (!p->n3_ok)
+			continue;
+		const struct zw_img_nsec3_out *o = &p->img->nsec3_out[p->n3.rec];
+		pf(p->img->chunks + o->chunk);
+		if (o->sigs != ZW_NONE)
+			pf(p->img->chunks + o->sigs);
 	}
 	/* 7 (NSEC zones): the NSEC RRsets of those nodes */
 	for (unsigned i = 0; i < n; i++) {
