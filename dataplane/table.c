@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +19,33 @@ void zw_table_set_free_hook(void (*hook)(struct zw_table *))
 	free_hook = hook;
 }
 
+/* Images of old that t goes on serving are not old's to close. */
+static void keep_shared(struct zw_table *old, const struct zw_table *t)
+{
+	for (unsigned i = 0; i < old->n; i++)
+		for (unsigned k = 0; k < t->n; k++)
+			if (old->imgs[i] == t->imgs[k])
+				old->imgs[i] = NULL;
+}
+
+/* Frees a table no reader can hold, with its zone set and images. */
+static void dispose(struct zw_table *t, bool hook)
+{
+	if (hook && free_hook != NULL)
+		free_hook(t);
+	zw_zoneset_free(t->zs);
+	for (unsigned i = 0; i < t->n; i++)
+		zw_image_close(t->imgs[i]);
+	free(t);
+}
+
 static void retire_cb(struct rcu_head *head)
 {
 	struct zw_table *t = caa_container_of(head, struct zw_table, rcu);
 	void (*fn)(void *) = t->retired;
 	void *arg = t->retired_arg;
 
-	if (free_hook != NULL)
-		free_hook(t);
-	zw_zoneset_free(t->zs);
-	for (unsigned i = 0; i < t->n; i++)
-		zw_image_close(t->imgs[i]);
-	free(t);
+	dispose(t, true);
 	if (fn != NULL)
 		fn(arg);
 }
@@ -44,10 +60,7 @@ void zw_table_publish_async(struct zw_table *t, void (*retired)(void *arg), void
 			retired(arg);
 		return;
 	}
-	for (unsigned i = 0; i < old->n; i++)
-		for (unsigned k = 0; k < t->n; k++)
-			if (old->imgs[i] == t->imgs[k])
-				old->imgs[i] = NULL;
+	keep_shared(old, t);
 	old->retired = retired;
 	old->retired_arg = arg;
 	/* QSBR: call_rcu from a registered thread that is online */
@@ -83,12 +96,8 @@ struct zw_table *zw_table_create(struct zw_image **imgs, unsigned n)
 
 void zw_table_free(struct zw_table *t)
 {
-	if (t == NULL)
-		return;
-	zw_zoneset_free(t->zs);
-	for (unsigned i = 0; i < t->n; i++)
-		zw_image_close(t->imgs[i]);
-	free(t);
+	if (t != NULL)
+		dispose(t, false);
 }
 
 const struct zw_table *zw_table_get(void)
@@ -108,16 +117,8 @@ uint64_t zw_table_publish(struct zw_table *t)
 	/* after this no reader can hold old: every reader has passed a
 	 * quiescent state since the exchange */
 	synchronize_rcu();
-	for (unsigned i = 0; i < old->n; i++)
-		for (unsigned k = 0; k < t->n; k++)
-			if (old->imgs[i] == t->imgs[k])
-				old->imgs[i] = NULL;
-	if (free_hook != NULL)
-		free_hook(old);
-	zw_zoneset_free(old->zs);
-	for (unsigned i = 0; i < old->n; i++)
-		zw_image_close(old->imgs[i]);
-	free(old);
+	keep_shared(old, t);
+	dispose(old, true);
 	return v;
 }
 
