@@ -675,7 +675,7 @@ static void answer_in(struct resp *r, const struct zw_image *zone, struct zw_qna
 			pay(&ps, r, qr->qtype);
 			return;
 		}
-		r->n3hint = NULL; /* it was for the query name, overwritten now */
+		r->hint = NULL; /* it was for the query name, overwritten now */
 		zw_lookup_zone(zone, lname, cx.len, qr->qtype, &lk);
 	}
 }
@@ -1021,7 +1021,7 @@ static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 		j->probe.qtype = qr->qtype;
 		j->probe.dnssec = qr->do_bit && (j->zone->hdr->flags & ZW_IMGF_SIGNED) != 0;
 		j->probe.qn = &j->qn;
-		j->probe.n3_ok = false;
+		j->probe.hint_ok = false;
 		return PENDING;
 	}
 	return tail(cfg, j);
@@ -1030,7 +1030,7 @@ static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 /* The lookup in the zone and the rest of the response. */
 static int back(const struct zw_answer_cfg *cfg, struct job *j)
 {
-	j->r.n3hint = j->probe.n3_ok ? &j->probe.n3 : NULL;
+	j->r.hint = j->probe.hint_ok ? &j->probe.hint : NULL;
 	answer_in(&j->r, j->zone, &j->qn, j->rel, j->h, &j->qr, cfg->max_chain ? cfg->max_chain : 8,
 		  j->info);
 	return tail(cfg, j);

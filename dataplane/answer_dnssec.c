@@ -127,10 +127,15 @@ static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t 
  * the last NSEC owner at or before it in canonical order. from is a node
  * at or before the name (its closest encloser), where the search starts. */
 static const struct zw_img_node *nsec_cover(const struct zw_image *img, const uint8_t *name,
-					    unsigned len, const struct zw_img_node *from)
+					    unsigned len, const struct zw_img_node *from,
+					    const struct zw_deny_hint *hint)
 {
 	struct zw_canon_name q;
 
+	if (hint != NULL && hint->nsec && hint->img == img &&
+	    hint->from == (uint32_t)(from - img->nodes) && hint->len == len &&
+	    memcmp(hint->name, name, len) == 0)
+		return nsec_back(img, hint->pred); /* searched for by the prefetch */
 	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
 	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)));
 }
@@ -153,7 +158,7 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 	wc[1] = '*';
 	memcpy(wc + 2, nm + 1, nm[0]);
 	memcpy(wc + 2 + nm[0], img->hdr->origin, olen);
-	return nsec_cover(img, wc, nm[0] + 2u + olen, ce);
+	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL);
 }
 
 /* Asks for what writing the NSEC of each node reads (its RRsets, its
@@ -169,15 +174,9 @@ static void nsec_prefetch(const struct zw_image *img, const struct zw_img_node *
 		if (n[i]->rrset_count > 0)
 			__builtin_prefetch(&img->rrsets[n[i]->rrset_first]);
 	}
-	for (unsigned i = 0; i < count; i++) {
-		const struct zw_img_rrset *s = n[i] != NULL ? nsec_at(img, n[i]) : NULL;
-		if (s == NULL)
-			continue;
-		const uint8_t *c = img->chunks + s->chunk;
-		__builtin_prefetch(c);
-		__builtin_prefetch(c + 64);
-		__builtin_prefetch(c + 128);
-	}
+	for (unsigned i = 0; i < count; i++)
+		if (n[i] != NULL)
+			zw_ans_pf_nsec(img, n[i]);
 }
 
 static bool put_node_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
@@ -219,16 +218,17 @@ struct n3 {
 	const struct zw_image *img;
 	const struct zw_img_nsec3 *recs;
 	uint32_t count;
-	const struct zw_n3_hint *hint; /* or NULL */
+	const struct zw_deny_hint *hint; /* or NULL */
 };
 
 /* The hint's hash and record, if it is for name (len) in this zone. */
 static bool n3_hinted(const struct n3 *z, const uint8_t *name, unsigned len, uint8_t *h,
 		      uint32_t *rec, bool *match)
 {
-	const struct zw_n3_hint *t = z->hint;
+	const struct zw_deny_hint *t = z->hint;
 
-	if (t == NULL || t->img != z->img || t->len != len || memcmp(t->name, name, len) != 0)
+	if (t == NULL || !t->n3 || t->img != z->img || t->len != len ||
+	    memcmp(t->name, name, len) != 0)
 		return false;
 	memcpy(h, t->hash, ZW_SHA1_LEN);
 	*rec = t->rec;
@@ -528,7 +528,7 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 		       unsigned len, const struct ctx *qcx, uint16_t qtype)
 {
 	const struct zw_image *img = lk->zone;
-	struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, r->n3hint };
+	struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, r->hint };
 	uint32_t done[8], match;
 	unsigned ndone = 0;
 	uint8_t h[ZW_SHA1_LEN], wc[ZW_NAME_MAX + 1], full[ZW_NAME_MAX + 1];
@@ -621,7 +621,7 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		const struct zw_img_node *n[2];
 		if (img->wild_cover != NULL)
 			__builtin_prefetch(&img->wild_cover[lk->encloser - img->nodes]);
-		n[0] = nsec_cover(img, name, len, lk->encloser);
+		n[0] = nsec_cover(img, name, len, lk->encloser, r->hint);
 		n[1] = nsec_wild_cover(img, lk->encloser);
 		nsec_prefetch(img, n, 2);
 		put_node_nsec(r, img, n[0], qcx, done, &ndone);
@@ -632,8 +632,8 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		if (lk->wildcard) {
 			/* RFC 4035 3.1.3.4: no such name, and the wildcard has
 			 * no data of the type */
-			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser), qcx, done,
-				      &ndone);
+			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser, r->hint),
+				      qcx, done, &ndone);
 			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
 		} else if (nsec_at(img, lk->node) != NULL) {
 			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
@@ -647,8 +647,8 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 	case ZW_SHAPE_ANSWER:
 	case ZW_SHAPE_CNAME:
 		if (lk->wildcard) /* RFC 4035 3.1.3.3 */
-			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser), qcx, done,
-				      &ndone);
+			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser, r->hint),
+				      qcx, done, &ndone);
 		return;
 	default: return;
 	}
@@ -683,7 +683,7 @@ void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_
 	/* an unsigned child: prove there is no DS (RFC 4035 3.1.4.1,
 	 * RFC 5155 7.2.7) */
 	if (img->hdr->flags & ZW_IMGF_NSEC3) {
-		struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, r->n3hint };
+		struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, r->hint };
 		uint32_t done[8], match;
 		unsigned ndone = 0;
 		uint8_t full[ZW_NAME_MAX + 1];

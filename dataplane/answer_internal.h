@@ -12,17 +12,22 @@
 #include "image.h"
 #include "lookup.h"
 
-/* The NSEC3 hash of a name and the record matching or covering it, worked
- * out ahead by zw_ans_prefetch() for a query name that is likely the next
- * closer name of a denial. A denial uses it only for that very name in
- * that zone. */
-struct zw_n3_hint {
+/* What a denial of a missing query name needs that depends on the name,
+ * worked out ahead by zw_ans_prefetch(): in NSEC3 zones its hash (it is
+ * the next closer name of the proof) and the record matching or covering
+ * it; in NSEC zones the node before it in canonical order, searched for
+ * from node `from`. A denial uses it only for that very name in that zone
+ * (and, for NSEC, from the same node). */
+struct zw_deny_hint {
 	const struct zw_image *img;
 	const uint8_t *name; /* lower-cased wire name, len bytes */
 	unsigned len;
+	bool n3;   /* hash, rec and match are set */
+	bool nsec; /* from and pred are set */
 	uint8_t hash[20];
 	uint32_t rec; /* matching (match) or covering record */
 	bool match;
+	uint32_t from, pred;
 };
 
 struct resp {
@@ -34,7 +39,7 @@ struct resp {
 	bool aa;
 	bool dnssec; /* DO set and the zone is signed: signatures and proofs */
 	uint8_t rcode;
-	const struct zw_n3_hint *n3hint; /* or NULL */
+	const struct zw_deny_hint *hint; /* or NULL */
 };
 
 struct ctx {
@@ -83,12 +88,16 @@ struct zw_probe {
 	bool dnssec;	      /* DO set and the zone signed: signatures and proofs */
 	uint32_t deny;	      /* with dnssec: the node a denial starts from, or ZW_NONE */
 	uint32_t deny_rec[2]; /* NSEC3: its record and its wildcard's denial */
-	bool n3_ok;	      /* n3 is worked out */
-	struct zw_n3_hint n3;
+	bool hint_ok;	      /* hint is worked out */
+	struct zw_deny_hint hint;
 };
 
 /* The NSEC3 record of img matching hash h (*match), or covering it. */
 uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match);
+
+/* NSEC zones: asks for the NSEC of node nd (its RRset list in the caches)
+ * and the signatures laid after it. */
+void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd);
 
 /* Hashes name (len) with img's NSEC3 parameters; false on error. */
 bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h);

@@ -38,7 +38,7 @@ static inline void pf(const void *p)
 /* NSEC zones: the NSEC of node nd, whose RRset list is in the caches
  * (asked for a step before): its chunk and the signatures laid after it,
  * which a NODATA answer or the referral to an unsigned child writes. */
-static void own_nsec_prefetch(const struct zw_image *img, const struct zw_img_node *nd)
+void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
 {
 	if (!(img->hdr->flags & ZW_IMGF_NSEC) || nd->rrset_count == 0)
 		return;
@@ -156,7 +156,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			want = ZW_T_NS;
 			if (p->dnssec && !(nd->flags & ZW_NODE_DS)) {
 				deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* no DS */
-				own_nsec_prefetch(img, nd);
+				zw_ans_pf_nsec(img, nd);
 			}
 		} else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE)) {
 			/* a parent: a negative or wildcard answer, or glue */
@@ -177,21 +177,22 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			}
 		} else if (p->dnssec) {
 			deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* NODATA */
-			own_nsec_prefetch(img, nd);
+			zw_ans_pf_nsec(img, nd);
 		}
 	}
 	/* 5, 6 (with DO) what the denial starts from, then its chunks and
 	 * signatures. NSEC3 zones: the records matching the node and denying
 	 * the wildcard below it (from nsec3map and wildcover). NSEC zones,
 	 * when the name is missing: the node whose NSEC covers the name (the
-	 * search over the canonical keys, done here for the whole burst, so
-	 * that the answer's own search finds its lines in the caches) and the
-	 * one denying the wildcard (wildcover) */
+	 * search over the canonical keys, done here for the whole burst and
+	 * kept in the hint for the answer) and the one denying the wildcard
+	 * (wildcover) */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
 		p->deny_rec[0] = p->deny_rec[1] = ZW_NONE;
-		p->n3_ok = false;
+		p->hint_ok = false;
+		p->hint.n3 = p->hint.nsec = false;
 		if (p->deny == ZW_NONE || img->wild_cover == NULL)
 			continue;
 		uint32_t w = img->wild_cover[p->deny];
@@ -209,20 +210,28 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			if (m != ZW_NONE && p->node[0] == NULL && p->node[1] != NULL &&
 			    p->deny == (uint32_t)(p->node[1] - img->nodes) &&
 			    img->nsec3_keys != NULL && img->hdr->nsec3_count > 0 &&
-			    zw_ans_n3_hash(img, p->qn->name, p->qn->len, p->n3.hash)) {
+			    zw_ans_n3_hash(img, p->qn->name, p->qn->len, p->hint.hash)) {
 				uint64_t key = 0;
 				for (unsigned b = 0; b < 8; b++)
-					key = key << 8 | p->n3.hash[b];
+					key = key << 8 | p->hint.hash[b];
 				pf(&img->nsec3_keys[((key >> 32) * img->hdr->nsec3_count) >> 32]);
-				p->n3.img = img;
-				p->n3.name = p->qn->name;
-				p->n3.len = p->qn->len;
-				p->n3_ok = true;
+				p->hint.img = img;
+				p->hint.name = p->qn->name;
+				p->hint.len = p->qn->len;
+				p->hint.n3 = true;
+				p->hint_ok = true;
 			}
 		} else if (img->canon != NULL && p->node[0] == NULL) {
 			struct zw_canon_name q;
 			zw_canon_prepare(&q, p->qn->name, p->qn->len - img->hdr->origin_len);
 			uint32_t c = zw_image_canon_pred(img, &q, p->deny);
+			p->hint.img = img;
+			p->hint.name = p->qn->name;
+			p->hint.len = p->qn->len;
+			p->hint.nsec = true;
+			p->hint.from = p->deny;
+			p->hint.pred = c;
+			p->hint_ok = true;
 			p->deny_rec[0] = c;
 			p->deny_rec[1] = w;
 			pf(&img->nodes[c]);
@@ -254,16 +263,16 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 	 * the next closer name, then its chunk and signatures */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
-		if (!p->n3_ok)
+		if (!p->hint.n3)
 			continue;
-		p->n3.rec = zw_ans_n3_find(p->img, p->n3.hash, &p->n3.match);
-		pf(&p->img->nsec3_out[p->n3.rec]);
+		p->hint.rec = zw_ans_n3_find(p->img, p->hint.hash, &p->hint.match);
+		pf(&p->img->nsec3_out[p->hint.rec]);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
-		if (!p->n3_ok)
+		if (!p->hint.n3)
 			continue;
-		const struct zw_img_nsec3_out *o = &p->img->nsec3_out[p->n3.rec];
+		const struct zw_img_nsec3_out *o = &p->img->nsec3_out[p->hint.rec];
 		pf(p->img->chunks + o->chunk);
 		if (o->sigs != ZW_NONE)
 			pf(p->img->chunks + o->sigs);
@@ -276,6 +285,6 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			continue;
 		for (unsigned k = 0; k < 2; k++)
 			if (p->deny_rec[k] != ZW_NONE)
-				own_nsec_prefetch(img, &img->nodes[p->deny_rec[k]]);
+				zw_ans_pf_nsec(img, &img->nodes[p->deny_rec[k]]);
 	}
 }
