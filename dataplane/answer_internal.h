@@ -84,11 +84,14 @@ struct zw_probe {
 	const struct zw_img_node *node[ZW_PROBES];
 	uint32_t slot[ZW_PROBES];
 	uint16_t qtype;
-	uint8_t nprobe;	      /* suffixes to probe (0: only the apex) */
-	bool dnssec;	      /* DO set and the zone signed: signatures and proofs */
-	uint32_t deny;	      /* with dnssec: the node a denial starts from, or ZW_NONE */
-	uint32_t deny_rec[2]; /* NSEC3: its record and its wildcard's denial */
-	bool hint_ok;	      /* hint is worked out */
+	uint8_t nprobe; /* suffixes to probe (0: only the apex) */
+	bool dnssec;	/* DO set and the zone signed: signatures and proofs */
+	uint32_t deny;	/* with dnssec: the node a denial starts from, or ZW_NONE */
+	/* what the denial writes besides: NSEC3, the node's record and the
+	 * record denying its wildcard; NSEC, the node whose NSEC covers the
+	 * missing name and the one denying the wildcard */
+	uint32_t deny_rec[2];
+	bool hint_ok; /* hint is worked out */
 	struct zw_deny_hint hint;
 };
 

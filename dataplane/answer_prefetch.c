@@ -66,6 +66,14 @@ static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32
 		pf(&img->wild_cover[i]);
 }
 
+/* What a lookup reads of a node after the node: its name and RRset list. */
+static void pf_node_data(const struct zw_image *img, const struct zw_img_node *nd)
+{
+	pf(img->names + nd->name_off);
+	if (nd->rrset_count)
+		pf(&img->rrsets[nd->rrset_first]);
+}
+
 /* Runs the probe of suffix k over its slots (from p->slot[k]), comparing
  * the slots' copies of the hashes, so only the node wanted is touched. */
 static void probe_slots(struct zw_probe *p, unsigned k)
@@ -118,23 +126,17 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[0];
-		if (nd != NULL) {
-			pf(p->img->names + nd->name_off);
-			if (nd->rrset_count)
-				pf(&p->img->rrsets[nd->rrset_first]);
-		} else if (p->nprobe > 1) {
+		if (nd != NULL)
+			pf_node_data(p->img, nd);
+		else if (p->nprobe > 1)
 			probe_slots(p, 1);
-		}
 	}
 	/* 3b: the parent's name and RRset list */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[1];
-		if (p->node[0] != NULL || nd == NULL)
-			continue;
-		pf(p->img->names + nd->name_off);
-		if (nd->rrset_count)
-			pf(&p->img->rrsets[nd->rrset_first]);
+		if (p->node[0] == NULL && nd != NULL)
+			pf_node_data(p->img, nd);
 	}
 	/* 4: the RRset the answer needs gives its chunk; with DNSSEC, its
 	 * signatures (the chunk that follows it), or what a denial starts
@@ -252,10 +254,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				if (o->sigs != ZW_NONE)
 					pf(img->chunks + o->sigs);
 			} else {
-				const struct zw_img_node *nd = &img->nodes[r];
-				pf(img->names + nd->name_off);
-				if (nd->rrset_count)
-					pf(&img->rrsets[nd->rrset_first]);
+				pf_node_data(img, &img->nodes[r]);
 			}
 		}
 	}
