@@ -197,7 +197,10 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		p->hint.n3 = p->hint.nsec = false;
 		if (p->deny == ZW_NONE || img->wild_cover == NULL)
 			continue;
-		uint32_t w = img->wild_cover[p->deny];
+		/* a referral to an unsigned child proves only that the cut has
+		 * no DS, with the cut's own record: nothing depends on the name */
+		bool below_cut = (img->nodes[p->deny].flags & ZW_NODE_DELEG) != 0;
+		uint32_t w = below_cut ? ZW_NONE : img->wild_cover[p->deny];
 		if (img->nsec3_out != NULL && img->nsec3_map != NULL) {
 			uint32_t m = img->nsec3_map[p->deny];
 			p->deny_rec[0] = m;
@@ -209,7 +212,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			/* a missing name below its parent, which has an NSEC3:
 			 * the name is the next closer name of the proof; hashed
 			 * here, and where its hash falls in the keys asked for */
-			if (m != ZW_NONE && p->node[0] == NULL && p->node[1] != NULL &&
+			if (m != ZW_NONE && !below_cut && p->node[0] == NULL && p->node[1] != NULL &&
 			    p->deny == (uint32_t)(p->node[1] - img->nodes) &&
 			    img->nsec3_keys != NULL && img->hdr->nsec3_count > 0 &&
 			    zw_ans_n3_hash(img, p->qn->name, p->qn->len, p->hint.hash)) {
@@ -223,7 +226,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				p->hint.n3 = true;
 				p->hint_ok = true;
 			}
-		} else if (img->canon != NULL && p->node[0] == NULL) {
+		} else if (img->canon != NULL && p->node[0] == NULL && !below_cut) {
 			struct zw_canon_name q;
 			zw_canon_prepare(&q, p->qn->name, p->qn->len - img->hdr->origin_len);
 			uint32_t c = zw_image_canon_pred(img, &q, p->deny);
