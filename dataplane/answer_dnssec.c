@@ -241,8 +241,6 @@ static const uint8_t *n3_hash(const struct n3 *z, uint32_t i)
 	return z->img->names + z->recs[i].hash_off + 1;
 }
 
-/* The record matching h, or covering it (the last hash below it, wrapping
- * to the last record); *match says which. */
 static uint64_t be64(const uint8_t *p)
 {
 	uint64_t v;
@@ -251,6 +249,44 @@ static uint64_t be64(const uint8_t *p)
 	return __builtin_bswap64(v);
 }
 
+/* Without the index: the records whose hash starts as key, bracketed in
+ * [*lo, *hi) from where key falls in proportion. */
+static void n3_bracket(const uint64_t *keys, uint32_t n, uint64_t key, uint32_t *plo, uint32_t *phi)
+{
+	uint32_t lo, hi;
+
+	/* hashes are spread evenly, so the search starts where key falls
+	 * in proportion and widens from there; n3_find() then halves what
+	 * it has bracketed */
+	uint32_t g = (uint32_t)(((key >> 32) * n) >> 32); /* < n */
+	uint64_t step = 1;
+	if (keys[g] <= key) {
+		/* up: everything before lo is at or below key */
+		uint64_t probe = (uint64_t)g + 1;
+		lo = g + 1;
+		while (probe < n && keys[probe] <= key) {
+			lo = (uint32_t)probe + 1;
+			probe += step;
+			step *= 2;
+		}
+		hi = probe < n ? (uint32_t)probe : n;
+	} else {
+		/* down: hi and everything after it is above key */
+		int64_t probe = (int64_t)g - 1;
+		hi = g;
+		while (probe >= 0 && keys[probe] > key) {
+			hi = (uint32_t)probe;
+			probe -= (int64_t)step;
+			step *= 2;
+		}
+		lo = probe >= 0 ? (uint32_t)probe + 1 : 0;
+	}
+	*plo = lo;
+	*phi = hi;
+}
+
+/* The record matching h, or covering it (the last hash below it, wrapping
+ * to the last record); *match says which. */
 static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 {
 	uint32_t lo = 0, hi = z->count;
@@ -259,33 +295,12 @@ static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 
 	*match = false;
 	if (keys != NULL) {
-		/* the records whose hash starts as h's: [lo, hi). Hashes are
-		 * spread evenly, so the search starts where key falls in
-		 * proportion and widens from there (a few steps, in one or two
-		 * cache lines), then halves what it has bracketed */
-		uint32_t n = z->count, g = (uint32_t)(((key >> 32) * n) >> 32); /* < n */
-		uint64_t step = 1;
-		if (keys[g] <= key) {
-			/* up: everything before lo is at or below key */
-			uint64_t probe = (uint64_t)g + 1;
-			lo = g + 1;
-			while (probe < n && keys[probe] <= key) {
-				lo = (uint32_t)probe + 1;
-				probe += step;
-				step *= 2;
-			}
-			hi = probe < n ? (uint32_t)probe : n;
-		} else {
-			/* down: hi and everything after it is above key */
-			int64_t probe = (int64_t)g - 1;
-			hi = g;
-			while (probe >= 0 && keys[probe] > key) {
-				hi = (uint32_t)probe;
-				probe -= (int64_t)step;
-				step *= 2;
-			}
-			lo = probe >= 0 ? (uint32_t)probe + 1 : 0;
-		}
+		if (z->img->nsec3_idx != NULL)
+			/* the range of the index that holds key: a few keys, in
+			 * one or two lines */
+			zw_image_n3_range(z->img, key, &lo, &hi);
+		else
+			n3_bracket(keys, z->count, key, &lo, &hi);
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			if (keys[mid] <= key)

@@ -25,6 +25,7 @@ struct zw_deny_hint {
 	bool n3;   /* hash, rec and match are set */
 	bool nsec; /* from and pred are set */
 	uint8_t hash[20];
+	uint64_t key; /* its first 8 bytes, as a number */
 	uint32_t rec; /* matching (match) or covering record */
 	bool match;
 	uint32_t from, pred;

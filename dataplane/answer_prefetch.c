@@ -52,6 +52,37 @@ void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
 	pf(c + 192);
 }
 
+/* NSEC3 zones: record r's entry in NSEC3OUT (its owner label and where
+ * its chunks are), which straddles two lines one time in two. */
+static void pf_n3_entry(const struct zw_image *img, uint32_t r)
+{
+	const uint8_t *e = (const uint8_t *)&img->nsec3_out[r];
+
+	pf(e);
+	pf(e + sizeof(struct zw_img_nsec3_out) - 1);
+}
+
+/* The record's chunk and its signature chunk, laid one after the other:
+ * every line from the first to 128 octets into the signatures, which is
+ * all of them for ECDSA and Ed25519 keys (three or four lines: asking for
+ * two left the others to miss one at a time while the answer copied
+ * them). */
+static void pf_n3_data(const struct zw_image *img, const struct zw_img_nsec3_out *o)
+{
+	uintptr_t a = (uintptr_t)(img->chunks + o->chunk) & ~(uintptr_t)63;
+	uintptr_t end =
+		(uintptr_t)(img->chunks + (o->sigs != ZW_NONE ? o->sigs + 128u : o->chunk + 64u));
+
+	if (o->sigs != ZW_NONE && (o->sigs < o->chunk || o->sigs - o->chunk > 512)) {
+		/* not together: each on its own */
+		pf(img->chunks + o->chunk);
+		pf(img->chunks + o->chunk + 64);
+		a = (uintptr_t)(img->chunks + o->sigs) & ~(uintptr_t)63;
+	}
+	for (; a < end; a += 64)
+		pf((const void *)a);
+}
+
 /* What the denial of existence with closest encloser (or name) node i
  * reads first: its NSEC3, or its canonical key, and the denial of the
  * wildcard below it. */
@@ -206,20 +237,25 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			p->deny_rec[0] = m;
 			p->deny_rec[1] = w;
 			if (m != ZW_NONE)
-				pf(&img->nsec3_out[m]);
+				pf_n3_entry(img, m);
 			if (w != ZW_NONE)
-				pf(&img->nsec3_out[w]);
+				pf_n3_entry(img, w);
 			/* a missing name below its parent, which has an NSEC3:
 			 * the name is the next closer name of the proof; hashed
 			 * here, and where its hash falls in the keys asked for */
-			if (m != ZW_NONE && !below_cut && p->node[0] == NULL && p->node[1] != NULL &&
-			    p->deny == (uint32_t)(p->node[1] - img->nodes) &&
+			if (m != ZW_NONE && !below_cut && p->node[0] == NULL &&
+			    p->node[1] != NULL && p->deny == (uint32_t)(p->node[1] - img->nodes) &&
 			    img->nsec3_keys != NULL && img->hdr->nsec3_count > 0 &&
 			    zw_ans_n3_hash(img, p->qn->name, p->qn->len, p->hint.hash)) {
 				uint64_t key = 0;
 				for (unsigned b = 0; b < 8; b++)
 					key = key << 8 | p->hint.hash[b];
-				pf(&img->nsec3_keys[((key >> 32) * img->hdr->nsec3_count) >> 32]);
+				p->hint.key = key;
+				if (img->nsec3_idx != NULL)
+					pf(&img->nsec3_idx[key >> img->nsec3_idx_shift]);
+				else
+					pf(&img->nsec3_keys[((key >> 32) * img->hdr->nsec3_count) >>
+							    32]);
 				p->hint.img = img;
 				p->hint.name = p->qn->name;
 				p->hint.len = p->qn->len;
@@ -247,15 +283,18 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
+		if (p->hint.n3 && img->nsec3_idx != NULL) {
+			/* the index gave where the keys of the hash's range are */
+			uint32_t lo, hi;
+			zw_image_n3_range(img, p->hint.key, &lo, &hi);
+			pf(&img->nsec3_keys[lo]);
+		}
 		for (unsigned k = 0; k < 2 && p->deny != ZW_NONE; k++) {
 			uint32_t r = p->deny_rec[k];
 			if (r == ZW_NONE)
 				continue;
 			if (img->nsec3_out != NULL) {
-				const struct zw_img_nsec3_out *o = &img->nsec3_out[r];
-				pf(img->chunks + o->chunk);
-				if (o->sigs != ZW_NONE)
-					pf(img->chunks + o->sigs);
+				pf_n3_data(img, &img->nsec3_out[r]);
 			} else {
 				pf_node_data(img, &img->nodes[r]);
 			}
@@ -268,16 +307,13 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		if (!p->hint.n3)
 			continue;
 		p->hint.rec = zw_ans_n3_find(p->img, p->hint.hash, &p->hint.match);
-		pf(&p->img->nsec3_out[p->hint.rec]);
+		pf_n3_entry(p->img, p->hint.rec);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		if (!p->hint.n3)
 			continue;
-		const struct zw_img_nsec3_out *o = &p->img->nsec3_out[p->hint.rec];
-		pf(p->img->chunks + o->chunk);
-		if (o->sigs != ZW_NONE)
-			pf(p->img->chunks + o->sigs);
+		pf_n3_data(p->img, &p->img->nsec3_out[p->hint.rec]);
 	}
 	/* 7 (NSEC zones): the NSEC RRsets of those nodes */
 	for (unsigned i = 0; i < n; i++) {

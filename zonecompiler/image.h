@@ -327,10 +327,15 @@ struct zw_image {
 	const uint32_t *wild_cover;		  /* NULL unless NSEC or NSEC3 */
 	const struct zw_img_nsec3_out *nsec3_out; /* NULL unless NSEC3 */
 	const uint64_t *nsec3_keys;		  /* NULL unless NSEC3 */
-	char *path;				  /* where it was loaded from, or NULL */
-	bool mapped;				  /* munmap on close, else free */
-	unsigned pins;				  /* users besides its owner (see zw_image_pin) */
-	bool closing;				  /* closed by its owner while pinned */
+	/* built on opening (see zw_image_n3_range): where the keys of each
+	 * range of 2^nsec3_idx_shift key values start; NULL for small
+	 * NSEC3 chains, and unless NSEC3 */
+	uint32_t *nsec3_idx;
+	unsigned nsec3_idx_shift;
+	char *path;    /* where it was loaded from, or NULL */
+	bool mapped;   /* munmap on close, else free */
+	unsigned pins; /* users besides its owner (see zw_image_pin) */
+	bool closing;  /* closed by its owner while pinned */
 };
 
 /*
@@ -436,6 +441,23 @@ static inline const struct zw_img_chunk *zw_rrset_sigs(const struct zw_image *im
 {
 	uint32_t off = zw_chunk_sigs(zw_rrset_chunk(img, s));
 	return off == ZW_NONE ? NULL : zw_image_chunk(img, off);
+}
+
+/* NSEC3 zones: the records [*lo, *hi) of NSEC3KEYS whose key (the first 8
+ * bytes of the hash) shares key's top bits; every record before *lo has a
+ * lower key, every one from *hi on a higher key. The whole chain without
+ * the index. */
+static inline void zw_image_n3_range(const struct zw_image *img, uint64_t key, uint32_t *lo,
+				     uint32_t *hi)
+{
+	if (img->nsec3_idx != NULL) {
+		const uint32_t *b = &img->nsec3_idx[key >> img->nsec3_idx_shift];
+		*lo = b[0];
+		*hi = b[1];
+	} else {
+		*lo = 0;
+		*hi = img->hdr->nsec3_count;
+	}
 }
 
 /* Finds the RRset of a type at a node, or NULL. */

@@ -39,9 +39,11 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "answer_internal.h"
 #include "compile.h"
 #include "image.h"
 #include "lookup.h"
+#include "nsec3.h"
 #include "unit.h"
 
 #define MSG_MAX	  65536
@@ -1856,6 +1858,128 @@ static void prop_zones(struct gfile *g, bool with_signed)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g->zs);
 }
 
+/* ---- the NSEC3 record search ---- */
+
+#define N3_HOSTS 600
+
+/* The record matching h or covering it, by reading every hash. */
+static uint32_t n3_brute(const struct zw_image *img, const uint8_t *h, bool *match)
+{
+	uint32_t n = img->hdr->nsec3_count, best = n - 1;
+
+	*match = false;
+	for (uint32_t i = 0; i < n; i++) {
+		int c = memcmp(img->names + img->nsec3[i].hash_off + 1, h, ZW_SHA1_LEN);
+		if (c == 0) {
+			*match = true;
+			return i;
+		}
+		if (c < 0)
+			best = i;
+	}
+	return best;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+	return memcmp(a, b, ZW_SHA1_LEN);
+}
+
+/* A zone of N3_HOSTS names with an NSEC3 chain (no salt, no iterations;
+ * the records unsigned, which the search does not read): the record that
+ * matches or covers a hash is found the same through the index built when
+ * the image is opened, without it, and by reading every hash. Hashes
+ * tried: every record's own, one above and one below it in the last byte
+ * (same first 8 bytes: the full comparison decides), random ones, and
+ * those below the first and above the last (the chain wraps). */
+static void n3_search_index(void)
+{
+	static uint8_t hashes[N3_HOSTS + 1][ZW_SHA1_LEN];
+	char path[] = "/tmp/zw-n3idx-XXXXXX", b32[40], nb32[40];
+	uint8_t wire[ZW_NAME_MAX + 1];
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "$ORIGIN n3idx.test.\n$TTL 300\n"
+		   "@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+		   "@ DNSKEY 257 3 13 sJNUsBKY3dvVdTOcp4E2/TWv6npIJ8Poa2nEd3f4zK7tfJXfiMhvjmpb"
+		   "hRxrCw0bMxOpQetltxhb2MF5bDGwMQ==\n@ NSEC3PARAM 1 0 0 -\n");
+	unsigned nh = 0;
+	for (unsigned i = 0; i <= N3_HOSTS; i++) {
+		char name[64];
+		if (i == 0)
+			snprintf(name, sizeof(name), "n3idx.test.");
+		else if (i == 1)
+			snprintf(name, sizeof(name), "ns1.n3idx.test.");
+		else
+			snprintf(name, sizeof(name), "h%u.n3idx.test.", i);
+		if (i > 1)
+			fprintf(f, "h%u A 192.0.2.%u\n", i, i % 250 + 1);
+		size_t wlen = 0;
+		CU_ASSERT_FATAL(append_name(name, wire, &wlen, sizeof(wire)));
+		CU_ASSERT_FATAL(zw_nsec3_hash(wire, (unsigned)wlen, NULL, 0, 0, hashes[nh]) == 0);
+		nh++;
+	}
+	qsort(hashes, nh, ZW_SHA1_LEN, cmp_hash);
+	for (unsigned i = 0; i < nh; i++) {
+		zw_base32hex(hashes[i], ZW_SHA1_LEN, b32);
+		zw_base32hex(hashes[(i + 1) % nh], ZW_SHA1_LEN, nb32);
+		fprintf(f, "%.32s NSEC3 1 0 0 - %.32s A\n", b32, nb32);
+	}
+	CU_ASSERT_FATAL(fclose(f) == 0);
+
+	struct zw_compile_opts opts = { .origin = "n3idx.test." };
+	struct zw_compile_stats st;
+	void *buf = NULL;
+	size_t size = 0;
+	struct zw_image *img = NULL;
+	int rc = zw_compile_file(path, &opts, &buf, &size, &st);
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(buf, size, &img, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(img->hdr->nsec3_count, nh);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img->nsec3_idx);
+	struct zw_image plain = *img;
+	plain.nsec3_idx = NULL;
+
+	unsigned tried = 0, matched = 0;
+	uint64_t seed = 0x6e33696478ULL;
+	for (unsigned t = 0; t < 4 * nh + 4000; t++) {
+		uint8_t h[ZW_SHA1_LEN];
+		if (t < 3 * nh) {
+			memcpy(h, hashes[t / 3], ZW_SHA1_LEN);
+			h[ZW_SHA1_LEN - 1] = (uint8_t)(h[ZW_SHA1_LEN - 1] + (t % 3 == 1 ? 1
+									     : t % 3	? 255
+											: 0));
+		} else if (t == 3 * nh) {
+			memset(h, 0, sizeof(h));
+		} else if (t == 3 * nh + 1) {
+			memset(h, 0xff, sizeof(h));
+		} else {
+			for (unsigned b = 0; b < ZW_SHA1_LEN; b++) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				h[b] = (uint8_t)(seed >> 56);
+			}
+		}
+		bool m1, m2, m3;
+		uint32_t want = n3_brute(img, h, &m1);
+		uint32_t got = zw_ans_n3_find(img, h, &m2), got2 = zw_ans_n3_find(&plain, h, &m3);
+		if (got != want || got2 != want || m2 != m1 || m3 != m1)
+			printf("\n  hash %u: record %u/%u (index/none), expected %u\n", t, got,
+			       got2, want);
+		CU_ASSERT_EQUAL(got, want);
+		CU_ASSERT_EQUAL(got2, want);
+		CU_ASSERT_EQUAL(m2, m1);
+		CU_ASSERT_EQUAL(m3, m1);
+		tried++;
+		matched += m1;
+	}
+	CU_ASSERT_EQUAL(matched, nh);
+	printf(" (%u hashes, %u records) ", tried, nh);
+	zw_image_close(img);
+}
+
 static void property_random_queries(void)
 {
 	static uint8_t q[4096], out[MSG_MAX + 64], again[MSG_MAX];
@@ -2041,6 +2165,7 @@ int main(void)
 		ZW_TEST(golden_known_bugs),
 		ZW_TEST(golden_dnssec_nsec),
 		ZW_TEST(golden_dnssec_nsec3),
+		ZW_TEST(n3_search_index),
 		ZW_TEST(property_random_queries),
 		ZW_TEST(property_burst_matches_single),
 		{ NULL, NULL },
