@@ -85,9 +85,10 @@ struct zw_probe {
 	const struct zw_img_node *node[ZW_PROBES];
 	uint32_t slot[ZW_PROBES];
 	uint16_t qtype;
-	uint8_t nprobe; /* suffixes to probe (0: only the apex) */
-	bool dnssec;	/* DO set and the zone signed: signatures and proofs */
-	uint32_t deny;	/* with dnssec: the node a denial starts from, or ZW_NONE */
+	uint8_t nprobe;	   /* suffixes to probe (0: only the apex) */
+	bool dnssec;	   /* DO set and the zone signed: signatures and proofs */
+	uint32_t deny;	   /* with dnssec: the node a denial starts from, or ZW_NONE */
+	bool deny_missing; /* the name is missing: deny is its closest encloser */
 	/* what the denial writes besides: NSEC3, the node's record and the
 	 * record denying its wildcard; NSEC, the node whose NSEC covers the
 	 * missing name and the one denying the wildcard */

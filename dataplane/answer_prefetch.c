@@ -83,14 +83,19 @@ static void pf_n3_data(const struct zw_image *img, const struct zw_img_nsec3_out
 		pf((const void *)a);
 }
 
-/* What the denial of existence with closest encloser (or name) node i
- * reads first: its NSEC3, or its canonical key, and the denial of the
- * wildcard below it. */
-static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32_t i)
+/* What the denial of existence from node i reads first: its NSEC3; and
+ * where the name is missing (i its closest encloser), the canonical key
+ * the NSEC search starts from and the denial of the wildcard below it. A
+ * NODATA answer or a referral to an unsigned child needs only the node's
+ * own NSEC or NSEC3. */
+static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32_t i, bool missing)
 {
 	p->deny = i;
+	p->deny_missing = missing;
 	if (img->nsec3_map != NULL)
 		pf(&img->nsec3_map[i]);
+	if (!missing)
+		return;
 	if (img->canon != NULL)
 		pf(&img->canon[i]);
 	if (img->wild_cover != NULL)
@@ -181,20 +186,21 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			nd = p->node[k];
 		if (nd == NULL) {
 			if (p->dnssec)
-				deny_prefetch(p, img, 0); /* the apex encloses the name */
+				deny_prefetch(p, img, 0, true); /* the apex encloses the name */
 			continue;
 		}
 		uint16_t want = p->qtype;
 		if (nd->flags & ZW_NODE_DELEG) {
 			want = ZW_T_NS;
 			if (p->dnssec && !(nd->flags & ZW_NODE_DS)) {
-				deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* no DS */
+				deny_prefetch(p, img, (uint32_t)(nd - img->nodes),
+					      false); /* no DS */
 				zw_ans_pf_nsec(img, nd);
 			}
 		} else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE)) {
 			/* a parent: a negative or wildcard answer, or glue */
 			if (p->dnssec && !(nd->flags & ZW_NODE_GLUE))
-				deny_prefetch(p, img, (uint32_t)(nd - img->nodes));
+				deny_prefetch(p, img, (uint32_t)(nd - img->nodes), true);
 			continue;
 		} else if (nd->flags & ZW_NODE_CNAME)
 			want = ZW_T_CNAME;
@@ -209,7 +215,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				pf(c + 192);
 			}
 		} else if (p->dnssec) {
-			deny_prefetch(p, img, (uint32_t)(nd - img->nodes)); /* NODATA */
+			deny_prefetch(p, img, (uint32_t)(nd - img->nodes), false); /* NODATA */
 			zw_ans_pf_nsec(img, nd);
 		}
 	}
@@ -228,10 +234,10 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		p->hint.n3 = p->hint.nsec = false;
 		if (p->deny == ZW_NONE || img->wild_cover == NULL)
 			continue;
-		/* a referral to an unsigned child proves only that the cut has
-		 * no DS, with the cut's own record: nothing depends on the name */
-		bool below_cut = (img->nodes[p->deny].flags & ZW_NODE_DELEG) != 0;
-		uint32_t w = below_cut ? ZW_NONE : img->wild_cover[p->deny];
+		/* NODATA, and a referral to an unsigned child, prove it with
+		 * the node's own record: nothing depends on the name */
+		bool missing = p->deny_missing;
+		uint32_t w = missing ? img->wild_cover[p->deny] : ZW_NONE;
 		if (img->nsec3_out != NULL && img->nsec3_map != NULL) {
 			uint32_t m = img->nsec3_map[p->deny];
 			p->deny_rec[0] = m;
@@ -240,12 +246,15 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				pf_n3_entry(img, m);
 			if (w != ZW_NONE)
 				pf_n3_entry(img, w);
-			/* a missing name below its parent, which has an NSEC3:
-			 * the name is the next closer name of the proof; hashed
-			 * here, and where its hash falls in the keys asked for */
-			if (m != ZW_NONE && !below_cut && p->node[0] == NULL &&
-			    p->node[1] != NULL && p->deny == (uint32_t)(p->node[1] - img->nodes) &&
-			    img->nsec3_keys != NULL && img->hdr->nsec3_count > 0 &&
+			/* a missing name below its parent (a node, or the apex),
+			 * which has an NSEC3: the name is the next closer name
+			 * of the proof; hashed here, and where its hash falls
+			 * in the keys asked for */
+			bool below_parent = p->node[1] != NULL
+						    ? p->deny == (uint32_t)(p->node[1] - img->nodes)
+						    : p->nprobe == 1 && p->deny == 0;
+			if (m != ZW_NONE && missing && below_parent && img->nsec3_keys != NULL &&
+			    img->hdr->nsec3_count > 0 &&
 			    zw_ans_n3_hash(img, p->qn->name, p->qn->len, p->hint.hash)) {
 				uint64_t key = 0;
 				for (unsigned b = 0; b < 8; b++)
@@ -262,7 +271,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				p->hint.n3 = true;
 				p->hint_ok = true;
 			}
-		} else if (img->canon != NULL && p->node[0] == NULL && !below_cut) {
+		} else if (img->canon != NULL && missing) {
 			struct zw_canon_name q;
 			zw_canon_prepare(&q, p->qn->name, p->qn->len - img->hdr->origin_len);
 			uint32_t c = zw_image_canon_pred(img, &q, p->deny);
