@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# What DNSSEC costs the answer engine: bench_answer over the same zone set
+# unsigned, signed with NSEC and signed with NSEC3, every query with an OPT
+# RR and the DO bit (--edns-all --do), one core, in process.
+#
+#   bench/dnssec_cost.sh [-k]
+#
+#   -k  also each kind of the mix alone (positive, nxdomain, referral,
+#       nodata), one run of each per round
+#
+# Zones (cached in ZW_BENCH_CACHE): a TLD zone (`gen_zone.py tld N`, tld.)
+# and a hosting zone (`gen_zone.py hosting N`, bench.example.), signed with
+# ldns-signzone and ECDSA P-256 keys (a KSK and a ZSK per zone, made once
+# by ldns-keygen and kept in the cache), once with NSEC and once with
+# NSEC3 (no salt, 0 iterations, no opt-out: RFC 9276), signatures valid
+# from 2026-01-01 to 2036-01-01. Signing the default sizes takes a few
+# minutes the first time; the signed zones and their images are reused
+# while they are newer than what they are made from.
+#
+# The three variants are run in turn, round after round, so that the
+# comparison is never between different times of day on a shared host;
+# each figure is the CPU time the benchmark thread got per answer
+# (cpu_ns_per_answer), the median over the rounds. Two ratios of signed to
+# unsigned: of the medians, and the median of each round's own ratio (the
+# three runs of a round are side by side in time, so a slower stretch of
+# the host weighs on both sides of it). The target (at most 1.5 times the
+# unsigned cost per answer) is reported as met only when both are.
+#
+# Environment (all optional):
+#   ZW_BUILD            meson build directory (default: <repo>/build)
+#   ZW_BENCH_CACHE      zones, keys, images (default <build>/bench-cache)
+#   ZW_DS_TLD           delegations in the TLD zone (default 100000)
+#   ZW_DS_HOSTING       RRs in the hosting zone (default 300000)
+#   ZW_DS_ROUNDS        rounds (default 5)
+#   ZW_DS_SECONDS       minimum seconds per bench_answer run (default 3)
+#   ZW_BENCH_CPU        CPU the benchmark is pinned to (default 1)
+#
+# Every step is bounded: generation and signing 1200 s each, compiles
+# 600 s, each bench_answer run 600 s.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${ZW_BUILD:-$ROOT/build}
+COMPILER=$BUILD/zonecompiler/zonewire-compile
+BENCH=$BUILD/bench/bench_answer
+GEN=$ROOT/bench/gen_zone.py
+CACHE=${ZW_BENCH_CACHE:-$BUILD/bench-cache}
+TLD_N=${ZW_DS_TLD:-100000}
+HOSTING_N=${ZW_DS_HOSTING:-300000}
+ROUNDS=${ZW_DS_ROUNDS:-5}
+SECONDS_PER_RUN=${ZW_DS_SECONDS:-3}
+CPU=${ZW_BENCH_CPU:-1}
+KINDS=0
+SEED=1
+SLOW_TIMEOUT=1200
+COMPILE_TIMEOUT=600
+RUN_TIMEOUT=600
+INCEPTION=20260101000000
+EXPIRATION=20360101000000
+
+die() { echo "dnssec_cost: $*" >&2; exit 1; }
+note() { echo "dnssec_cost: $*" >&2; }
+posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '$2')"; }
+
+while getopts k opt; do
+	case $opt in
+	k) KINDS=1 ;;
+	*) die "usage: $0 [-k]" ;;
+	esac
+done
+posint ZW_DS_TLD "$TLD_N"
+posint ZW_DS_HOSTING "$HOSTING_N"
+posint ZW_DS_ROUNDS "$ROUNDS"
+posint ZW_DS_SECONDS "$SECONDS_PER_RUN"
+[[ "$CPU" =~ ^[0-9]+$ ]] || die "ZW_BENCH_CPU must be a CPU number"
+[ "$CPU" -lt "$(nproc)" ] || die "CPU $CPU is not online (set ZW_BENCH_CPU)"
+for tool in python3 timeout ldns-keygen ldns-signzone; do
+	command -v "$tool" >/dev/null || die "$tool not found (ldnsutils)"
+done
+[ -x "$COMPILER" ] || die "$COMPILER not built (meson setup build && ninja -C build)"
+[ -x "$BENCH" ] || die "$BENCH not built (ninja -C build)"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/zwdnssec.XXXXXX")
+CHILD=""
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then
+		kill -TERM "$CHILD" 2>/dev/null || true
+		wait "$CHILD" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# bg_run OUT CMD...: CMD with its stdout in OUT, in the background so that
+# a signal interrupts the wait and the EXIT trap stops CMD.
+bg_run() {
+	local out=$1 rc=0
+	shift
+	"$@" >"$out" &
+	CHILD=$!
+	wait "$CHILD" || rc=$?
+	CHILD=""
+	return "$rc"
+}
+
+kv() { awk -v k="$2" -F': *' '$1 == k { print $2; exit }' "$1" | awk '{ print $1 }'; }
+median() { python3 -c 'import statistics, sys; print("%.1f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+mkdir -p "$CACHE/dnssec"
+D=$CACHE/dnssec
+
+# find_key ORIGIN FLAGS: the base path of a cached key of the zone with
+# those DNSKEY flags (256 ZSK, 257 KSK), or nothing
+find_key() {
+	local k
+	for k in "$D"/K"$1"+013+*.key; do
+		[ -f "$k" ] || continue
+		if awk -v f="$2" '!/^;/ { for (i = 1; i < NF; i++) if ($i == "DNSKEY") exit !($(i + 1) == f) }' "$k"; then
+			echo "${k%.key}"
+			return
+		fi
+	done
+}
+
+# key ORIGIN FLAGS: prints the base path of a key, made if not cached
+key() {
+	local k flag=()
+	k=$(find_key "$1" "$2")
+	if [ -z "$k" ]; then
+		[ "$2" = 257 ] && flag=(-k)
+		(cd "$D" && timeout 60 ldns-keygen -a ECDSAP256SHA256 "${flag[@]}" "$1" >/dev/null) ||
+			die "ldns-keygen failed for $1"
+		k=$(find_key "$1" "$2")
+		[ -n "$k" ] || die "no key with flags $2 for $1 in $D after ldns-keygen"
+	fi
+	echo "$k"
+}
+
+# zone KIND N ORIGIN: the unsigned zone, the signed ones and the three
+# images; sets IMG_<variant> paths in IMGS_unsigned etc.
+zone() {
+	local kind=$1 n=$2 origin=$3 base=$D/$1-$2
+	if [ ! -s "$base.zone" ] || [ "$GEN" -nt "$base.zone" ]; then
+		note "generating $base.zone"
+		bg_run "$TMP/gen.out" timeout "$SLOW_TIMEOUT" python3 "$GEN" --seed "$SEED" "$kind" "$n" \
+			"$base.zone" || die "zone generation failed"
+	fi
+	local zsk ksk
+	zsk=$(key "$origin" 256)
+	ksk=$(key "$origin" 257)
+	for v in nsec nsec3; do
+		local args=()
+		[ $v = nsec3 ] && args=(-n -t 0)
+		if [ ! -s "$base.$v.zone" ] || [ "$base.zone" -nt "$base.$v.zone" ]; then
+			note "signing $base.$v.zone (ldns-signzone ${args[*]})"
+			bg_run "$TMP/sign.out" timeout "$SLOW_TIMEOUT" ldns-signzone "${args[@]}" -o "$origin" \
+				-i "$INCEPTION" -e "$EXPIRATION" -f "$base.$v.zone" "$base.zone" "$zsk" "$ksk" ||
+				die "ldns-signzone failed for $base.zone"
+		fi
+	done
+	for v in "" .nsec .nsec3; do
+		if [ ! -s "$base$v.zwi" ] || [ "$base$v.zone" -nt "$base$v.zwi" ] ||
+			[ "$COMPILER" -nt "$base$v.zwi" ]; then
+			note "compiling $base$v.zwi"
+			bg_run "$TMP/compile.log" timeout "$COMPILE_TIMEOUT" "$COMPILER" -q -z "$origin" \
+				-o "$base$v.zwi" "$base$v.zone" || { cat "$TMP/compile.log" >&2; die "compile failed"; }
+		fi
+	done
+}
+
+zone tld "$TLD_N" tld.
+zone hosting "$HOSTING_N" bench.example.
+TLD=$D/tld-$TLD_N
+HOST=$D/hosting-$HOSTING_N
+
+VARIANTS="unsigned nsec nsec3"
+sfx() { [ "$1" = unsigned ] && echo "" || echo ".$1"; }
+
+# run TAG ARGS...: one bench_answer run over the images of variant TAG's
+# suffix ($V); prints the CPU ns per answer
+run() {
+	local out=$TMP/run.out s
+	s=$(sfx "$V")
+	bg_run "$out" timeout "$RUN_TIMEOUT" "$BENCH" -s "$SECONDS_PER_RUN" -c "$CPU" --edns-all --do "$@" \
+		"$TLD$s.zwi" "$HOST$s.zwi" || die "bench_answer failed"
+	local share
+	share=$(kv "$out" thread_cpu_share)
+	echo "$(kv "$out" cpu_ns_per_answer) $share $(kv "$out" avg_response_bytes)"
+}
+
+declare -A NS SHARE BYTES
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date +%s)
+for r in $(seq "$ROUNDS"); do
+	line="round $r:"
+	for V in $VARIANTS; do
+		read -r ns share bytes < <(run)
+		NS[mix.$V]+=" $ns"
+		SHARE[mix.$V]+=" $share"
+		BYTES[mix.$V]=$bytes
+		line+=" $V $ns"
+	done
+	if [ "$KINDS" = 1 ]; then
+		for k in positive nxdomain referral nodata; do
+			for V in $VARIANTS; do
+				read -r ns share bytes < <(run --kind "$k")
+				NS[$k.$V]+=" $ns"
+				BYTES[$k.$V]=$bytes
+			done
+		done
+	fi
+	note "$line (ns of CPU per answer)"
+done
+
+echo
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
+echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - START)) s"
+echo "source: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "zones: tld. ($TLD_N delegations), bench.example. ($HOSTING_N RRs); ECDSA P-256; NSEC3 without salt or iterations"
+echo "bench_answer -s $SECONDS_PER_RUN -c $CPU --edns-all --do (every query with EDNS and DO); $ROUNDS rounds, medians"
+echo
+ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) / float(sys.argv[1])))' "$1" "$2"; }
+# the median of the rounds' own ratios: each round runs the three in turn,
+# so a slower stretch of a shared host weighs on both sides of its ratio
+round_ratio() {
+	python3 -c 'import statistics, sys
+u, s = sys.argv[1].split(), sys.argv[2].split()
+print("%.2f" % statistics.median(float(b) / float(a) for a, b in zip(u, s)))' "$1" "$2"
+}
+echo "| | unsigned ns | NSEC ns | NSEC / unsigned | NSEC3 ns | NSEC3 / unsigned |"
+echo "|---|---:|---:|---:|---:|---:|"
+rows="mix"
+[ "$KINDS" = 1 ] && rows+=" positive nxdomain referral nodata"
+declare -A MED
+for row in $rows; do
+	for V in $VARIANTS; do
+		# shellcheck disable=SC2086
+		MED[$row.$V]=$(median ${NS[$row.$V]})
+	done
+	u=${MED[$row.unsigned]}
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$row" "$u" "${MED[$row.nsec]}" \
+		"$(ratio "$u" "${MED[$row.nsec]}")" "${MED[$row.nsec3]}" "$(ratio "$u" "${MED[$row.nsec3]}")"
+done
+echo
+echo "(medians over the rounds; the ratios are of the medians)"
+echo "round by round (mix, ns): unsigned${NS[mix.unsigned]}; NSEC${NS[mix.nsec]}; NSEC3${NS[mix.nsec3]}"
+echo "thread's share of its CPU: unsigned${SHARE[mix.unsigned]}; NSEC${SHARE[mix.nsec]}; NSEC3${SHARE[mix.nsec3]}"
+echo "average response: unsigned ${BYTES[mix.unsigned]} bytes, NSEC ${BYTES[mix.nsec]}, NSEC3 ${BYTES[mix.nsec3]}"
+for V in nsec nsec3; do
+	a=$(ratio "${MED[mix.unsigned]}" "${MED[mix.$V]}")
+	b=$(round_ratio "${NS[mix.unsigned]}" "${NS[mix.$V]}")
+	verdict=$(python3 -c 'import sys; print("met" if max(map(float, sys.argv[1:])) <= 1.5 else "MISSED")' "$a" "$b")
+	echo "$V / unsigned, mix: $a (ratio of the medians), $b (median of the rounds' ratios); target at most 1.5 by both: $verdict"
+done
