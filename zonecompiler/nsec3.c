@@ -264,11 +264,13 @@ int zw_nsec3_hash(const uint8_t *name, unsigned name_len, const uint8_t *salt, u
 	if (name_len > ZW_NAME_MAX || salt_len > 255)
 		return -1;
 	zw_name_lower(buf, name);
-	memcpy(buf + name_len, salt, salt_len);
+	if (salt_len > 0) /* salt may be NULL then */
+		memcpy(buf + name_len, salt, salt_len);
 	sha1_with(blocks, buf, name_len + salt_len, out);
 	for (unsigned i = 0; i < iterations; i++) {
 		memcpy(buf, out, ZW_SHA1_LEN);
-		memcpy(buf + ZW_SHA1_LEN, salt, salt_len);
+		if (salt_len > 0)
+			memcpy(buf + ZW_SHA1_LEN, salt, salt_len);
 		sha1_with(blocks, buf, ZW_SHA1_LEN + salt_len, out);
 	}
 	return 0;

@@ -29,8 +29,8 @@ bool zw_sha1_ni(const void *data, size_t len, uint8_t out[ZW_SHA1_LEN]);
 bool zw_sha1_ni_available(void);
 
 /* The NSEC3 hash of a wire name (lower-cased by the function), with the
- * zone's salt and iteration count. Returns 0, or -1 when the name is too
- * long to hash with this salt. */
+ * zone's salt (may be NULL when salt_len is 0) and iteration count.
+ * Returns 0, or -1 when the name is too long to hash with this salt. */
 int zw_nsec3_hash(const uint8_t *name, unsigned name_len, const uint8_t *salt, unsigned salt_len,
 		  unsigned iterations, uint8_t out[ZW_SHA1_LEN]);
 
