@@ -101,6 +101,14 @@ static bool put_named(struct resp *r, const struct zw_image *img, const struct z
 	return true;
 }
 
+/* Whether hint (or NULL) was worked out for name (len) in img. */
+static bool hint_for(const struct zw_deny_hint *hint, const struct zw_image *img,
+		     const uint8_t *name, unsigned len)
+{
+	return hint != NULL && hint->img == img && hint->len == len &&
+	       zw_bytes_eq(hint->name, name, len);
+}
+
 /* ---- NSEC ---- */
 
 static const struct zw_img_rrset *nsec_at(const struct zw_image *img, const struct zw_img_node *n)
@@ -132,9 +140,8 @@ static const struct zw_img_node *nsec_cover(const struct zw_image *img, const ui
 {
 	struct zw_canon_name q;
 
-	if (hint != NULL && hint->nsec && hint->img == img &&
-	    hint->from == (uint32_t)(from - img->nodes) && hint->len == len &&
-	    memcmp(hint->name, name, len) == 0)
+	if (hint_for(hint, img, name, len) && hint->nsec &&
+	    hint->from == (uint32_t)(from - img->nodes))
 		return nsec_back(img, hint->pred); /* searched for by the prefetch */
 	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
 	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)));
@@ -167,13 +174,9 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 static void nsec_prefetch(const struct zw_image *img, const struct zw_img_node *const *n,
 			  unsigned count)
 {
-	for (unsigned i = 0; i < count; i++) {
-		if (n[i] == NULL)
-			continue;
-		__builtin_prefetch(img->names + n[i]->name_off);
-		if (n[i]->rrset_count > 0)
-			__builtin_prefetch(&img->rrsets[n[i]->rrset_first]);
-	}
+	for (unsigned i = 0; i < count; i++)
+		if (n[i] != NULL)
+			zw_ans_pf_node(img, n[i]);
 	for (unsigned i = 0; i < count; i++)
 		if (n[i] != NULL)
 			zw_ans_pf_nsec(img, n[i]);
@@ -227,8 +230,7 @@ static bool n3_hinted(const struct n3 *z, const uint8_t *name, unsigned len, uin
 {
 	const struct zw_deny_hint *t = z->hint;
 
-	if (t == NULL || !t->n3 || t->img != z->img || t->len != len ||
-	    memcmp(t->name, name, len) != 0)
+	if (!hint_for(t, z->img, name, len) || !t->n3)
 		return false;
 	memcpy(h, t->hash, ZW_SHA1_LEN);
 	*rec = t->rec;
@@ -241,66 +243,19 @@ static const uint8_t *n3_hash(const struct n3 *z, uint32_t i)
 	return z->img->names + z->recs[i].hash_off + 1;
 }
 
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return __builtin_bswap64(v);
-}
-
-/* Without the index: the records whose hash starts as key, bracketed in
- * [*lo, *hi) from where key falls in proportion. */
-static void n3_bracket(const uint64_t *keys, uint32_t n, uint64_t key, uint32_t *plo, uint32_t *phi)
-{
-	uint32_t lo, hi;
-
-	/* hashes are spread evenly, so the search starts where key falls
-	 * in proportion and widens from there; n3_find() then halves what
-	 * it has bracketed */
-	uint32_t g = (uint32_t)(((key >> 32) * n) >> 32); /* < n */
-	uint64_t step = 1;
-	if (keys[g] <= key) {
-		/* up: everything before lo is at or below key */
-		uint64_t probe = (uint64_t)g + 1;
-		lo = g + 1;
-		while (probe < n && keys[probe] <= key) {
-			lo = (uint32_t)probe + 1;
-			probe += step;
-			step *= 2;
-		}
-		hi = probe < n ? (uint32_t)probe : n;
-	} else {
-		/* down: hi and everything after it is above key */
-		int64_t probe = (int64_t)g - 1;
-		hi = g;
-		while (probe >= 0 && keys[probe] > key) {
-			hi = (uint32_t)probe;
-			probe -= (int64_t)step;
-			step *= 2;
-		}
-		lo = probe >= 0 ? (uint32_t)probe + 1 : 0;
-	}
-	*plo = lo;
-	*phi = hi;
-}
-
 /* The record matching h, or covering it (the last hash below it, wrapping
  * to the last record); *match says which. */
 static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 {
 	uint32_t lo = 0, hi = z->count;
-	uint64_t key = be64(h);
+	uint64_t key = zw_load_be64(h);
 	const uint64_t *keys = z->img->nsec3_keys;
 
 	*match = false;
 	if (keys != NULL) {
-		if (z->img->nsec3_idx != NULL)
-			/* the range of the index that holds key: a few keys, in
-			 * one or two lines */
-			zw_image_n3_range(z->img, key, &lo, &hi);
-		else
-			n3_bracket(keys, z->count, key, &lo, &hi);
+		/* the range of the index that holds key: a few keys, in one or
+		 * two lines (without the index, a small chain: all of it) */
+		zw_image_n3_range(z->img, key, &lo, &hi);
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			if (keys[mid] <= key)
@@ -325,7 +280,7 @@ static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		const uint8_t *mh = n3_hash(z, mid);
-		uint64_t mk = be64(mh);
+		uint64_t mk = zw_load_be64(mh);
 		/* the first 8 bytes decide but for one hash in 2^64 */
 		int c = mk != key ? (mk < key ? -1 : 1) : memcmp(mh + 8, h + 8, ZW_SHA1_LEN - 8);
 		if (c == 0) {
@@ -340,17 +295,12 @@ static uint32_t n3_find(const struct n3 *z, const uint8_t *h, bool *match)
 	return lo == 0 ? z->count - 1 : lo - 1;
 }
 
-static bool n3_hash_name(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h)
+bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h)
 {
 	const struct zw_img_header *hd = img->hdr;
 
 	return zw_nsec3_hash(name, len, hd->nsec3_salt, hd->nsec3_salt_len, hd->nsec3_iterations,
 			     h) == 0;
-}
-
-bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h)
-{
-	return n3_hash_name(img, name, len, h);
 }
 
 uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match)
@@ -439,22 +389,15 @@ static void n3_prefetch(const struct n3 *z, const uint32_t *ids, unsigned n)
 
 	if (img->nsec3_out == NULL)
 		return;
-	for (unsigned i = 0; i < n; i++) {
-		const struct zw_img_nsec3_out *o = &img->nsec3_out[ids[i]];
-		__builtin_prefetch(img->chunks + o->chunk);
-		__builtin_prefetch(img->chunks + o->chunk + 64);
-		if (o->sigs != ZW_NONE) {
-			__builtin_prefetch(img->chunks + o->sigs);
-			__builtin_prefetch(img->chunks + o->sigs + 64);
-		}
-	}
+	for (unsigned i = 0; i < n; i++)
+		zw_ans_pf_n3_data(img, &img->nsec3_out[ids[i]]);
 }
 
 /* The first of those levels, for a record known early. */
 static void n3_prefetch_rec(const struct n3 *z, uint32_t i)
 {
 	if (z->img->nsec3_out != NULL)
-		__builtin_prefetch(&z->img->nsec3_out[i]);
+		zw_ans_pf_n3_entry(z->img, i);
 }
 
 /* Closest encloser proof (RFC 5155 7.2.1): the NSEC3 matching the closest
@@ -483,7 +426,7 @@ static unsigned ce_proof(const struct n3 *z, const uint8_t *name, unsigned len,
 		__builtin_prefetch(&img->wild_cover[ci]);
 	nclen = next_closer(name, len, celen, &off);
 	bool hashed = nclen != 0 && n3_hinted(z, name + off, nclen, h, &cover, &m);
-	if (!hashed && nclen != 0 && n3_hash_name(img, name + off, nclen, h)) {
+	if (!hashed && nclen != 0 && zw_ans_n3_hash(img, name + off, nclen, h)) {
 		hashed = true;
 		cover = n3_find(z, h, &m);
 		if (!m)
@@ -504,7 +447,7 @@ static unsigned ce_proof(const struct n3 *z, const uint8_t *name, unsigned len,
 				return 0;
 		}
 		nclen = next_closer(name, len, celen, &off);
-		hashed = nclen != 0 && n3_hash_name(img, name + off, nclen, h);
+		hashed = nclen != 0 && zw_ans_n3_hash(img, name + off, nclen, h);
 		if (hashed)
 			cover = n3_find(z, h, &m);
 	}
@@ -564,7 +507,7 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 				       : ZW_NONE;
 		unsigned wl =
 			wcv == ZW_NONE && celen ? wildcard_of(name + (len - celen), celen, wc) : 0;
-		if (wl && n3_hash_name(img, wc, wl, h)) {
+		if (wl && zw_ans_n3_hash(img, wc, wl, h)) {
 			uint32_t cover = n3_find(&z, h, &m);
 			if (!m)
 				wcv = cover;
@@ -609,7 +552,7 @@ static void deny_nsec3(struct resp *r, const struct zw_lookup *lk, const uint8_t
 			unsigned nclen = next_closer(name, len, celen, &off);
 			uint32_t cover;
 			bool hashed = nclen && n3_hinted(&z, name + off, nclen, h, &cover, &m);
-			if (!hashed && nclen && n3_hash_name(img, name + off, nclen, h)) {
+			if (!hashed && nclen && zw_ans_n3_hash(img, name + off, nclen, h)) {
 				hashed = true;
 				cover = n3_find(&z, h, &m);
 			}

@@ -25,7 +25,6 @@ struct zw_deny_hint {
 	bool n3;   /* hash, rec and match are set */
 	bool nsec; /* from and pred are set */
 	uint8_t hash[20];
-	uint64_t key; /* its first 8 bytes, as a number */
 	uint32_t rec; /* matching (match) or covering record */
 	bool match;
 	uint32_t from, pred;
@@ -103,6 +102,16 @@ uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *matc
 /* NSEC zones: asks for the NSEC of node nd (its RRset list in the caches)
  * and the signatures laid after it. */
 void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd);
+
+/* Asks for what a lookup reads of node nd after the node: its name and
+ * RRset list. */
+void zw_ans_pf_node(const struct zw_image *img, const struct zw_img_node *nd);
+
+/* NSEC3 zones: asks for record r's NSEC3OUT entry (owner label and chunk
+ * offsets), then, once it is in, for the record's chunk and signatures
+ * (entry o) as a whole. */
+void zw_ans_pf_n3_entry(const struct zw_image *img, uint32_t r);
+void zw_ans_pf_n3_data(const struct zw_image *img, const struct zw_img_nsec3_out *o);
 
 /* Hashes name (len) with img's NSEC3 parameters; false on error. */
 bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h);

@@ -54,7 +54,7 @@ void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
 
 /* NSEC3 zones: record r's entry in NSEC3OUT (its owner label and where
  * its chunks are), which straddles two lines one time in two. */
-static void pf_n3_entry(const struct zw_image *img, uint32_t r)
+void zw_ans_pf_n3_entry(const struct zw_image *img, uint32_t r)
 {
 	const uint8_t *e = (const uint8_t *)&img->nsec3_out[r];
 
@@ -67,7 +67,7 @@ static void pf_n3_entry(const struct zw_image *img, uint32_t r)
  * all of them for ECDSA and Ed25519 keys (three or four lines: asking for
  * two left the others to miss one at a time while the answer copied
  * them). */
-static void pf_n3_data(const struct zw_image *img, const struct zw_img_nsec3_out *o)
+void zw_ans_pf_n3_data(const struct zw_image *img, const struct zw_img_nsec3_out *o)
 {
 	uintptr_t a = (uintptr_t)(img->chunks + o->chunk) & ~(uintptr_t)63;
 	uintptr_t end =
@@ -103,7 +103,7 @@ static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32
 }
 
 /* What a lookup reads of a node after the node: its name and RRset list. */
-static void pf_node_data(const struct zw_image *img, const struct zw_img_node *nd)
+void zw_ans_pf_node(const struct zw_image *img, const struct zw_img_node *nd)
 {
 	pf(img->names + nd->name_off);
 	if (nd->rrset_count)
@@ -163,7 +163,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[0];
 		if (nd != NULL)
-			pf_node_data(p->img, nd);
+			zw_ans_pf_node(p->img, nd);
 		else if (p->nprobe > 1)
 			probe_slots(p, 1);
 	}
@@ -172,7 +172,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		struct zw_probe *p = ps[i];
 		const struct zw_img_node *nd = p->node[1];
 		if (p->node[0] == NULL && nd != NULL)
-			pf_node_data(p->img, nd);
+			zw_ans_pf_node(p->img, nd);
 	}
 	/* 4: the RRset the answer needs gives its chunk; with DNSSEC, its
 	 * signatures (the chunk that follows it), or what a denial starts
@@ -243,9 +243,9 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			p->deny_rec[0] = m;
 			p->deny_rec[1] = w;
 			if (m != ZW_NONE)
-				pf_n3_entry(img, m);
+				zw_ans_pf_n3_entry(img, m);
 			if (w != ZW_NONE)
-				pf_n3_entry(img, w);
+				zw_ans_pf_n3_entry(img, w);
 			/* a missing name below its parent (a node, or the apex),
 			 * which has an NSEC3: the name is the next closer name
 			 * of the proof; hashed here, and where its hash falls
@@ -256,15 +256,9 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			if (m != ZW_NONE && missing && below_parent && img->nsec3_keys != NULL &&
 			    img->hdr->nsec3_count > 0 &&
 			    zw_ans_n3_hash(img, p->qn->name, p->qn->len, p->hint.hash)) {
-				uint64_t key = 0;
-				for (unsigned b = 0; b < 8; b++)
-					key = key << 8 | p->hint.hash[b];
-				p->hint.key = key;
 				if (img->nsec3_idx != NULL)
-					pf(&img->nsec3_idx[key >> img->nsec3_idx_shift]);
-				else
-					pf(&img->nsec3_keys[((key >> 32) * img->hdr->nsec3_count) >>
-							    32]);
+					pf(&img->nsec3_idx[zw_load_be64(p->hint.hash) >>
+							   img->nsec3_idx_shift]);
 				p->hint.img = img;
 				p->hint.name = p->qn->name;
 				p->hint.len = p->qn->len;
@@ -295,7 +289,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		if (p->hint.n3 && img->nsec3_idx != NULL) {
 			/* the index gave where the keys of the hash's range are */
 			uint32_t lo, hi;
-			zw_image_n3_range(img, p->hint.key, &lo, &hi);
+			zw_image_n3_range(img, zw_load_be64(p->hint.hash), &lo, &hi);
 			pf(&img->nsec3_keys[lo]);
 		}
 		for (unsigned k = 0; k < 2 && p->deny != ZW_NONE; k++) {
@@ -303,9 +297,9 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			if (r == ZW_NONE)
 				continue;
 			if (img->nsec3_out != NULL) {
-				pf_n3_data(img, &img->nsec3_out[r]);
+				zw_ans_pf_n3_data(img, &img->nsec3_out[r]);
 			} else {
-				pf_node_data(img, &img->nodes[r]);
+				zw_ans_pf_node(img, &img->nodes[r]);
 			}
 		}
 	}
@@ -316,13 +310,13 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		if (!p->hint.n3)
 			continue;
 		p->hint.rec = zw_ans_n3_find(p->img, p->hint.hash, &p->hint.match);
-		pf_n3_entry(p->img, p->hint.rec);
+		zw_ans_pf_n3_entry(p->img, p->hint.rec);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		if (!p->hint.n3)
 			continue;
-		pf_n3_data(p->img, &p->img->nsec3_out[p->hint.rec]);
+		zw_ans_pf_n3_data(p->img, &p->img->nsec3_out[p->hint.rec]);
 	}
 	/* 7 (NSEC zones): the NSEC RRsets of those nodes */
 	for (unsigned i = 0; i < n; i++) {

@@ -1813,10 +1813,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		memcpy(n3out[i].label, label, 32);
 		n3out[i].chunk = os->chunk;
 		n3out[i].sigs = zw_chunk_sigs((const void *)(chunks.p + os->chunk));
-		uint64_t key = 0;
-		for (int k = 0; k < 8; k++)
-			key = key << 8 | b->n3_hash[i][k];
-		n3keys[i] = key;
+		n3keys[i] = zw_load_be64(b->n3_hash[i]);
 	}
 	if (b->has_nsec3) {
 		hdr.flags |= ZW_IMGF_NSEC3;

@@ -134,14 +134,6 @@ static unsigned split_labels(const uint8_t *rel, unsigned rel_len, uint8_t off[1
 	return n;
 }
 
-static uint64_t load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return __builtin_bswap64(v);
-}
-
 /* Copies n bytes (1 to 16) from src to dst, 8 or 4 at a time where it can
  * (overlapping), and tells whether any of them is 0 or 1. */
 static bool copy_check(uint8_t *dst, const uint8_t *src, unsigned n)
@@ -198,7 +190,7 @@ static struct zw_img_canon key_of(const uint8_t *rel, const uint8_t *off, unsign
 		if (pos < 16)
 			k[pos++] = 0; /* the label's end */
 	}
-	return (struct zw_img_canon){ .hi = load_be64(k), .lo = load_be64(k + 8) };
+	return (struct zw_img_canon){ .hi = zw_load_be64(k), .lo = zw_load_be64(k + 8) };
 }
 
 struct zw_img_canon zw_canon_key(const uint8_t *rel, unsigned rel_len)
@@ -575,7 +567,7 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 			FAIL(ZW_EIMGCORRUPT, "NSEC3 keys: size does not match the count");
 		const uint64_t *k = (const void *)(base + h.sec[ZW_SEC_NSEC3KEYS].off);
 		for (uint32_t i = 0; i < h.nsec3_count; i++)
-			if (k[i] != load_be64(names + n3[i].hash_off + 1))
+			if (k[i] != zw_load_be64(names + n3[i].hash_off + 1))
 				FAIL(ZW_EIMGCORRUPT, "NSEC3 key does not match its hash");
 	}
 	/* NSEC3 records ready to write: labels in base32hex digits, the

@@ -50,6 +50,16 @@ uint32_t zw_name_hash(const uint8_t *lname, unsigned len);
 
 #define ZW_HASH_SEED 0x9e3779b97f4a7c15ull
 
+/* The 8 bytes at p as a big-endian number (an NSEC3 hash's search key, a
+ * canonical key's half). */
+static inline uint64_t zw_load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
 /* a[0..n) == b[0..n), inline: the names a lookup compares are short, and
  * a call to memcmp() costs more than the comparison. */
 static inline bool zw_bytes_eq(const uint8_t *a, const uint8_t *b, unsigned n)
