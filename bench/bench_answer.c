@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "bench_pin.h"
 #include "image.h"
 #include "lookup.h"
 #include "name.h"
@@ -817,16 +818,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (cpu >= 0) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET((int)cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-			fprintf(stderr, "bench_answer: cannot pin to CPU %ld: %s\n", cpu,
-				strerror(errno));
-			return 1;
-		}
-	}
+	if (bench_pin(cpu, "bench_answer") != 0)
+		return 1;
 
 	unsigned nimg = (unsigned)(argc - optind);
 	struct zw_image **imgs = calloc(nimg, sizeof(*imgs));

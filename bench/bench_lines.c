@@ -27,6 +27,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "bench_pin.h"
+
 #define LINE	  64
 #define MAX_MIB	  65536
 #define MAX_LINES 1000000000UL
@@ -95,15 +97,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cpu >= 0) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET((int)cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-			fprintf(stderr, "bench_lines: CPU %ld: %s\n", cpu, strerror(errno));
-			return 1;
-		}
-	}
+	if (bench_pin(cpu, "bench_lines") != 0)
+		return 1;
 
 	size_t size = (size_t)mib << 20, nlines = size / LINE;
 	uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
