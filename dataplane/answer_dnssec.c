@@ -310,6 +310,45 @@ uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *matc
 	return n3_find(&z, h, match);
 }
 
+/*
+ * An NSEC3 record whose data and signatures need no relocation (no names
+ * but the signer's, which is never compressed: RFC 4034 3.1.7), as almost
+ * all are: its owner (the label, then a pointer to the apex in the
+ * question), the record, the signatures pointing at that owner, each
+ * copied whole. False, writing nothing, when it does not fit.
+ */
+static bool put_n3_plain(struct resp *r, const struct zw_image *img, const char *label,
+			 const struct zw_img_chunk *c, const struct zw_img_chunk *sig,
+			 const struct ctx *qcx)
+{
+	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
+	unsigned start = r->len, slen = sig != NULL ? sig->len : 0;
+
+	if (c->len < 12 || apex > 0x3fff || start > 0x3fff ||
+	    33u + c->len + slen > r->limit - start)
+		return false;
+	uint8_t *p = r->buf + start;
+	p[0] = 32;
+	memcpy(p + 1, label, 32);
+	/* the chunk's first two bytes are its owner pointer: the apex's */
+	memcpy(p + 33, zw_chunk_data(c), c->len);
+	p[33] = (uint8_t)(0xc0 | apex >> 8);
+	p[34] = (uint8_t)apex;
+	r->len += 33u + c->len;
+	r->ns = (uint16_t)(r->ns + c->rrs);
+	if (sig != NULL) {
+		uint8_t *q = p + 33 + c->len;
+		memcpy(q, zw_chunk_data(sig), slen);
+		for (unsigned o = 0; o + 12 <= slen; o += 12u + (unsigned)(q[o + 10] << 8 | q[o + 11])) {
+			q[o] = (uint8_t)(0xc0 | start >> 8);
+			q[o + 1] = (uint8_t)start;
+		}
+		r->len += slen;
+		r->ns = (uint16_t)(r->ns + sig->rrs);
+	}
+	return true;
+}
+
 static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct ctx *qcx,
 		   uint32_t *done, unsigned *ndone)
 {
@@ -326,9 +365,17 @@ static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct 
 	name[0] = 32;
 	if (img->nsec3_out != NULL) {
 		const struct zw_img_nsec3_out *o = &img->nsec3_out[i];
-		memcpy(name + 1, o->label, 32);
 		c = zw_image_chunk(img, o->chunk);
 		sig = o->sigs != ZW_NONE ? zw_image_chunk(img, o->sigs) : NULL;
+		if (c->nreloc == 0 && (sig == NULL || sig->nreloc == 0)) {
+			if (!put_n3_plain(r, img, o->label, c, sig, qcx)) {
+				r->tc = true;
+				return false;
+			}
+			done[(*ndone)++] = i;
+			return true;
+		}
+		memcpy(name + 1, o->label, 32);
 	} else {
 		char label[40];
 		const struct zw_img_rrset *s = &img->rrsets[z->recs[i].rrset];
