@@ -101,6 +101,47 @@ static bool put_named(struct resp *r, const struct zw_image *img, const struct z
 	return true;
 }
 
+/*
+ * An NSEC or NSEC3 record whose data and signatures need no relocation (no
+ * names but NSEC's next owner and the signer's, which are never compressed:
+ * RFC 4034 4.1.1 and 3.1.7), as all are in practice: its owner spelt out
+ * (lead, when not 0, as a first length byte, then rel_len bytes of labels
+ * from rel, then a pointer to the apex in the question), the record, the
+ * signatures pointing at that owner, each copied whole. False, writing
+ * nothing, when it does not fit.
+ */
+static bool put_plain(struct resp *r, const struct zw_image *img, uint8_t lead, const uint8_t *rel,
+		      unsigned rel_len, const struct zw_img_chunk *c, const struct zw_img_chunk *sig,
+		      const struct ctx *qcx)
+{
+	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
+	unsigned start = r->len, slen = sig != NULL ? sig->len : 0, own = rel_len + (lead != 0);
+
+	if (c->len < 12 || apex > 0x3fff || start > 0x3fff ||
+	    own + c->len + slen > r->limit - start)
+		return false;
+	uint8_t *p = r->buf + start;
+	p[0] = lead;
+	memcpy(p + (lead != 0), rel, rel_len);
+	/* the chunk's first two bytes are its owner pointer: the apex's */
+	memcpy(p + own, zw_chunk_data(c), c->len);
+	p[own] = (uint8_t)(0xc0 | apex >> 8);
+	p[own + 1] = (uint8_t)apex;
+	r->len += own + c->len;
+	r->ns = (uint16_t)(r->ns + c->rrs);
+	if (sig != NULL) {
+		uint8_t *q = p + own + c->len;
+		memcpy(q, zw_chunk_data(sig), slen);
+		for (unsigned o = 0; o + 12 <= slen; o += 12u + (unsigned)(q[o + 10] << 8 | q[o + 11])) {
+			q[o] = (uint8_t)(0xc0 | start >> 8);
+			q[o + 1] = (uint8_t)start;
+		}
+		r->len += slen;
+		r->ns = (uint16_t)(r->ns + sig->rrs);
+	}
+	return true;
+}
+
 /* Whether hint (or NULL) was worked out for name (len) in img. */
 static bool hint_for(const struct zw_deny_hint *hint, const struct zw_image *img,
 		     const uint8_t *name, unsigned len)
@@ -195,8 +236,16 @@ static bool put_node_nsec(struct resp *r, const struct zw_image *img, const stru
 	const struct zw_img_rrset *s = nsec_at(img, n);
 	if (s == NULL)
 		return false;
-	unsigned len = zw_image_node_name(img, n, name);
-	if (!put_named(r, img, zw_rrset_chunk(img, s), zw_rrset_sigs(img, s), name, len, qcx)) {
+	const struct zw_img_chunk *c = zw_rrset_chunk(img, s), *sig = zw_rrset_sigs(img, s);
+	bool ok;
+	if (c->nreloc == 0 && (sig == NULL || sig->nreloc == 0)) {
+		const uint8_t *nm = img->names + n->name_off;
+		ok = put_plain(r, img, 0, nm + 1, nm[0], c, sig, qcx);
+	} else {
+		unsigned len = zw_image_node_name(img, n, name);
+		ok = put_named(r, img, c, sig, name, len, qcx);
+	}
+	if (!ok) {
 		r->tc = true;
 		return false;
 	}
@@ -310,45 +359,6 @@ uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *matc
 	return n3_find(&z, h, match);
 }
 
-/*
- * An NSEC3 record whose data and signatures need no relocation (no names
- * but the signer's, which is never compressed: RFC 4034 3.1.7), as almost
- * all are: its owner (the label, then a pointer to the apex in the
- * question), the record, the signatures pointing at that owner, each
- * copied whole. False, writing nothing, when it does not fit.
- */
-static bool put_n3_plain(struct resp *r, const struct zw_image *img, const char *label,
-			 const struct zw_img_chunk *c, const struct zw_img_chunk *sig,
-			 const struct ctx *qcx)
-{
-	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
-	unsigned start = r->len, slen = sig != NULL ? sig->len : 0;
-
-	if (c->len < 12 || apex > 0x3fff || start > 0x3fff ||
-	    33u + c->len + slen > r->limit - start)
-		return false;
-	uint8_t *p = r->buf + start;
-	p[0] = 32;
-	memcpy(p + 1, label, 32);
-	/* the chunk's first two bytes are its owner pointer: the apex's */
-	memcpy(p + 33, zw_chunk_data(c), c->len);
-	p[33] = (uint8_t)(0xc0 | apex >> 8);
-	p[34] = (uint8_t)apex;
-	r->len += 33u + c->len;
-	r->ns = (uint16_t)(r->ns + c->rrs);
-	if (sig != NULL) {
-		uint8_t *q = p + 33 + c->len;
-		memcpy(q, zw_chunk_data(sig), slen);
-		for (unsigned o = 0; o + 12 <= slen; o += 12u + (unsigned)(q[o + 10] << 8 | q[o + 11])) {
-			q[o] = (uint8_t)(0xc0 | start >> 8);
-			q[o + 1] = (uint8_t)start;
-		}
-		r->len += slen;
-		r->ns = (uint16_t)(r->ns + sig->rrs);
-	}
-	return true;
-}
-
 static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct ctx *qcx,
 		   uint32_t *done, unsigned *ndone)
 {
@@ -368,7 +378,7 @@ static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct 
 		c = zw_image_chunk(img, o->chunk);
 		sig = o->sigs != ZW_NONE ? zw_image_chunk(img, o->sigs) : NULL;
 		if (c->nreloc == 0 && (sig == NULL || sig->nreloc == 0)) {
-			if (!put_n3_plain(r, img, o->label, c, sig, qcx)) {
+			if (!put_plain(r, img, 32, (const uint8_t *)o->label, 32, c, sig, qcx)) {
 				r->tc = true;
 				return false;
 			}

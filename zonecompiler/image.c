@@ -214,10 +214,26 @@ static int canon_cmp_split(const uint8_t *a, const uint8_t *ao, unsigned an, con
 {
 	while (an > 0 && bn > 0) {
 		const uint8_t *la = a + ao[--an], *lb = b + bo[--bn];
-		unsigned ll = la[0] < lb[0] ? la[0] : lb[0];
-		for (unsigned i = 1; i <= ll; i++)
-			if (la[i] != lb[i])
-				return la[i] < lb[i] ? -1 : 1;
+		unsigned ll = la[0] < lb[0] ? la[0] : lb[0], i = 1;
+		/* eight bytes at a time as big-endian numbers (the common
+		 * labels of names in one subtree are compared again and
+		 * again), the last word overlapping the one before */
+		if (ll >= 8) {
+			for (; i + 8 <= ll + 1; i += 8) {
+				uint64_t x = zw_load_be64(la + i), y = zw_load_be64(lb + i);
+				if (x != y)
+					return x < y ? -1 : 1;
+			}
+			if (i <= ll) {
+				uint64_t x = zw_load_be64(la + ll - 7), y = zw_load_be64(lb + ll - 7);
+				if (x != y)
+					return x < y ? -1 : 1;
+			}
+		} else {
+			for (; i <= ll; i++)
+				if (la[i] != lb[i])
+					return la[i] < lb[i] ? -1 : 1;
+		}
 		if (la[0] != lb[0])
 			return la[0] < lb[0] ? -1 : 1;
 	}
