@@ -111,8 +111,8 @@ static bool put_named(struct resp *r, const struct zw_image *img, const struct z
  * nothing, when it does not fit.
  */
 static bool put_plain(struct resp *r, const struct zw_image *img, uint8_t lead, const uint8_t *rel,
-		      unsigned rel_len, const struct zw_img_chunk *c, const struct zw_img_chunk *sig,
-		      const struct ctx *qcx)
+		      unsigned rel_len, const struct zw_img_chunk *c,
+		      const struct zw_img_chunk *sig, const struct ctx *qcx)
 {
 	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
 	unsigned start = r->len, slen = sig != NULL ? sig->len : 0, own = rel_len + (lead != 0);
@@ -132,7 +132,8 @@ static bool put_plain(struct resp *r, const struct zw_image *img, uint8_t lead, 
 	if (sig != NULL) {
 		uint8_t *q = p + own + c->len;
 		memcpy(q, zw_chunk_data(sig), slen);
-		for (unsigned o = 0; o + 12 <= slen; o += 12u + (unsigned)(q[o + 10] << 8 | q[o + 11])) {
+		for (unsigned o = 0; o + 12 <= slen;
+		     o += 12u + (unsigned)(q[o + 10] << 8 | q[o + 11])) {
 			q[o] = (uint8_t)(0xc0 | start >> 8);
 			q[o + 1] = (uint8_t)start;
 		}
@@ -359,46 +360,41 @@ uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *matc
 	return n3_find(&z, h, match);
 }
 
+/*
+ * NSEC3 record i with its signatures, as the compiler laid it out to be
+ * written (struct zw_img_n3proof): one copy, then the owner's pointer to
+ * the apex and the signatures' pointers to the owner set in place. Each
+ * record goes in once (done, ndone); TC when it does not fit.
+ */
 static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct ctx *qcx,
 		   uint32_t *done, unsigned *ndone)
 {
 	const struct zw_image *img = z->img;
-	uint8_t name[ZW_NAME_MAX + 1];
-	unsigned olen = img->hdr->origin_len;
-	const struct zw_img_chunk *c, *sig;
+	const struct zw_img_n3proof *b = zw_image_n3proof(img, i);
+	const uint8_t *d = zw_n3proof_data(img, b);
+	unsigned start = r->len, len = b->len;
+	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
 
 	for (unsigned k = 0; k < *ndone; k++)
 		if (done[k] == i)
 			return true;
-	if (33 + olen > ZW_NAME_MAX)
-		return false;
-	name[0] = 32;
-	if (img->nsec3_out != NULL) {
-		const struct zw_img_nsec3_out *o = &img->nsec3_out[i];
-		c = zw_image_chunk(img, o->chunk);
-		sig = o->sigs != ZW_NONE ? zw_image_chunk(img, o->sigs) : NULL;
-		if (c->nreloc == 0 && (sig == NULL || sig->nreloc == 0)) {
-			if (!put_plain(r, img, 32, (const uint8_t *)o->label, 32, c, sig, qcx)) {
-				r->tc = true;
-				return false;
-			}
-			done[(*ndone)++] = i;
-			return true;
-		}
-		memcpy(name + 1, o->label, 32);
-	} else {
-		char label[40];
-		const struct zw_img_rrset *s = &img->rrsets[z->recs[i].rrset];
-		zw_base32hex(n3_hash(z, i), ZW_SHA1_LEN, label);
-		memcpy(name + 1, label, 32);
-		c = zw_rrset_chunk(img, s);
-		sig = zw_rrset_sigs(img, s);
-	}
-	memcpy(name + 33, img->hdr->origin, olen);
-	if (!put_named(r, img, c, sig, name, 33 + olen, qcx)) {
+	if (apex > 0x3fff || start > 0x3fff || len > r->limit - start) {
 		r->tc = true;
 		return false;
 	}
+	/* the verifier saw the RRs fill len exactly (verify_n3proofs) */
+	uint8_t *p = r->buf + start;
+	memcpy(p, d, len);
+	unsigned o = ZW_N3PROOF_OWNER - 2;
+	p[o] = (uint8_t)(0xc0 | apex >> 8);
+	p[o + 1] = (uint8_t)apex;
+	for (unsigned k = 1; k < b->rrs; k++) {
+		o += 12u + (unsigned)(p[o + 10] << 8 | p[o + 11]);
+		p[o] = (uint8_t)(0xc0 | start >> 8);
+		p[o + 1] = (uint8_t)start;
+	}
+	r->len += len;
+	r->ns = (uint16_t)(r->ns + b->rrs);
 	done[(*ndone)++] = i;
 	return true;
 }
@@ -433,28 +429,23 @@ static unsigned next_closer(const uint8_t *name, unsigned len, unsigned celen, u
 }
 
 /*
- * Writing an NSEC3 record reads its entry in NSEC3OUT, then its chunk and
- * signature chunk: in a large image each is likely a cache miss, and the
- * chunks are found from the entry. The entries are asked for as soon as
- * the records are known (before hashing the next closer name), and the
- * chunks of all the records of a proof together, before writing the
- * first, so that their misses overlap instead of adding up.
+ * Writing an NSEC3 record reads its place in NSEC3PROOF, found from its
+ * index: in a large image each line of it is likely a cache miss. The
+ * records are asked for as soon as they are known (before hashing the next
+ * closer name), and the data of the rare ones too long for their place
+ * with the others of a proof, before writing the first, so that the
+ * misses overlap instead of adding up.
  */
 static void n3_prefetch(const struct n3 *z, const uint32_t *ids, unsigned n)
 {
-	const struct zw_image *img = z->img;
-
-	if (img->nsec3_out == NULL)
-		return;
 	for (unsigned i = 0; i < n; i++)
-		zw_ans_pf_n3_data(img, &img->nsec3_out[ids[i]]);
+		zw_ans_pf_n3_far(z->img, ids[i]);
 }
 
 /* The first of those levels, for a record known early. */
 static void n3_prefetch_rec(const struct n3 *z, uint32_t i)
 {
-	if (z->img->nsec3_out != NULL)
-		zw_ans_pf_n3_entry(z->img, i);
+	zw_ans_pf_n3(z->img, i);
 }
 
 /* Closest encloser proof (RFC 5155 7.2.1): the NSEC3 matching the closest

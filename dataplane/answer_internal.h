@@ -107,11 +107,11 @@ void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd);
  * RRset list. */
 void zw_ans_pf_node(const struct zw_image *img, const struct zw_img_node *nd);
 
-/* NSEC3 zones: asks for record r's NSEC3OUT entry (owner label and chunk
- * offsets), then, once it is in, for the record's chunk and signatures
- * (entry o) as a whole. */
-void zw_ans_pf_n3_entry(const struct zw_image *img, uint32_t r);
-void zw_ans_pf_n3_data(const struct zw_image *img, const struct zw_img_nsec3_out *o);
+/* NSEC3 zones: asks for record r ready to write (the lines of its place
+ * in NSEC3PROOF); then, once they are in, for its data where the record
+ * is too long for its place (rare). */
+void zw_ans_pf_n3(const struct zw_image *img, uint32_t r);
+void zw_ans_pf_n3_far(const struct zw_image *img, uint32_t r);
 
 /* Hashes name (len) with img's NSEC3 parameters; false on error. */
 bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h);

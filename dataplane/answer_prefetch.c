@@ -52,35 +52,28 @@ void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
 	pf(c + 192);
 }
 
-/* NSEC3 zones: record r's entry in NSEC3OUT (its owner label and where
- * its chunks are), which straddles two lines one time in two. */
-void zw_ans_pf_n3_entry(const struct zw_image *img, uint32_t r)
+/* NSEC3 zones: record r ready to write, in its place: the stride is the
+ * lines it takes (three for ECDSA and Ed25519 keys), at most four asked
+ * for. */
+void zw_ans_pf_n3(const struct zw_image *img, uint32_t r)
 {
-	const uint8_t *e = (const uint8_t *)&img->nsec3_out[r];
+	const uint8_t *b = (const uint8_t *)zw_image_n3proof(img, r);
+	unsigned lines = img->hdr->nsec3_stride / 64;
 
-	pf(e);
-	pf(e + sizeof(struct zw_img_nsec3_out) - 1);
+	for (unsigned k = 0; k < lines && k < 4; k++)
+		pf(b + 64 * k);
 }
 
-/* The record's chunk and its signature chunk, laid one after the other:
- * every line from the first to 128 octets into the signatures, which is
- * all of them for ECDSA and Ed25519 keys (three or four lines: asking for
- * two left the others to miss one at a time while the answer copied
- * them). */
-void zw_ans_pf_n3_data(const struct zw_image *img, const struct zw_img_nsec3_out *o)
+/* A record too long for its place: its data, laid after the table. */
+void zw_ans_pf_n3_far(const struct zw_image *img, uint32_t r)
 {
-	uintptr_t a = (uintptr_t)(img->chunks + o->chunk) & ~(uintptr_t)63;
-	uintptr_t end =
-		(uintptr_t)(img->chunks + (o->sigs != ZW_NONE ? o->sigs + 128u : o->chunk + 64u));
+	const struct zw_img_n3proof *b = zw_image_n3proof(img, r);
 
-	if (o->sigs != ZW_NONE && (o->sigs < o->chunk || o->sigs - o->chunk > 512)) {
-		/* not together: each on its own */
-		pf(img->chunks + o->chunk);
-		pf(img->chunks + o->chunk + 64);
-		a = (uintptr_t)(img->chunks + o->sigs) & ~(uintptr_t)63;
-	}
-	for (; a < end; a += 64)
-		pf((const void *)a);
+	if (!b->far)
+		return;
+	const uint8_t *d = zw_n3proof_data(img, b);
+	for (unsigned k = 0; k < b->len && k < 512; k += 64)
+		pf(d + k);
 }
 
 /* What the denial of existence from node i reads first: its NSEC3; and
@@ -242,14 +235,14 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		 * the node's own record: nothing depends on the name */
 		bool missing = p->deny_missing;
 		uint32_t w = missing ? img->wild_cover[p->deny] : ZW_NONE;
-		if (img->nsec3_out != NULL && img->nsec3_map != NULL) {
+		if (img->nsec3_proof != NULL && img->nsec3_map != NULL) {
 			uint32_t m = img->nsec3_map[p->deny];
 			p->deny_rec[0] = m;
 			p->deny_rec[1] = w;
 			if (m != ZW_NONE)
-				zw_ans_pf_n3_entry(img, m);
+				zw_ans_pf_n3(img, m);
 			if (w != ZW_NONE)
-				zw_ans_pf_n3_entry(img, w);
+				zw_ans_pf_n3(img, w);
 			/* a missing name below its parent (a node, or the apex),
 			 * which has an NSEC3: the name is the next closer name
 			 * of the proof; hashed here, and where its hash falls
@@ -300,33 +293,29 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			uint32_t r = p->deny_rec[k];
 			if (r == ZW_NONE)
 				continue;
-			if (img->nsec3_out != NULL) {
-				zw_ans_pf_n3_data(img, &img->nsec3_out[r]);
+			if (img->nsec3_proof != NULL) {
+				zw_ans_pf_n3_far(img, r);
 			} else {
 				zw_ans_pf_node(img, &img->nodes[r]);
 			}
 		}
 	}
-	/* 7, 8 (NSEC3 zones): the record matching or covering the hash of
-	 * the next closer name, then its chunk and signatures */
+	/* 7 (NSEC3 zones): the record matching or covering the hash of the
+	 * next closer name, ready to write (the data of one too long for its
+	 * place is left to the answer: asking for it here would wait for
+	 * the line just asked for) */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		if (!p->hint.n3)
 			continue;
 		p->hint.rec = zw_ans_n3_find(p->img, p->hint.hash, &p->hint.match);
-		zw_ans_pf_n3_entry(p->img, p->hint.rec);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		struct zw_probe *p = ps[i];
-		if (!p->hint.n3)
-			continue;
-		zw_ans_pf_n3_data(p->img, &p->img->nsec3_out[p->hint.rec]);
+		zw_ans_pf_n3(p->img, p->hint.rec);
 	}
 	/* 7 (NSEC zones): the NSEC RRsets of those nodes */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
-		if (p->deny == ZW_NONE || img->nsec3_out != NULL)
+		if (p->deny == ZW_NONE || img->nsec3_proof != NULL)
 			continue;
 		for (unsigned k = 0; k < 2; k++)
 			if (p->deny_rec[k] != ZW_NONE)

@@ -1529,6 +1529,96 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 	return 0;
 }
 
+/*
+ * The NSEC3 records as denials write them (struct zw_img_n3proof), from
+ * their chunks: the owner label, the record's chunk (its first two octets
+ * a placeholder for the owner pointer), its signature chunk. The stride
+ * is the multiple of 64 that 99 in 100 of them fit in; the others are
+ * laid after the table.
+ */
+/* NSEC3 record i's chunk, its signature chunk (or NULL) in *sig, and the
+ * length of its data ready to write in *len. */
+static const struct zw_img_chunk *n3_parts(const struct buf *chunks,
+					   const struct zw_img_rrset *osets,
+					   const struct zw_img_nsec3 *on3, uint32_t i,
+					   const struct zw_img_chunk **sig, size_t *len)
+{
+	const struct zw_img_chunk *c = (const void *)(chunks->p + osets[on3[i].rrset].chunk);
+	uint32_t so = zw_chunk_sigs(c);
+
+	*sig = so != ZW_NONE ? (const void *)(chunks->p + so) : NULL;
+	*len = 33u + c->len + (*sig != NULL ? (*sig)->len : 0u);
+	return c;
+}
+
+static int build_n3proofs(const struct zw_builder *b, const struct buf *chunks,
+			  const struct zw_img_rrset *osets, const struct zw_img_nsec3 *on3,
+			  uint8_t **out, size_t *out_size, uint32_t *stride_out)
+{
+	enum { LINES = 64 }; /* strides up to 64 lines */
+	uint32_t n = b->n3_count, fit[LINES + 1] = { 0 }, stride = 0;
+	const struct zw_img_chunk *c, *sig;
+	size_t far = 0, len;
+
+	for (uint32_t i = 0; i < n; i++) {
+		c = n3_parts(chunks, osets, on3, i, &sig, &len);
+		/* nothing in an NSEC3 RR or an RRSIG is compressed (RFC 4034
+		 * 3.1.7, RFC 5155 3.2) */
+		if (c->rrs != 1 || c->nreloc != 0 || (sig != NULL && sig->nreloc != 0))
+			return -EINVAL;
+		if (len > UINT16_MAX || (sig != NULL && sig->rrs >= UINT8_MAX))
+			return ZW_ETOOBIG;
+		size_t lines = (sizeof(struct zw_img_n3proof) + len + 63) / 64;
+		fit[lines < LINES ? lines : LINES]++;
+	}
+	for (uint32_t k = 1, sum = 0; k <= LINES && stride == 0; k++) {
+		sum += fit[k];
+		if ((uint64_t)sum * 100 >= (uint64_t)n * 99)
+			stride = 64 * k;
+	}
+	if (stride == 0)
+		stride = 64 * LINES;
+	for (uint32_t i = 0; i < n; i++) {
+		n3_parts(chunks, osets, on3, i, &sig, &len);
+		if (sizeof(struct zw_img_n3proof) + len > stride)
+			far += len;
+	}
+	size_t size = (size_t)n * stride + far;
+	if (size > UINT32_MAX)
+		return ZW_ETOOBIG;
+	uint8_t *p = calloc(1, size ? size : 1);
+	if (p == NULL)
+		return -ENOMEM;
+	size_t far_at = (size_t)n * stride;
+	for (uint32_t i = 0; i < n; i++) {
+		c = n3_parts(chunks, osets, on3, i, &sig, &len);
+		struct zw_img_n3proof h = {
+			.len = (uint16_t)len,
+			.rrs = (uint8_t)(1u + (sig != NULL ? sig->rrs : 0u)),
+		};
+		uint8_t *blk = p + (size_t)i * stride, *d = blk + sizeof(h);
+		if (sizeof(h) + h.len > stride) {
+			uint32_t off = (uint32_t)far_at;
+			h.far = 1;
+			memcpy(d, &off, sizeof(off));
+			d = p + far_at;
+			far_at += h.len;
+		}
+		memcpy(blk, &h, sizeof(h));
+		char label[33];
+		zw_base32hex(b->n3_hash[i], ZW_SHA1_LEN, label);
+		d[0] = 32;
+		memcpy(d + 1, label, 32);
+		memcpy(d + 33, zw_chunk_data(c), c->len);
+		if (sig != NULL)
+			memcpy(d + 33 + c->len, zw_chunk_data(sig), sig->len);
+	}
+	*out = p;
+	*out_size = size;
+	*stride_out = stride;
+	return 0;
+}
+
 /* The NSEC3 record whose hash is the node's, or ZW_NONE (a name without
  * one: under an opt-out span, or a broken chain). */
 static uint32_t nsec3_find(const struct zw_builder *b, const struct bnode *n)
@@ -1643,6 +1733,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	uint32_t nout = 0, nsets_out = 0;
 	size_t names_bytes = 0;
 	uint64_t wire_bytes = 0;
+	uint8_t *n3proof = NULL;
+	size_t n3proof_size = 0;
 	struct zw_img_header hdr;
 	int rc = 0;
 
@@ -1675,7 +1767,6 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	/* what proofs of non-existence need: NSEC3 owner labels, the denial
 	 * of each node's wildcard, canonical keys (NSEC) */
 	bool nsec3 = b->has_nsec3 && b->n3_count > 0, nsec = b->has_nsec && !nsec3;
-	struct zw_img_nsec3_out *n3out = nsec3 ? calloc(b->n3_count, sizeof(*n3out)) : NULL;
 	uint64_t *n3keys = nsec3 ? malloc((size_t)b->n3_count * sizeof(*n3keys)) : NULL;
 	uint32_t *wcover = nsec3 || nsec ? malloc((size_t)nout * sizeof(*wcover)) : NULL;
 	struct zw_img_canon *canon = nsec ? malloc((size_t)nout * sizeof(*canon)) : NULL;
@@ -1684,10 +1775,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	onames = malloc(names_bytes);
 	if (wcover != NULL)
 		memset(wcover, 0xff, (size_t)nout * sizeof(*wcover)); /* ZW_NONE */
-	if (on3 == NULL || (b->n3_count && n3map == NULL) ||
-	    (nsec3 && (n3out == NULL || n3keys == NULL)) || ((nsec3 || nsec) && wcover == NULL) ||
-	    (nsec && canon == NULL)) {
-		free(n3out);
+	if (on3 == NULL || (b->n3_count && n3map == NULL) || (nsec3 && n3keys == NULL) ||
+	    ((nsec3 || nsec) && wcover == NULL) || (nsec && canon == NULL)) {
 		free(n3keys);
 		free(wcover);
 		free(canon);
@@ -1808,13 +1897,11 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 		onames[noff] = ZW_SHA1_LEN;
 		memcpy(onames + noff + 1, b->n3_hash[i], ZW_SHA1_LEN);
 		noff += 1u + ZW_SHA1_LEN;
-		char label[33];
-		zw_base32hex(b->n3_hash[i], ZW_SHA1_LEN, label);
-		memcpy(n3out[i].label, label, 32);
-		n3out[i].chunk = os->chunk;
-		n3out[i].sigs = zw_chunk_sigs((const void *)(chunks.p + os->chunk));
 		n3keys[i] = zw_load_be64(b->n3_hash[i]);
 	}
+	if (nsec3 && (rc = build_n3proofs(b, &chunks, osets, on3, &n3proof, &n3proof_size,
+					  &hdr.nsec3_stride)) != 0)
+		goto out;
 	if (b->has_nsec3) {
 		hdr.flags |= ZW_IMGF_NSEC3;
 		hdr.nsec3_alg = b->n3_alg;
@@ -1851,12 +1938,14 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_CANON] = canon;
 	sizes[ZW_SEC_WILDCOVER] = wcover ? (size_t)nout * sizeof(*wcover) : 0;
 	srcs[ZW_SEC_WILDCOVER] = wcover;
-	sizes[ZW_SEC_NSEC3OUT] = n3out ? (size_t)b->n3_count * sizeof(*n3out) : 0;
-	srcs[ZW_SEC_NSEC3OUT] = n3out;
+	sizes[ZW_SEC_NSEC3PROOF] = n3proof_size;
+	srcs[ZW_SEC_NSEC3PROOF] = n3proof;
 	sizes[ZW_SEC_NSEC3KEYS] = n3keys ? (size_t)b->n3_count * sizeof(*n3keys) : 0;
 	srcs[ZW_SEC_NSEC3KEYS] = n3keys;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
+		if (i == ZW_SEC_NSEC3PROOF && sizes[i] > 0)
+			total = (total + 63) & ~(size_t)63; /* records on line boundaries */
 		hdr.sec[i].off = total;
 		hdr.sec[i].size = sizes[i];
 		total += (sizes[i] + 7) & ~(size_t)7;
@@ -1892,7 +1981,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	*size = total;
 out:
 	free(chunks.p);
-	free(n3out);
+	free(n3proof);
 	free(n3keys);
 	free(wcover);
 	free(canon);

@@ -23,6 +23,7 @@
 
 #include "image.h"
 #include "name.h"
+#include "nsec3.h"
 #include "zw_err.h"
 
 _Static_assert(sizeof(struct zw_img_header) % 8 == 0, "header must keep 8-byte alignment");
@@ -31,7 +32,7 @@ _Static_assert(sizeof(struct zw_img_rrset) == 8, "rrset layout");
 _Static_assert(sizeof(struct zw_img_chunk) == 8, "chunk layout");
 _Static_assert(sizeof(struct zw_img_extra_ent) == 8, "extra entry layout");
 _Static_assert(sizeof(struct zw_img_canon) == 16, "canonical key layout");
-_Static_assert(sizeof(struct zw_img_nsec3_out) == 40, "NSEC3 record layout");
+_Static_assert(sizeof(struct zw_img_n3proof) == 4, "NSEC3 record layout");
 
 #define FAIL(code, text)                                                                           \
 	do {                                                                                       \
@@ -225,7 +226,8 @@ static int canon_cmp_split(const uint8_t *a, const uint8_t *ao, unsigned an, con
 					return x < y ? -1 : 1;
 			}
 			if (i <= ll) {
-				uint64_t x = zw_load_be64(la + ll - 7), y = zw_load_be64(lb + ll - 7);
+				uint64_t x = zw_load_be64(la + ll - 7),
+					 y = zw_load_be64(lb + ll - 7);
 				if (x != y)
 					return x < y ? -1 : 1;
 			}
@@ -371,6 +373,60 @@ static void *sum_thread(void *arg)
 	XXH3_64bits_update(&st, j->base + co + 8, j->size - co - 8);
 	j->sum = XXH3_64bits_digest(&st);
 	return NULL;
+}
+
+/*
+ * The NSEC3 records ready to write: each in its place, its owner the
+ * base32hex of its hash, then an NSEC3 RR and RRSIG RRs that fill its
+ * length exactly, so that the answer path can copy it and set its
+ * pointers without a check.
+ */
+static int verify_n3proofs(const uint8_t *base, const struct zw_img_header *hp,
+			   const uint8_t *names, const struct zw_img_nsec3 *n3, const char **why)
+{
+	const struct zw_img_header h = *hp;
+	const uint8_t *sec = base + h.sec[ZW_SEC_NSEC3PROOF].off;
+	uint64_t size = h.sec[ZW_SEC_NSEC3PROOF].size, stride = h.nsec3_stride;
+
+	if (stride == 0 || stride % 64 != 0 || stride > 4096 ||
+	    size < (uint64_t)h.nsec3_count * stride)
+		FAIL(ZW_EIMGCORRUPT, "NSEC3 records to write: bad stride or size");
+	for (uint32_t i = 0; i < h.nsec3_count; i++) {
+		const struct zw_img_n3proof *b = (const void *)(sec + (uint64_t)i * stride);
+		const uint8_t *d = (const uint8_t *)(b + 1);
+		unsigned len = b->len;
+		if (b->far > 1 || b->rrs == 0 || len < ZW_N3PROOF_OWNER + 10)
+			FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: bad header");
+		if (b->far) {
+			uint32_t off;
+			memcpy(&off, d, 4);
+			if (off < (uint64_t)h.nsec3_count * stride || off > size ||
+			    len > size - off)
+				FAIL(ZW_EIMGBOUNDS, "NSEC3 record to write outside its section");
+			d = sec + off;
+		} else if (sizeof(*b) + len > stride) {
+			FAIL(ZW_EIMGBOUNDS, "NSEC3 record to write longer than the stride");
+		}
+		char label[33];
+		zw_base32hex(names + n3[i].hash_off + 1, 20, label);
+		if (d[0] != 32 || memcmp(d + 1, label, 32) != 0)
+			FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: owner is not its hash");
+		/* the NSEC3 RR, then its signatures */
+		unsigned o = ZW_N3PROOF_OWNER - 2;
+		for (unsigned k = 0; k < b->rrs; k++) {
+			if (len - o < 12)
+				FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: truncated RR");
+			unsigned type = (unsigned)d[o + 2] << 8 | d[o + 3];
+			unsigned rdlen = (unsigned)d[o + 10] << 8 | d[o + 11];
+			if (type != (k == 0 ? 50u : 46u) || rdlen > len - o - 12)
+				FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: bad RR");
+			o += 12 + rdlen;
+		}
+		if (o != len)
+			FAIL(ZW_EIMGCORRUPT,
+			     "NSEC3 record to write: length does not match its RRs");
+	}
+	return 0;
 }
 
 /* Checks everything but the checksum; the header was checked already. */
@@ -586,39 +642,14 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 			if (k[i] != zw_load_be64(names + n3[i].hash_off + 1))
 				FAIL(ZW_EIMGCORRUPT, "NSEC3 key does not match its hash");
 	}
-	/* NSEC3 records ready to write: labels in base32hex digits, the
-	 * chunks of their RRsets */
-	if (h.sec[ZW_SEC_NSEC3OUT].size != 0) {
-		if (h.sec[ZW_SEC_NSEC3OUT].size !=
-		    (uint64_t)h.nsec3_count * sizeof(struct zw_img_nsec3_out))
-			FAIL(ZW_EIMGCORRUPT,
-			     "NSEC3 records to write: size does not match the count");
-		const struct zw_img_nsec3_out *o =
-			(const void *)(base + h.sec[ZW_SEC_NSEC3OUT].off);
-		/* eight bytes at a time: a byte is a digit when, below 0x80, it
-		 * lies in 0-9 or a-v (adding 0x80 - lo sets bit 7 when it is at
-		 * least lo, adding 0x7f - hi when it is above hi) */
-		const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-		uint64_t nondigit = 0;
-		for (uint32_t i = 0; i < h.nsec3_count; i++) {
-			for (unsigned k = 0; k < 32; k += 8) {
-				uint64_t x, y;
-				memcpy(&x, o[i].label + k, 8);
-				y = x & ~high;
-				uint64_t dig =
-					(y + ones * (0x80 - '0')) & ~(y + ones * (0x7f - '9'));
-				uint64_t let =
-					(y + ones * (0x80 - 'a')) & ~(y + ones * (0x7f - 'v'));
-				nondigit |= (x & high) | (((dig | let) & high) ^ high);
-			}
-			uint32_t c = sets[n3[i].rrset].chunk;
-			if (o[i].chunk != c ||
-			    o[i].sigs != zw_chunk_sigs((const void *)(chunks + c)))
-				FAIL(ZW_EIMGCORRUPT,
-				     "NSEC3 record to write: not its RRset's chunks");
-		}
-		if (nondigit)
-			FAIL(ZW_EIMGCORRUPT, "NSEC3 owner label not in base32hex");
+	/* NSEC3 records ready to write: every record of a chain has one */
+	if ((h.sec[ZW_SEC_NSEC3PROOF].size != 0) !=
+	    (h.nsec3_count != 0 && (h.flags & ZW_IMGF_NSEC3)))
+		FAIL(ZW_EIMGCORRUPT, "NSEC3 records to write missing, or without a chain");
+	if (h.sec[ZW_SEC_NSEC3PROOF].size != 0) {
+		int rc = verify_n3proofs(base, &h, names, n3, why);
+		if (rc != 0)
+			return rc;
 	}
 
 	return 0;
@@ -686,9 +717,8 @@ static void fill(struct zw_image *img)
 	img->nsec3_keys = h->sec[ZW_SEC_NSEC3KEYS].size
 				  ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3KEYS].off)
 				  : NULL;
-	img->nsec3_out = h->sec[ZW_SEC_NSEC3OUT].size
-				 ? (const void *)(img->base + h->sec[ZW_SEC_NSEC3OUT].off)
-				 : NULL;
+	img->nsec3_proof =
+		h->sec[ZW_SEC_NSEC3PROOF].size ? img->base + h->sec[ZW_SEC_NSEC3PROOF].off : NULL;
 }
 
 /*

@@ -48,30 +48,30 @@
 #include <stdint.h>
 
 #define ZW_IMG_MAGIC   "ZWZIMG\r\n"
-#define ZW_IMG_VERSION 2
+#define ZW_IMG_VERSION 3
 #define ZW_NONE	       UINT32_MAX
 
 enum zw_img_section_id {
-	ZW_SEC_NAMES = 0, /* lower-cased wire names of the nodes */
-	ZW_SEC_NODES,	  /* struct zw_img_node[node_count], canonical order */
-	ZW_SEC_HASH,	  /* struct zw_img_slot[hash_size] */
-	ZW_SEC_RRSETS,	  /* struct zw_img_rrset[rrset_count], grouped by node */
-	ZW_SEC_CHUNKS,	  /* chunks (struct zw_img_chunk + data), 4-aligned */
-	ZW_SEC_NSEC3,	  /* struct zw_img_nsec3[nsec3_count], hash order */
-	ZW_SEC_NSEC3MAP,  /* uint32_t[node_count]: the NSEC3 matching each
+	ZW_SEC_NAMES = 0,  /* lower-cased wire names of the nodes */
+	ZW_SEC_NODES,	   /* struct zw_img_node[node_count], canonical order */
+	ZW_SEC_HASH,	   /* struct zw_img_slot[hash_size] */
+	ZW_SEC_RRSETS,	   /* struct zw_img_rrset[rrset_count], grouped by node */
+	ZW_SEC_CHUNKS,	   /* chunks (struct zw_img_chunk + data), 4-aligned */
+	ZW_SEC_NSEC3,	   /* struct zw_img_nsec3[nsec3_count], hash order */
+	ZW_SEC_NSEC3MAP,   /* uint32_t[node_count]: the NSEC3 matching each
 			   * node, or ZW_NONE; empty unless NSEC3 */
-	ZW_SEC_CANON,	  /* struct zw_img_canon[node_count]: each node's
+	ZW_SEC_CANON,	   /* struct zw_img_canon[node_count]: each node's
 			   * canonical key; empty unless NSEC */
-	ZW_SEC_WILDCOVER, /* uint32_t[node_count]: the record that denies the
+	ZW_SEC_WILDCOVER,  /* uint32_t[node_count]: the record that denies the
 			   * wildcard below each node, or ZW_NONE; empty
 			   * unless NSEC or NSEC3 (see struct zw_img_canon) */
-	ZW_SEC_NSEC3OUT,  /* struct zw_img_nsec3_out[nsec3_count]: what
-			   * writing each NSEC3 record takes; empty unless
-			   * NSEC3 */
-	ZW_SEC_NSEC3KEYS, /* uint64_t[nsec3_count]: the first 8 bytes of each
+	ZW_SEC_NSEC3PROOF, /* each NSEC3 record with its signatures, ready
+			    * to write (struct zw_img_n3proof), nsec3_stride
+			    * octets apart, 64-aligned; empty unless NSEC3 */
+	ZW_SEC_NSEC3KEYS,  /* uint64_t[nsec3_count]: the first 8 bytes of each
 			   * NSEC3 hash as a big-endian number, for the
 			   * search; empty unless NSEC3 */
-	ZW_SEC_COUNT = 12 /* room for later sections */
+	ZW_SEC_COUNT = 12  /* room for later sections */
 };
 
 struct zw_img_section {
@@ -107,6 +107,8 @@ struct zw_img_header {
 	uint32_t soa_rrset;	/* index of the apex SOA RRset */
 	uint32_t neg_soa_chunk; /* offset in CHUNKS: the SOA with neg_ttl */
 	uint32_t apex_node;	/* always 0 */
+	uint32_t nsec3_stride;	/* NSEC3PROOF: octets from one record to the next */
+	uint32_t pad0;
 	uint64_t rr_wire_bytes; /* the zone's RRs in uncompressed wire form */
 	uint64_t compiled_at;	/* seconds since the epoch */
 	/* DNSSEC summary for --info */
@@ -299,16 +301,27 @@ struct zw_canon_name {
 void zw_canon_prepare(struct zw_canon_name *q, const uint8_t *rel, unsigned rel_len);
 
 /*
- * What writing an NSEC3 record into an answer takes, in one place (NSEC3
- * zones, one per record of the NSEC3 section, in the same order): its
- * owner label ready to copy, and its chunk and signature chunk, which the
- * record's RRset names too but one more read away.
+ * An NSEC3 record as a denial writes it (NSEC3 zones, one per record of
+ * the NSEC3 section, in the same order, nsec3_stride octets apart so that
+ * a record's index gives it without a read): len octets of wire data, the
+ * owner spelt out (its length byte, 32, and the hash in base32hex) and a
+ * 2-octet placeholder for the pointer to the apex, the NSEC3 RR without
+ * its owner, then rrs - 1 RRSIG RRs, each owned by a 2-octet placeholder
+ * for a pointer to that owner. Both kinds of placeholder are set when the
+ * record is written; nothing else in it depends on the response. Records
+ * longer than the stride (a few, such as the apex's with many types)
+ * have far set: a uint32_t after this header says where in the section
+ * their data is. The compiler picks the stride (a multiple of 64) that
+ * most records fit in, so that a proof reads three lines, not three or
+ * four, and no line of an index before them.
  */
-struct zw_img_nsec3_out {
-	char label[32]; /* the owner's first label: the hash in base32hex */
-	uint32_t chunk; /* the NSEC3 RRset's chunk (offset in CHUNKS) */
-	uint32_t sigs;	/* its signature chunk, or ZW_NONE */
+struct zw_img_n3proof {
+	uint16_t len;
+	uint8_t rrs;
+	uint8_t far;
 };
+
+#define ZW_N3PROOF_OWNER 35 /* octets of owner before the NSEC3's type */
 
 /* A verified, mapped, read-only image. */
 struct zw_image {
@@ -322,11 +335,11 @@ struct zw_image {
 	const uint8_t *chunks;
 	size_t chunks_size;
 	const struct zw_img_nsec3 *nsec3;
-	const uint32_t *nsec3_map;		  /* NULL unless NSEC3 */
-	const struct zw_img_canon *canon;	  /* NULL unless NSEC */
-	const uint32_t *wild_cover;		  /* NULL unless NSEC or NSEC3 */
-	const struct zw_img_nsec3_out *nsec3_out; /* NULL unless NSEC3 */
-	const uint64_t *nsec3_keys;		  /* NULL unless NSEC3 */
+	const uint32_t *nsec3_map;	  /* NULL unless NSEC3 */
+	const struct zw_img_canon *canon; /* NULL unless NSEC */
+	const uint32_t *wild_cover;	  /* NULL unless NSEC or NSEC3 */
+	const uint8_t *nsec3_proof;	  /* NULL unless NSEC3 */
+	const uint64_t *nsec3_keys;	  /* NULL unless NSEC3 */
 	/* built on opening (see zw_image_n3_range): where the keys of each
 	 * range of 2^nsec3_idx_shift key values start; NULL for small
 	 * NSEC3 chains, and unless NSEC3 */
@@ -458,6 +471,24 @@ static inline void zw_image_n3_range(const struct zw_image *img, uint64_t key, u
 		*lo = 0;
 		*hi = img->hdr->nsec3_count;
 	}
+}
+
+/* NSEC3 zones: record i ready to write, and its data (len octets). */
+static inline const struct zw_img_n3proof *zw_image_n3proof(const struct zw_image *img, uint32_t i)
+{
+	return (const struct zw_img_n3proof *)(const void *)(img->nsec3_proof +
+							     (size_t)i * img->hdr->nsec3_stride);
+}
+
+static inline const uint8_t *zw_n3proof_data(const struct zw_image *img,
+					     const struct zw_img_n3proof *b)
+{
+	uint32_t off;
+
+	if (!b->far)
+		return (const uint8_t *)(b + 1);
+	__builtin_memcpy(&off, b + 1, 4);
+	return img->nsec3_proof + off;
 }
 
 /* Finds the RRset of a type at a node, or NULL. */

@@ -88,15 +88,11 @@ static void walk(const struct zw_image *img)
 		const uint8_t *hash = img->names + img->nsec3[i].hash_off;
 		sink += hash[hash[0]];
 		sink += zw_rrset_count(img, &img->rrsets[img->nsec3[i].rrset]);
-		if (img->nsec3_out != NULL) {
+		if (img->nsec3_proof != NULL) {
 			/* what the answer path writes from the section directly */
-			const struct zw_img_nsec3_out *o = &img->nsec3_out[i];
-			const struct zw_img_chunk *c = zw_image_chunk(img, o->chunk);
-			sink += (uint8_t)o->label[31] + zw_chunk_data(c)[c->len - 1];
-			if (o->sigs != ZW_NONE) {
-				const struct zw_img_chunk *sc = zw_image_chunk(img, o->sigs);
-				sink += zw_chunk_data(sc)[sc->len - 1];
-			}
+			const struct zw_img_n3proof *pr = zw_image_n3proof(img, i);
+			const uint8_t *d = zw_n3proof_data(img, pr);
+			sink += d[0] + d[pr->len - 1] + pr->rrs;
 		}
 		if (img->nsec3_keys != NULL)
 			sink += (uint32_t)img->nsec3_keys[i];

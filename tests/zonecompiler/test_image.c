@@ -297,10 +297,10 @@ static void walk(const struct zw_image *img)
 						     ZW_T_NSEC);
 		}
 	}
-	for (uint32_t i = 0; img->nsec3_out != NULL && i < img->hdr->nsec3_count; i++) {
-		CU_ASSERT(zw_image_chunk(img, img->nsec3_out[i].chunk)->rrs > 0);
-		if (img->nsec3_out[i].sigs != ZW_NONE)
-			CU_ASSERT(zw_image_chunk(img, img->nsec3_out[i].sigs)->rrs > 0);
+	for (uint32_t i = 0; img->nsec3_proof != NULL && i < img->hdr->nsec3_count; i++) {
+		const struct zw_img_n3proof *pr = zw_image_n3proof(img, i);
+		CU_ASSERT(pr->rrs > 0 && pr->len > ZW_N3PROOF_OWNER);
+		CU_ASSERT(zw_n3proof_data(img, pr)[0] == 32);
 		if (img->nsec3_keys != NULL)
 			(void)img->nsec3_keys[i];
 	}
@@ -1372,19 +1372,38 @@ static void test_nsec3_entries(void)
 	DAMAGE(map[0] = hdr(b)->nsec3_count, ZW_EIMGBOUNDS, "NSEC3 map entry out of range");
 	DAMAGE(hdr(b)->sec[ZW_SEC_NSEC3MAP].size -= 4, ZW_EIMGCORRUPT, "NSEC3 map too short");
 
-	/* records to write: base32hex of each hash, the RRset's chunks */
+	/* records to write: each in its place, nsec3_stride apart, 64-aligned:
+	 * the owner (base32hex of its hash), then its RRset's chunk and
+	 * signature chunk as they are */
 	uint32_t n3 = hdr(img)->nsec3_count, nc = hdr(img)->node_count;
-	CU_ASSERT_EQUAL_FATAL(hdr(img)->sec[ZW_SEC_NSEC3OUT].size,
-			      (uint64_t)n3 * sizeof(struct zw_img_nsec3_out));
+	uint32_t stride = hdr(img)->nsec3_stride;
+	CU_ASSERT_FATAL(stride >= 64 && stride % 64 == 0);
+	CU_ASSERT_EQUAL(hdr(img)->sec[ZW_SEC_NSEC3PROOF].off % 64, 0);
+	CU_ASSERT_FATAL(hdr(img)->sec[ZW_SEC_NSEC3PROOF].size >= (uint64_t)n3 * stride);
 	const struct zw_img_nsec3 *recs = (const void *)sec(img, ZW_SEC_NSEC3);
-	const struct zw_img_nsec3_out *outs = (const void *)sec(img, ZW_SEC_NSEC3OUT);
+	const uint8_t *proofs = sec(img, ZW_SEC_NSEC3PROOF);
+	unsigned near = 0;
 	for (uint32_t i = 0; i < n3; i++) {
 		char label[33];
+		const struct zw_img_n3proof *pr = (const void *)(proofs + (size_t)i * stride);
+		const uint8_t *d = (const uint8_t *)(pr + 1);
+		if (pr->far) {
+			uint32_t off;
+			memcpy(&off, d, 4);
+			d = proofs + off;
+		} else {
+			near++;
+		}
 		zw_base32hex(sec(img, ZW_SEC_NAMES) + recs[i].hash_off + 1, ZW_SHA1_LEN, label);
-		CU_ASSERT(memcmp(outs[i].label, label, 32) == 0);
-		CU_ASSERT_EQUAL(outs[i].chunk, rrsets(img)[recs[i].rrset].chunk);
-		CU_ASSERT_EQUAL(outs[i].sigs, *sigs_word(chunk(img, outs[i].chunk)));
+		CU_ASSERT(d[0] == 32 && memcmp(d + 1, label, 32) == 0);
+		struct zw_img_chunk *c = chunk(img, rrsets(img)[recs[i].rrset].chunk);
+		const struct zw_img_chunk *sg = chunk(img, *sigs_word(c));
+		CU_ASSERT_EQUAL(pr->len, 33u + c->len + sg->len);
+		CU_ASSERT_EQUAL(pr->rrs, 1u + sg->rrs);
+		CU_ASSERT(memcmp(d + 33, (const uint8_t *)(c + 1), c->len) == 0);
+		CU_ASSERT(memcmp(d + 33 + c->len, (const uint8_t *)(sg + 1), sg->len) == 0);
 	}
+	CU_ASSERT(near * 100 >= n3 * 99);
 	/* wildcard denials: the record covering the hash of *.N, for every
 	 * node N that is not a cut or glue and has an NSEC3 */
 	CU_ASSERT_EQUAL_FATAL(hdr(img)->sec[ZW_SEC_WILDCOVER].size, (uint64_t)nc * 4);
@@ -1430,48 +1449,61 @@ static void test_nsec3_entries(void)
 			want = want << 8 | hh[k];
 		CU_ASSERT_EQUAL(n3k[i], want);
 	}
-	char *lab;
+	uint8_t *pb;
 	uint32_t *wcv;
 	uint64_t *keys;
-	struct zw_img_nsec3_out *out;
+	/* the first record's place; its data (pd), the NSEC3 RR's type (pt) */
+#define PD(b) ((uint8_t *)(void *)sec(b, ZW_SEC_NSEC3PROOF) + 4)
+#define PH(b) ((struct zw_img_n3proof *)(void *)sec(b, ZW_SEC_NSEC3PROOF))
 #define DAMAGE2(stmt, rc, what)                                                                    \
 	DAMAGE(                                                                                    \
 		{                                                                                  \
-			out = (struct zw_img_nsec3_out *)(void *)sec(b, ZW_SEC_NSEC3OUT);          \
-			lab = out[0].label;                                                        \
-			(void)out;                                                                 \
+			pb = (uint8_t *)(void *)sec(b, ZW_SEC_NSEC3PROOF);                         \
 			wcv = (uint32_t *)(void *)sec(b, ZW_SEC_WILDCOVER);                        \
 			keys = (uint64_t *)(void *)sec(b, ZW_SEC_NSEC3KEYS);                       \
-			(void)lab;                                                                 \
+			(void)pb;                                                                  \
 			(void)wcv;                                                                 \
 			(void)keys;                                                                \
 			stmt;                                                                      \
 		},                                                                                 \
 		rc, what)
-	DAMAGE2(lab[0] = 'w', ZW_EIMGCORRUPT, "NSEC3 owner label with a letter past v");
-	DAMAGE2(out[n3 - 1].label[31] = 'A', ZW_EIMGCORRUPT, "NSEC3 owner label in upper case");
-	DAMAGE2(lab[5] = '/', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte below 0");
-	DAMAGE2(lab[7] = ':', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte after 9");
-	DAMAGE2(lab[9] = '`', ZW_EIMGCORRUPT, "NSEC3 owner label with a byte before a");
-	DAMAGE2(lab[0] = lab[0] == '0' ? '1' : '0', 0, "another base32hex digit: not checked");
-	/* every byte value at a few positions: only 0-9 and a-v pass */
-	for (unsigned v = 0; v < 256; v++) {
-		bool digit = (v >= '0' && v <= '9') || (v >= 'a' && v <= 'v');
-		DAMAGE2(lab[v % 8 + 8 * (v % 3)] = (char)v, digit ? 0 : ZW_EIMGCORRUPT,
-			"one byte of an NSEC3 owner label");
-	}
-	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3OUT].size -= sizeof(*out), ZW_EIMGCORRUPT,
+	CU_ASSERT_FATAL(!PH(img)->far);
+	DAMAGE2(PD(b)[1] ^= 1, ZW_EIMGCORRUPT, "NSEC3 owner label not its hash");
+	DAMAGE2(PD(b)[32] = 'A', ZW_EIMGCORRUPT, "NSEC3 owner label in upper case");
+	DAMAGE2(PD(b)[0] = 31, ZW_EIMGCORRUPT, "NSEC3 owner label of another length");
+	DAMAGE2(PD(b)[36] ^= 1, ZW_EIMGCORRUPT, "not an NSEC3 RR first");
+	DAMAGE2(PD(b)[44] += 1, ZW_EIMGCORRUPT, "NSEC3 RR longer than its record");
+	DAMAGE2(PH(b)->len -= 1, ZW_EIMGCORRUPT, "record shorter than its RRs");
+	DAMAGE2(PH(b)->len += 1, 4u + PH(img)->len + 1u > stride ? ZW_EIMGBOUNDS : ZW_EIMGCORRUPT,
+		"record longer than its RRs");
+	DAMAGE2(PH(b)->len = (uint16_t)stride, ZW_EIMGBOUNDS, "record past its place");
+	DAMAGE2(PH(b)->rrs += 1, ZW_EIMGCORRUPT, "one RR more than there is");
+	DAMAGE2(PH(b)->rrs = 0, ZW_EIMGCORRUPT, "no RRs");
+	DAMAGE2(PH(b)->far = 2, ZW_EIMGCORRUPT, "far neither 0 nor 1");
+	DAMAGE2(PH(b)->far = 1, ZW_EIMGBOUNDS, "far, pointing into the table");
+	DAMAGE2(
+		{
+			PH(b)->far = 1;
+			uint32_t off = UINT32_MAX - 8;
+			memcpy(PD(b), &off, 4);
+		},
+		ZW_EIMGBOUNDS, "far, pointing out of the section");
+	DAMAGE2(hdr(b)->nsec3_stride = 96, ZW_EIMGCORRUPT, "stride not a multiple of 64");
+	DAMAGE2(hdr(b)->nsec3_stride = 0, ZW_EIMGCORRUPT, "no stride");
+	DAMAGE2(hdr(b)->nsec3_stride *= 2, ZW_EIMGCORRUPT, "stride larger than the section allows");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3PROOF].size -= 1, ZW_EIMGCORRUPT,
 		"NSEC3 records to write: too few");
-	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3OUT].size = 1, ZW_EIMGCORRUPT,
-		"NSEC3 records to write: one byte");
-	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3OUT].size = 0, 0,
-		"no NSEC3 records to write: made at answer time");
-	DAMAGE2(out[0].chunk = out[1].chunk, ZW_EIMGCORRUPT, "another record's chunk");
-	DAMAGE2(out[0].chunk += 4, ZW_EIMGCORRUPT, "a chunk that is not the RRset's");
-	DAMAGE2(out[0].chunk = UINT32_MAX, ZW_EIMGCORRUPT, "a chunk far out");
-	DAMAGE2(out[0].sigs = ZW_NONE, ZW_EIMGCORRUPT, "signatures left out");
-	DAMAGE2(out[0].sigs = out[1].sigs, ZW_EIMGCORRUPT, "another record's signatures");
-	DAMAGE2(out[n3 - 1].sigs = out[n3 - 1].chunk, ZW_EIMGCORRUPT, "the chunk as signatures");
+	DAMAGE2(hdr(b)->sec[ZW_SEC_NSEC3PROOF].size = 0, ZW_EIMGCORRUPT,
+		"NSEC3 records to write: none");
+	/* a signature's type */
+	DAMAGE2(
+		{
+			unsigned o = 33u + 12u + (unsigned)(PD(b)[43] << 8 | PD(b)[44]);
+			PD(b)[o + 3] ^= 1;
+		},
+		ZW_EIMGCORRUPT, "a signature that is not an RRSIG");
+#undef PD
+#undef PH
 	DAMAGE2(wcv[0] = n3, ZW_EIMGBOUNDS, "wildcard denial past the NSEC3 table");
 	DAMAGE2(wcv[nc - 1] = UINT32_MAX - 1, ZW_EIMGBOUNDS, "wildcard denial far out");
 	DAMAGE2(wcv[0] = ZW_NONE, 0, "wildcard denial left to the answer path");
@@ -1727,7 +1759,7 @@ static void test_canon_search(void)
 	CU_ASSERT(img->hdr->flags & ZW_IMGF_NSEC);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(img->canon);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(img->wild_cover);
-	CU_ASSERT_PTR_NULL(img->nsec3_out);
+	CU_ASSERT_PTR_NULL(img->nsec3_proof);
 	uint32_t nc = img->hdr->node_count;
 	CU_ASSERT(nc > 300);
 	/* keys: the nodes' own, never decreasing, some equal */
@@ -1926,8 +1958,8 @@ static void test_canon_entries(void)
 	HOSTILE_IN(r, 0, hdr(b)->sec[ZW_SEC_WILDCOVER].size = 0);
 	/* NSEC3 labels in an NSEC zone: their count is the NSEC3 count, 0 */
 	HOSTILE_IN(r, ZW_EIMGCORRUPT,
-		   hdr(b)->sec[ZW_SEC_NSEC3OUT].off = hdr(b)->sec[ZW_SEC_NAMES].off;
-		   hdr(b)->sec[ZW_SEC_NSEC3OUT].size = sizeof(struct zw_img_nsec3_out));
+		   hdr(b)->sec[ZW_SEC_NSEC3PROOF].off = hdr(b)->sec[ZW_SEC_NAMES].off;
+		   hdr(b)->sec[ZW_SEC_NSEC3PROOF].size = 64);
 	HOSTILE_IN(r, ZW_EIMGCORRUPT,
 		   hdr(b)->sec[ZW_SEC_NSEC3KEYS].off = hdr(b)->sec[ZW_SEC_NAMES].off;
 		   hdr(b)->sec[ZW_SEC_NSEC3KEYS].size = 8);
@@ -2150,7 +2182,7 @@ static void test_dump(void)
 	text = dump_to_string(img, zw_image_info);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	expect_line(text, "zone: example.com.");
-	expect_line(text, "format_version: 2");
+	expect_line(text, "format_version: 3");
 	expect_line(text, "serial: 2026112101");
 	expect_line(text, "compiled_at: 2023-11-14T22:13:20Z");
 	expect_line(text, "negative_ttl: 300");
