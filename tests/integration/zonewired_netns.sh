@@ -427,13 +427,18 @@ SERVING='zonewired: serving [0-9]+ zone'
 
 # Batches of 200 dig queries in one process each until at least 2000 were
 # sent and 3 s have passed (at most 40 batches).
+# Queries in batches of 200 until the swap is done and a whole batch has
+# gone after it ($tmp/swapped), at least 2,000 and 3 s; at most 150
+# batches and 20 s.
 dig_loop() {
-	local args=() n=0 t0=$SECONDS
+	local args=() n=0 t0=$SECONDS after=0
 	for ((i = 0; i < 200; i++)); do args+=(www.swap.example A); done
-	for ((b = 0; b < 40; b++)); do
+	for ((b = 0; b < 150; b++)); do
 		in_cli dig +short +time=1 +tries=1 @$V4 "${args[@]}" 2>&1
 		n=$((n + 200))
-		[ $n -ge 2000 ] && [ $((SECONDS - t0)) -ge 3 ] && break
+		[ -e "$tmp/swapped" ] && after=$((after + 1))
+		[ $((SECONDS - t0)) -ge 20 ] && break
+		[ $n -ge 2000 ] && [ $((SECONDS - t0)) -ge 3 ] && [ $after -ge 2 ] && break
 	done
 }
 
@@ -447,6 +452,7 @@ check_swap() {
 			>"$tmp/dnsperf.out" 2>&1 &
 		dp=$!
 	fi
+	rm -f "$tmp/swapped"
 	dig_loop >"$tmp/swap.dig" &
 	local dl=$!
 	sleep 1.2
@@ -457,6 +463,7 @@ check_swap() {
 		mv -f "$tmp/swap.example.zwi.tmp" "$tmp/swap.example.zwi"
 	kill -HUP "$srv_pid"
 	wait_for 50 eval '[ "$(grep -cE "$SERVING" "$log")" -gt $hups ]'
+	touch "$tmp/swapped"
 	wait "$dl"
 	[ -n "$dp" ] && wait "$dp"
 
