@@ -34,7 +34,6 @@
 #include "rdata.h"
 
 #define HDR	      12
-#define PTR_MAX	      0x3fff
 #define ZW_CHAIN_SEEN 8
 
 enum {
@@ -317,10 +316,7 @@ bool zw_ans_put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct
 	if (owner_ptr != HDR) {
 		if (owner_ptr > PTR_MAX)
 			return false;
-		for (unsigned o = 0; o + 12 <= c->len;) {
-			put16(dst + o, 0xc000 | owner_ptr);
-			o += 12u + get16(dst + o + 10);
-		}
+		zw_ans_point_owners(dst, c->len, owner_ptr);
 	}
 	r->len += c->len;
 	*count = (uint16_t)(*count + c->rrs);

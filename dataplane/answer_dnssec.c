@@ -48,97 +48,36 @@ bool zw_ans_put_set(struct resp *r, const struct zw_image *img, const struct zw_
 	return true;
 }
 
-/* Writes an RRset whose owner (name, lower-cased, len bytes, inside img's
- * zone) is spelt out: the labels above the apex, then a pointer to the
- * apex in the question. Signatures follow. */
-static bool put_named(struct resp *r, const struct zw_image *img, const struct zw_img_chunk *c,
-		      const struct zw_img_chunk *sig, const uint8_t *name, unsigned len,
-		      const struct ctx *qcx)
+/*
+ * The NSEC of node n with its signatures. Its owner is not the query
+ * name's, so it is spelt out: the node's labels above the apex, straight
+ * from the image, then a pointer to the apex in the question. The chunks
+ * need no relocation (the verifier refuses NSEC and signature chunks that
+ * have any: their names are never compressed, RFC 4034 4.1.1 and 3.1.7),
+ * so they are copied whole and only their owners are set. False, writing
+ * nothing, when it does not fit.
+ */
+static bool put_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
+		     const struct zw_img_rrset *s, const struct ctx *qcx)
 {
-	unsigned olen = img->hdr->origin_len, rel = len - olen;
-	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, olen);
-	unsigned start = r->len, enc = rel + 2;
+	const struct zw_img_chunk *c = zw_rrset_chunk(img, s), *sig = zw_rrset_sigs(img, s);
+	const uint8_t *rel = img->names + n->name_off + 1;
+	unsigned rel_len = rel[-1], start = r->len;
+	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
 	uint16_t before = r->ns;
 
-	if (c->len < 12 || enc + c->len - 2 > r->limit - start || apex > 0x3fff)
+	if (c->len < 12 || apex > PTR_MAX || start > PTR_MAX || rel_len + c->len > r->limit - start)
 		return false;
-	/* the owner spelt out, then the chunk without its 2-byte owner */
 	uint8_t *p = r->buf + start;
-	memcpy(p, name, rel);
-	p[rel] = (uint8_t)(0xc0 | apex >> 8);
-	p[rel + 1] = (uint8_t)apex;
-	r->len += enc;
-	/* copy by hand: the chunk minus its first owner, relocations shifted */
-	const uint8_t *d = zw_chunk_data(c);
-	memcpy(r->buf + r->len, d + 2, c->len - 2u);
-	unsigned delta = enc - 2, base = r->len - 2; /* where the chunk would have started */
-	const uint32_t *rel32 = zw_chunk_relocs(c);
-	struct ctx own = { .pos = start, .len = len };
-	for (unsigned i = 0; i < c->nreloc; i++) {
-		unsigned pos = ZW_RELOC_POS(rel32[i]), v = ZW_RELOC_VAL(rel32[i]), ptr;
-		switch (ZW_RELOC_KIND(rel32[i])) {
-		case ZW_RELOC_QEND: ptr = zw_ans_suffix_pos(r, own.pos, own.len, v); break;
-		case ZW_RELOC_SELF: ptr = base + v + (v >= 2 ? delta : 0); break;
-		default: ptr = 0x4000; break;
-		}
-		if (pos < 2 || ptr > 0x3fff) {
-			r->len = start;
-			return false;
-		}
-		uint8_t *w = r->buf + base + pos + delta;
-		w[0] = (uint8_t)(0xc0 | ptr >> 8);
-		w[1] = (uint8_t)ptr;
-	}
-	/* NSEC and NSEC3 RRsets hold one record each, so no other owner to
-	 * point at the spelt-out one */
-	r->len += c->len - 2u;
+	memcpy(p, rel, rel_len);
+	memcpy(p + rel_len, zw_chunk_data(c), c->len); /* its owner: the apex */
+	zw_ans_point_owners(p + rel_len, c->len, apex);
+	r->len += rel_len + c->len;
 	r->ns = (uint16_t)(r->ns + c->rrs);
-	if (sig != NULL && !zw_ans_put_chunk(r, sig, &own, start, 0, &r->ns)) {
+	if (sig != NULL && !zw_ans_put_chunk(r, sig, qcx, start, 0, &r->ns)) {
 		r->len = start;
 		r->ns = before;
 		return false;
-	}
-	return true;
-}
-
-/*
- * An NSEC or NSEC3 record whose data and signatures need no relocation (no
- * names but NSEC's next owner and the signer's, which are never compressed:
- * RFC 4034 4.1.1 and 3.1.7), as all are in practice: its owner spelt out
- * (lead, when not 0, as a first length byte, then rel_len bytes of labels
- * from rel, then a pointer to the apex in the question), the record, the
- * signatures pointing at that owner, each copied whole. False, writing
- * nothing, when it does not fit.
- */
-static bool put_plain(struct resp *r, const struct zw_image *img, uint8_t lead, const uint8_t *rel,
-		      unsigned rel_len, const struct zw_img_chunk *c,
-		      const struct zw_img_chunk *sig, const struct ctx *qcx)
-{
-	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
-	unsigned start = r->len, slen = sig != NULL ? sig->len : 0, own = rel_len + (lead != 0);
-
-	if (c->len < 12 || apex > 0x3fff || start > 0x3fff ||
-	    own + c->len + slen > r->limit - start)
-		return false;
-	uint8_t *p = r->buf + start;
-	p[0] = lead;
-	memcpy(p + (lead != 0), rel, rel_len);
-	/* the chunk's first two bytes are its owner pointer: the apex's */
-	memcpy(p + own, zw_chunk_data(c), c->len);
-	p[own] = (uint8_t)(0xc0 | apex >> 8);
-	p[own + 1] = (uint8_t)apex;
-	r->len += own + c->len;
-	r->ns = (uint16_t)(r->ns + c->rrs);
-	if (sig != NULL) {
-		uint8_t *q = p + own + c->len;
-		memcpy(q, zw_chunk_data(sig), slen);
-		for (unsigned o = 0; o + 12 <= slen;
-		     o += 12u + (unsigned)(q[o + 10] << 8 | q[o + 11])) {
-			q[o] = (uint8_t)(0xc0 | start >> 8);
-			q[o + 1] = (uint8_t)start;
-		}
-		r->len += slen;
-		r->ns = (uint16_t)(r->ns + sig->rrs);
 	}
 	return true;
 }
@@ -227,8 +166,6 @@ static void nsec_prefetch(const struct zw_image *img, const struct zw_img_node *
 static bool put_node_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
 			  const struct ctx *qcx, const struct zw_img_node **done, unsigned *ndone)
 {
-	uint8_t name[ZW_NAME_MAX + 1];
-
 	if (n == NULL)
 		return false;
 	for (unsigned i = 0; i < *ndone; i++)
@@ -237,16 +174,7 @@ static bool put_node_nsec(struct resp *r, const struct zw_image *img, const stru
 	const struct zw_img_rrset *s = nsec_at(img, n);
 	if (s == NULL)
 		return false;
-	const struct zw_img_chunk *c = zw_rrset_chunk(img, s), *sig = zw_rrset_sigs(img, s);
-	bool ok;
-	if (c->nreloc == 0 && (sig == NULL || sig->nreloc == 0)) {
-		const uint8_t *nm = img->names + n->name_off;
-		ok = put_plain(r, img, 0, nm + 1, nm[0], c, sig, qcx);
-	} else {
-		unsigned len = zw_image_node_name(img, n, name);
-		ok = put_named(r, img, c, sig, name, len, qcx);
-	}
-	if (!ok) {
+	if (!put_nsec(r, img, n, s, qcx)) {
 		r->tc = true;
 		return false;
 	}
@@ -372,27 +300,22 @@ static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct 
 	const struct zw_image *img = z->img;
 	const struct zw_img_n3proof *b = zw_image_n3proof(img, i);
 	const uint8_t *d = zw_n3proof_data(img, b);
-	unsigned start = r->len, len = b->len;
-	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
+	unsigned start = r->len, len = b->len, o = ZW_N3PROOF_OWNER - 2;
 
 	for (unsigned k = 0; k < *ndone; k++)
 		if (done[k] == i)
 			return true;
-	if (apex > 0x3fff || start > 0x3fff || len > r->limit - start) {
+	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
+	if (apex > PTR_MAX || start > PTR_MAX || len > r->limit - start) {
 		r->tc = true;
 		return false;
 	}
 	/* the verifier saw the RRs fill len exactly (verify_n3proofs) */
 	uint8_t *p = r->buf + start;
 	memcpy(p, d, len);
-	unsigned o = ZW_N3PROOF_OWNER - 2;
-	p[o] = (uint8_t)(0xc0 | apex >> 8);
-	p[o + 1] = (uint8_t)apex;
-	for (unsigned k = 1; k < b->rrs; k++) {
-		o += 12u + (unsigned)(p[o + 10] << 8 | p[o + 11]);
-		p[o] = (uint8_t)(0xc0 | start >> 8);
-		p[o + 1] = (uint8_t)start;
-	}
+	unsigned sigs = o + 12u + (unsigned)(p[o + 10] << 8 | p[o + 11]);
+	zw_ans_point_owners(p + o, sigs - o, apex);
+	zw_ans_point_owners(p + sigs, len - sigs, start);
 	r->len += len;
 	r->ns = (uint16_t)(r->ns + b->rrs);
 	done[(*ndone)++] = i;

@@ -30,6 +30,8 @@ struct zw_deny_hint {
 	uint32_t from, pred;
 };
 
+#define PTR_MAX 0x3fff /* the furthest a compression pointer reaches */
+
 struct resp {
 	uint8_t *buf;
 	unsigned len;
@@ -50,6 +52,16 @@ struct ctx {
 /* Position in the response of the suffix of length v of the name written
  * at pos (total length len). */
 unsigned zw_ans_suffix_pos(const struct resp *r, unsigned pos, unsigned len, unsigned v);
+
+/* Points the owner of each RR in rrs (len octets, each RR's owner a
+ * 2-octet pointer) at ptr (at most 0x3fff). */
+static inline void zw_ans_point_owners(uint8_t *rrs, unsigned len, unsigned ptr)
+{
+	for (unsigned o = 0; o + 12 <= len; o += 12u + (unsigned)(rrs[o + 10] << 8 | rrs[o + 11])) {
+		rrs[o] = (uint8_t)(0xc0 | ptr >> 8);
+		rrs[o + 1] = (uint8_t)ptr;
+	}
+}
 
 /* Copies a chunk to the end of the response (relocations resolved, owners
  * pointed at owner_ptr); false, writing nothing, when it does not fit. */

@@ -89,12 +89,8 @@ static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32
 		pf(&img->nsec3_map[i]);
 	if (!missing)
 		return;
-	if (img->canon != NULL) {
-		/* the search reads the keys after i's first (its descendants) */
+	if (img->canon != NULL)
 		pf(&img->canon[i]);
-		pf((const uint8_t *)&img->canon[i] + 64);
-		pf((const uint8_t *)&img->canon[i] + 128);
-	}
 	if (img->wild_cover != NULL)
 		pf(&img->wild_cover[i]);
 }

@@ -24,6 +24,7 @@
 #include "image.h"
 #include "name.h"
 #include "nsec3.h"
+#include "rdata.h"
 #include "zw_err.h"
 
 _Static_assert(sizeof(struct zw_img_header) % 8 == 0, "header must keep 8-byte alignment");
@@ -566,15 +567,24 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 			bad = "RRset flags differ from its chunk's";
 			break;
 		}
+		/* names in NSEC and RRSIG data are never compressed (RFC 4034
+		 * 4.1.1, 3.1.7): denials copy those chunks as they are */
+		if (s->type == ZW_T_NSEC && c->nreloc != 0) {
+			bad = "NSEC chunk with relocations";
+			break;
+		}
 		if (!first)
 			continue;
 		MARK(seen_chunk, s->chunk);
 		uint32_t sig = zw_chunk_sigs(c);
-		if (sig != ZW_NONE && !chunk_ok(chunks, csize, sig))
+		const struct zw_img_chunk *sc =
+			sig != ZW_NONE ? (const void *)(chunks + sig) : NULL;
+		if (sc != NULL && !chunk_ok(chunks, csize, sig))
 			bad = "bad signature chunk";
-		else if (sig != ZW_NONE &&
-			 ((const struct zw_img_chunk *)(const void *)(chunks + sig))->flags)
+		else if (sc != NULL && sc->flags)
 			bad = "signature chunk with a trailer";
+		else if (sc != NULL && sc->nreloc != 0)
+			bad = "signature chunk with relocations";
 	}
 	/* lists last: they name other RRsets, whose chunks are checked now */
 	for (uint32_t i = 0; i < h.rrset_count && bad == NULL; i++) {

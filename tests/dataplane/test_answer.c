@@ -1980,6 +1980,133 @@ static void n3_search_index(void)
 	zw_image_close(img);
 }
 
+/*
+ * An NSEC3 record too long for its place in the image: a name with types
+ * in three windows of the type bitmap, in a chain of N3_FAR records that
+ * fit (signatures that are well formed but not checked, which is all the
+ * answer path reads). The compiler lays that record's data after the
+ * table, and a NODATA answer for the name writes it as the zone has it,
+ * its signature pointing at its owner.
+ */
+#define N3_FAR 200
+
+static void n3_far_record(void)
+{
+	static uint8_t hashes[N3_FAR + 3][ZW_SHA1_LEN];
+	static const char *const fixed[] = { "n3far.test.", "ns1.n3far.test.", "big.n3far.test." };
+	static uint8_t q[512], out[4096];
+	char path[] = "/tmp/zw-n3far-XXXXXX", b32[40], nb32[40], sig[100];
+	uint8_t wire[ZW_NAME_MAX + 1], big[ZW_SHA1_LEN];
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "$ORIGIN n3far.test.\n$TTL 300\n"
+		   "@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+		   "@ DNSKEY 257 3 13 sJNUsBKY3dvVdTOcp4E2/TWv6npIJ8Poa2nEd3f4zK7tfJXfiMhvjmpb"
+		   "hRxrCw0bMxOpQetltxhb2MF5bDGwMQ==\n@ NSEC3PARAM 1 0 0 -\n"
+		   "big A 192.0.2.9\nbig CAA 0 issue \"ca.test\"\nbig TYPE127 \\# 0\n"
+		   "big TYPE65280 \\# 0\n");
+	memset(sig, 'A', 86);
+	memcpy(sig + 86, "==", 3);
+	unsigned nh = 0;
+	for (unsigned i = 0; i < N3_FAR + 3; i++) {
+		char name[64];
+		if (i < 3) {
+			snprintf(name, sizeof(name), "%s", fixed[i]);
+		} else {
+			snprintf(name, sizeof(name), "h%u.n3far.test.", i);
+			fprintf(f, "h%u A 192.0.2.%u\n", i, i % 250 + 1);
+		}
+		size_t wlen = 0;
+		CU_ASSERT_FATAL(append_name(name, wire, &wlen, sizeof(wire)));
+		CU_ASSERT_FATAL(zw_nsec3_hash(wire, (unsigned)wlen, NULL, 0, 0, hashes[nh]) == 0);
+		if (i == 2)
+			memcpy(big, hashes[nh], ZW_SHA1_LEN);
+		nh++;
+	}
+	qsort(hashes, nh, ZW_SHA1_LEN, cmp_hash);
+	uint32_t bi = ZW_NONE;
+	char want_text[512] = "";
+	for (unsigned i = 0; i < nh; i++) {
+		bool is_big = memcmp(hashes[i], big, ZW_SHA1_LEN) == 0;
+		zw_base32hex(hashes[i], ZW_SHA1_LEN, b32);
+		zw_base32hex(hashes[(i + 1) % nh], ZW_SHA1_LEN, nb32);
+		fprintf(f, "%.32s NSEC3 1 0 0 - %.32s %s\n", b32, nb32,
+			is_big ? "A CAA TYPE127 TYPE65280" : "A");
+		fprintf(f,
+			"%.32s RRSIG NSEC3 13 3 300 20360101000000 20260101000000 1 n3far.test. "
+			"%s\n",
+			b32, sig);
+		if (is_big) {
+			bi = i;
+			snprintf(want_text, sizeof(want_text),
+				 "%.32s.n3far.test. 300 IN NSEC3 1 0 0 - %.32s A CAA TYPE127 "
+				 "TYPE65280",
+				 b32, nb32);
+		}
+	}
+	CU_ASSERT_FATAL(fclose(f) == 0);
+	CU_ASSERT_FATAL(bi != ZW_NONE);
+
+	struct zw_compile_opts opts = { .origin = "n3far.test." };
+	struct zw_compile_stats st;
+	void *buf = NULL;
+	size_t size = 0;
+	struct zw_image *img = NULL;
+	int rc = zw_compile_file(path, &opts, &buf, &size, &st);
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(buf, size, &img, NULL), 0);
+	CU_ASSERT_FATAL(img->hdr->flags & ZW_IMGF_SIGNED);
+	CU_ASSERT_EQUAL_FATAL(img->hdr->nsec3_count, nh);
+	/* the big record alone is far: the others set the stride */
+	CU_ASSERT_EQUAL(img->hdr->nsec3_stride, 192);
+	for (uint32_t i = 0; i < nh; i++)
+		CU_ASSERT_EQUAL(zw_image_n3proof(img, i)->far, i == bi);
+
+	/* big MX with DO: NODATA, proven by the big record */
+	ldns_pkt *qp = NULL;
+	CU_ASSERT_FATAL(ldns_pkt_query_new_frm_str(&qp, "big.n3far.test.", LDNS_RR_TYPE_MX,
+						   LDNS_RR_CLASS_IN, LDNS_RD) == LDNS_STATUS_OK);
+	ldns_pkt_set_edns_udp_size(qp, 4096);
+	ldns_pkt_set_edns_do(qp, true);
+	uint8_t *qw = NULL;
+	size_t qlen = 0;
+	CU_ASSERT_FATAL(ldns_pkt2wire(&qw, qp, &qlen) == LDNS_STATUS_OK && qlen <= sizeof(q));
+	memcpy(q, qw, qlen);
+	free(qw);
+	ldns_pkt_free(qp);
+	struct zw_zoneset *zs = zw_zoneset_create(&img, 1);
+	struct zw_answer_cfg cfg = { 0 };
+	CU_ASSERT_PTR_NOT_NULL_FATAL(zs);
+	int n = zw_answer(&cfg, zs, q, qlen, out, sizeof(out), 0, NULL);
+	CU_ASSERT_FATAL(n > 0);
+	ldns_pkt *rp = NULL;
+	CU_ASSERT_FATAL(ldns_wire2pkt(&rp, out, (size_t)n) == LDNS_STATUS_OK);
+	CU_ASSERT_EQUAL(ldns_pkt_get_rcode(rp), LDNS_RCODE_NOERROR);
+	CU_ASSERT_EQUAL(ldns_pkt_ancount(rp), 0);
+	ldns_rr *want = NULL;
+	CU_ASSERT_FATAL(ldns_rr_new_frm_str(&want, want_text, 0, NULL, NULL) == LDNS_STATUS_OK);
+	ldns_rr_list *auth = ldns_pkt_authority(rp);
+	unsigned found = 0, signed_by_owner = 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3)
+			found += ldns_rr_compare(rr, want) == 0;
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_NSEC3)
+			signed_by_owner +=
+				ldns_dname_compare(ldns_rr_owner(rr), ldns_rr_owner(want)) == 0;
+	}
+	CU_ASSERT_EQUAL(found, 1);
+	CU_ASSERT_EQUAL(signed_by_owner, 1);
+	ldns_rr_free(want);
+	ldns_pkt_free(rp);
+	zw_zoneset_free(zs);
+	zw_image_close(img);
+}
+
 static void property_random_queries(void)
 {
 	static uint8_t q[4096], out[MSG_MAX + 64], again[MSG_MAX];
@@ -2166,6 +2293,7 @@ int main(void)
 		ZW_TEST(golden_dnssec_nsec),
 		ZW_TEST(golden_dnssec_nsec3),
 		ZW_TEST(n3_search_index),
+		ZW_TEST(n3_far_record),
 		ZW_TEST(property_random_queries),
 		ZW_TEST(property_burst_matches_single),
 		{ NULL, NULL },

@@ -1310,6 +1310,13 @@ static void test_signature_chunks(void)
 	/* dropping the trailer word from the flags changes the layout */
 	HOSTILE_S(ZW_EIMGCORRUPT, set_chunk(b, ns)->flags = ZW_RRSET_SIGS;
 		  rrsets(b)[ns].flags = ZW_RRSET_SIGS);
+	/* names in signatures and NSEC records are never compressed, so a
+	 * chunk with relocations (the negative-answer SOA's) is neither */
+	uint32_t neg = hdr(g)->neg_soa_chunk;
+	CU_ASSERT_FATAL(chunk(g, neg)->nreloc > 0 && chunk(g, neg)->flags == 0);
+	HOSTILE_S(ZW_EIMGCORRUPT, *sigs_word(set_chunk(b, soa)) = hdr(b)->neg_soa_chunk);
+	/* the same chunk as another type's data: accepted */
+	HOSTILE_S(0, rrsets(b)[ns].chunk = hdr(b)->neg_soa_chunk; rrsets(b)[ns].flags = 0);
 	/* another RRset's signatures: accepted */
 	HOSTILE_S(0, *sigs_word(set_chunk(b, soa)) = *sigs_word(set_chunk(b, ns)));
 	/* and the signed image survives the accidental kind of damage too */
@@ -1956,6 +1963,12 @@ static void test_canon_entries(void)
 	HOSTILE_IN(r, 0, COVER(b)[a] = sub + 1);
 	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->sec[ZW_SEC_WILDCOVER].size -= 4);
 	HOSTILE_IN(r, 0, hdr(b)->sec[ZW_SEC_WILDCOVER].size = 0);
+	/* an NSEC chunk with relocations (the negative-answer SOA's): NSEC
+	 * data is never compressed, denials copy it as it is */
+	uint32_t nsec = rrset_of(r->buf, 0, ZW_T_NSEC);
+	CU_ASSERT_FATAL(chunk(r->buf, hdr(r->buf)->neg_soa_chunk)->nreloc > 0);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, rrsets(b)[nsec].chunk = hdr(b)->neg_soa_chunk;
+		   rrsets(b)[nsec].flags = 0);
 	/* NSEC3 labels in an NSEC zone: their count is the NSEC3 count, 0 */
 	HOSTILE_IN(r, ZW_EIMGCORRUPT,
 		   hdr(b)->sec[ZW_SEC_NSEC3PROOF].off = hdr(b)->sec[ZW_SEC_NAMES].off;
