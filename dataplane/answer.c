@@ -300,7 +300,8 @@ bool zw_ans_put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct
 	if (c->len > r->limit - pos)
 		return false;
 	uint8_t *dst = r->buf + pos;
-	memcpy(dst, zw_chunk_data(c), c->len);
+	const uint8_t *src = zw_chunk_data(c);
+	memcpy(dst, src, c->len);
 	const uint32_t *rel = zw_chunk_relocs(c);
 	for (unsigned i = 0; i < c->nreloc; i++) {
 		unsigned v = ZW_RELOC_VAL(rel[i]), ptr;
@@ -316,7 +317,7 @@ bool zw_ans_put_chunk(struct resp *r, const struct zw_img_chunk *c, const struct
 	if (owner_ptr != HDR) {
 		if (owner_ptr > PTR_MAX)
 			return false;
-		zw_ans_point_owners(dst, c->len, owner_ptr);
+		zw_ans_point_owners(dst, src, c->len, owner_ptr);
 	}
 	r->len += c->len;
 	*count = (uint16_t)(*count + c->rrs);

@@ -71,7 +71,7 @@ static bool put_nsec(struct resp *r, const struct zw_image *img, const struct zw
 	uint8_t *p = r->buf + start;
 	memcpy(p, rel, rel_len);
 	memcpy(p + rel_len, zw_chunk_data(c), c->len); /* its owner: the apex */
-	zw_ans_point_owners(p + rel_len, c->len, apex);
+	zw_ans_point_owners(p + rel_len, zw_chunk_data(c), c->len, apex);
 	r->len += rel_len + c->len;
 	r->ns = (uint16_t)(r->ns + c->rrs);
 	if (sig != NULL && !zw_ans_put_chunk(r, sig, qcx, start, 0, &r->ns)) {
@@ -277,8 +277,8 @@ bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned le
 {
 	const struct zw_img_header *hd = img->hdr;
 
-	return zw_nsec3_hash(name, len, hd->nsec3_salt, hd->nsec3_salt_len, hd->nsec3_iterations,
-			     h) == 0;
+	return zw_nsec3_hash_lower(name, len, hd->nsec3_salt, hd->nsec3_salt_len,
+				   hd->nsec3_iterations, h) == 0;
 }
 
 uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match)
@@ -313,9 +313,9 @@ static bool put_n3(struct resp *r, const struct n3 *z, uint32_t i, const struct 
 	/* the verifier saw the RRs fill len exactly (verify_n3proofs) */
 	uint8_t *p = r->buf + start;
 	memcpy(p, d, len);
-	unsigned sigs = o + 12u + (unsigned)(p[o + 10] << 8 | p[o + 11]);
-	zw_ans_point_owners(p + o, sigs - o, apex);
-	zw_ans_point_owners(p + sigs, len - sigs, start);
+	unsigned sigs = o + 12u + (unsigned)(d[o + 10] << 8 | d[o + 11]);
+	zw_ans_point_owners(p + o, d + o, sigs - o, apex);
+	zw_ans_point_owners(p + sigs, d + sigs, len - sigs, start);
 	r->len += len;
 	r->ns = (uint16_t)(r->ns + b->rrs);
 	done[(*ndone)++] = i;

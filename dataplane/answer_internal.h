@@ -53,13 +53,15 @@ struct ctx {
  * at pos (total length len). */
 unsigned zw_ans_suffix_pos(const struct resp *r, unsigned pos, unsigned len, unsigned v);
 
-/* Points the owner of each RR in rrs (len octets, each RR's owner a
- * 2-octet pointer) at ptr (at most 0x3fff). */
-static inline void zw_ans_point_owners(uint8_t *rrs, unsigned len, unsigned ptr)
+/* Points the owner of each RR copied to dst from src (len octets, each
+ * RR's owner a 2-octet pointer) at ptr (at most 0x3fff). The lengths are
+ * read from src, which the copy has just brought in: a read of what was
+ * just written waits for the copy's wide stores, byte by byte. */
+static inline void zw_ans_point_owners(uint8_t *dst, const uint8_t *src, unsigned len, unsigned ptr)
 {
-	for (unsigned o = 0; o + 12 <= len; o += 12u + (unsigned)(rrs[o + 10] << 8 | rrs[o + 11])) {
-		rrs[o] = (uint8_t)(0xc0 | ptr >> 8);
-		rrs[o + 1] = (uint8_t)ptr;
+	for (unsigned o = 0; o + 12 <= len; o += 12u + (unsigned)(src[o + 10] << 8 | src[o + 11])) {
+		dst[o] = (uint8_t)(0xc0 | ptr >> 8);
+		dst[o + 1] = (uint8_t)ptr;
 	}
 }
 
@@ -125,7 +127,8 @@ void zw_ans_pf_node(const struct zw_image *img, const struct zw_img_node *nd);
 void zw_ans_pf_n3(const struct zw_image *img, uint32_t r);
 void zw_ans_pf_n3_far(const struct zw_image *img, uint32_t r);
 
-/* Hashes name (len) with img's NSEC3 parameters; false on error. */
+/* Hashes name (len, lower-cased) with img's NSEC3 parameters; false on
+ * error. */
 bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned len, uint8_t *h);
 
 /* Brings into the caches what the lookups of n queries will read, a step at

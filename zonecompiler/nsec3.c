@@ -215,10 +215,11 @@ static void sha1_with(sha1_blocks_fn blocks, const void *data, size_t len, uint8
 #endif
 	blocks(h, lb, nlast);
 	for (int i = 0; i < 5; i++) {
-		out[4 * i] = (uint8_t)(h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)h[i];
+		uint32_t be = h[i];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		be = __builtin_bswap32(be);
+#endif
+		memcpy(out + 4 * i, &be, 4);
 	}
 }
 
@@ -255,24 +256,51 @@ void zw_sha1(const void *data, size_t len, uint8_t out[ZW_SHA1_LEN])
 	sha1_with(sha1_best(), data, len, out);
 }
 
-int zw_nsec3_hash(const uint8_t *name, unsigned name_len, const uint8_t *salt, unsigned salt_len,
-		  unsigned iterations, uint8_t out[ZW_SHA1_LEN])
+/* The hash of msg (name and salt, len octets), then iterations times of
+ * the hash and the salt (RFC 5155 5). */
+static void nsec3_iterate(sha1_blocks_fn blocks, const uint8_t *msg, unsigned len,
+			  const uint8_t *salt, unsigned salt_len, unsigned iterations,
+			  uint8_t out[ZW_SHA1_LEN])
 {
-	uint8_t buf[ZW_NAME_MAX + 1 + 255];
-	sha1_blocks_fn blocks = sha1_best();
+	uint8_t buf[ZW_SHA1_LEN + 255];
 
-	if (name_len > ZW_NAME_MAX || salt_len > 255)
-		return -1;
-	zw_name_lower(buf, name);
-	if (salt_len > 0) /* salt may be NULL then */
-		memcpy(buf + name_len, salt, salt_len);
-	sha1_with(blocks, buf, name_len + salt_len, out);
+	sha1_with(blocks, msg, len, out);
 	for (unsigned i = 0; i < iterations; i++) {
 		memcpy(buf, out, ZW_SHA1_LEN);
 		if (salt_len > 0)
 			memcpy(buf + ZW_SHA1_LEN, salt, salt_len);
 		sha1_with(blocks, buf, ZW_SHA1_LEN + salt_len, out);
 	}
+}
+
+int zw_nsec3_hash(const uint8_t *name, unsigned name_len, const uint8_t *salt, unsigned salt_len,
+		  unsigned iterations, uint8_t out[ZW_SHA1_LEN])
+{
+	uint8_t buf[ZW_NAME_MAX + 1 + 255];
+
+	if (name_len > ZW_NAME_MAX || salt_len > 255)
+		return -1;
+	zw_name_lower(buf, name);
+	if (salt_len > 0) /* salt may be NULL then */
+		memcpy(buf + name_len, salt, salt_len);
+	nsec3_iterate(sha1_best(), buf, name_len + salt_len, salt, salt_len, iterations, out);
+	return 0;
+}
+
+int zw_nsec3_hash_lower(const uint8_t *lname, unsigned name_len, const uint8_t *salt,
+			unsigned salt_len, unsigned iterations, uint8_t out[ZW_SHA1_LEN])
+{
+	uint8_t buf[ZW_NAME_MAX + 1 + 255];
+	const uint8_t *msg = lname;
+
+	if (name_len > ZW_NAME_MAX || salt_len > 255)
+		return -1;
+	if (salt_len > 0) { /* the salt follows the name: a copy */
+		memcpy(buf, lname, name_len);
+		memcpy(buf + name_len, salt, salt_len);
+		msg = buf;
+	}
+	nsec3_iterate(sha1_best(), msg, name_len + salt_len, salt, salt_len, iterations, out);
 	return 0;
 }
 

@@ -34,6 +34,11 @@ bool zw_sha1_ni_available(void);
 int zw_nsec3_hash(const uint8_t *name, unsigned name_len, const uint8_t *salt, unsigned salt_len,
 		  unsigned iterations, uint8_t out[ZW_SHA1_LEN]);
 
+/* The same for a name already in lower case (lname, as the answer path
+ * has it), which is hashed where it lies when the salt is empty. */
+int zw_nsec3_hash_lower(const uint8_t *lname, unsigned name_len, const uint8_t *salt,
+			unsigned salt_len, unsigned iterations, uint8_t out[ZW_SHA1_LEN]);
+
 /* Base32hex (RFC 4648 7) of a hash, lower case, as NSEC3 owner labels are
  * written; out needs 33 bytes. */
 void zw_base32hex(const uint8_t *in, unsigned len, char *out);

@@ -598,6 +598,44 @@ static void test_nsec3_hash(void)
 		CU_ASSERT_EQUAL(zw_nsec3_hash(wire, (unsigned)len, salt, 4, 12, h), 0);
 		zw_base32hex(h, ZW_SHA1_LEN, b32);
 		CU_ASSERT_STRING_EQUAL(b32, vec[i].b32);
+		/* the answer path's variant takes the name lower-cased */
+		uint8_t lw[ZW_NAME_MAX + 1];
+		zw_name_lower(lw, wire);
+		memset(h, 0, sizeof(h));
+		CU_ASSERT_EQUAL(zw_nsec3_hash_lower(lw, (unsigned)len, salt, 4, 12, h), 0);
+		zw_base32hex(h, ZW_SHA1_LEN, b32);
+		CU_ASSERT_STRING_EQUAL(b32, vec[i].b32);
+	}
+}
+
+/* No salt, no iterations (RFC 9276), as most signed zones are now: the
+ * lower-case variant hashes the name where it lies, and both variants
+ * give what ldns gives. */
+static void test_nsec3_hash_no_salt(void)
+{
+	static const char *const names[] = { "example.", "A.Example.", "*.w.example.",
+					     "a-fairly-long-label-of-forty-octets-xx.b.example." };
+	uint8_t wire[ZW_NAME_MAX + 1], lw[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN], hl[ZW_SHA1_LEN];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ldns_rdf *rdf = NULL, *want = NULL;
+		CU_ASSERT_FATAL(ldns_str2rdf_dname(&rdf, names[i]) == LDNS_STATUS_OK);
+		size_t len = ldns_rdf_size(rdf);
+		memcpy(wire, ldns_rdf_data(rdf), len);
+		want = ldns_nsec3_hash_name(rdf, 1, 0, 0, NULL);
+		CU_ASSERT_FATAL(want != NULL);
+		/* ldns gives the base32hex label followed by the root */
+		uint8_t got[ZW_SHA1_LEN];
+		CU_ASSERT_EQUAL(zw_base32hex_decode(ldns_rdf_data(want) + 1, ldns_rdf_data(want)[0],
+						    got, sizeof(got)),
+				ZW_SHA1_LEN);
+		ldns_rdf_deep_free(rdf);
+		ldns_rdf_deep_free(want);
+		zw_name_lower(lw, wire);
+		CU_ASSERT_EQUAL(zw_nsec3_hash(wire, (unsigned)len, NULL, 0, 0, h), 0);
+		CU_ASSERT_EQUAL(zw_nsec3_hash_lower(lw, (unsigned)len, NULL, 0, 0, hl), 0);
+		CU_ASSERT(memcmp(h, got, ZW_SHA1_LEN) == 0);
+		CU_ASSERT(memcmp(hl, got, ZW_SHA1_LEN) == 0);
 	}
 }
 
@@ -629,6 +667,7 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_syntax_error_reported),
 	ZW_TEST(test_sha1),
 	ZW_TEST(test_nsec3_hash),
+	ZW_TEST(test_nsec3_hash_no_salt),
 	{ NULL, NULL },
 };
 
