@@ -93,10 +93,8 @@ ENGINE_TIMEOUT=600
 CALLGRIND_TIMEOUT=1800
 KNOT_TIMEOUT=600
 
-die() { echo "answer_vs_knot: $*" >&2; exit 1; }
-note() { echo "answer_vs_knot: $*" >&2; }
+. "$ROOT/bench/lib.sh"
 
-posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '$2')"; }
 posint ZW_BENCH_RUNS "$RUNS"
 posint ZW_BENCH_SECONDS "$RUN_SECONDS"
 posint ZW_BENCH_QUERIES "$QUERIES"
@@ -125,47 +123,9 @@ fi
 DO_ARG=()
 [ "$DO_BIT" = 1 ] && DO_ARG=(--do)
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zwanswer.XXXXXX")
+bench_tmp zwanswer
 KNOT_PID=""
-CHILD=""
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then
-		kill -TERM "$CHILD" 2>/dev/null || true
-		wait "$CHILD" 2>/dev/null || true
-	fi
-	if [ -n "$KNOT_PID" ] && kill -0 "$KNOT_PID" 2>/dev/null; then
-		kill -TERM "$KNOT_PID" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$KNOT_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$KNOT_PID" 2>/dev/null || true
-		wait "$KNOT_PID" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bg_run OUT CMD...: runs CMD with its stdout in OUT, in the background so
-# that a signal interrupts the wait at once and the EXIT trap stops CMD.
-bg_run() {
-	local out=$1 rc=0
-	shift
-	"$@" >"$out" &
-	CHILD=$!
-	wait "$CHILD" || rc=$?
-	CHILD=""
-	return "$rc"
-}
-
-kv() { # kv FILE KEY: value of "KEY: value" in FILE (first match), first word
-	awk -v k="$2" -F': *' '$1 == k { print $2; exit }' "$1" | awk '{ print $1 }'
-}
-
-median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+bench_cleanup() { stop_pid "$KNOT_PID" 10; }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 if python3 -c 'import os, sys; sys.exit(os.getloadavg()[0] < 0.5 * os.cpu_count())'; then
@@ -354,7 +314,6 @@ if [ "$SKIP_KNOT" != 1 ]; then
 	taskset -c "$ENGINE_CPU" knotd -c "$KDIR/knot.conf" >"$KDIR/knotd.log" 2>&1 &
 	KNOT_PID=$!
 
-	zone_serial() { awk '$0 !~ /^[;$]/ && $4 == "SOA" { print $7; exit }' "$1"; }
 	serving() { # serving ZONE SERIAL
 		local s
 		s=$(kdig +short +timeout=1 +retry=0 @127.0.0.1 -p "$PORT" "$1" SOA 2>/dev/null |
@@ -363,13 +322,9 @@ if [ "$SKIP_KNOT" != 1 ]; then
 	}
 	TLD_SERIAL=$(zone_serial "$TLD_ZONE")
 	HOSTING_SERIAL=$(zone_serial "$HOSTING_ZONE")
+	both_served() { serving tld. "$TLD_SERIAL" && serving bench.example. "$HOSTING_SERIAL"; }
 	t0=$(date +%s)
-	until serving tld. "$TLD_SERIAL" && serving bench.example. "$HOSTING_SERIAL"; do
-		kill -0 "$KNOT_PID" 2>/dev/null || { tail -n 20 "$KDIR/knotd.log" >&2; die "knotd exited"; }
-		[ $(($(date +%s) - t0)) -lt "$KNOT_TIMEOUT" ] ||
-			{ tail -n 20 "$KDIR/knotd.log" >&2; die "knotd did not load the zones in $KNOT_TIMEOUT s"; }
-		sleep 0.5
-	done
+	await "$KNOT_TIMEOUT" "$KNOT_PID" "$KDIR/knotd.log" "knotd loading the zones" both_served
 	note "knotd serves both zones after $(($(date +%s) - t0)) s; VmRSS" \
 		"$(awk '/^VmRSS/ { print int($2 / 1024) " MiB" }' "/proc/$KNOT_PID/status")"
 

@@ -49,54 +49,25 @@ COMPILE_TIMEOUT=600
 OPEN_TIMEOUT=300
 KNOT_TIMEOUT=120
 
-die() { echo "compile_vs_knot: $*" >&2; exit 1; }
+. "$ROOT/bench/lib.sh"
 
 for tool in python3 knotd kdig timeout; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
 [ -x "$COMPILER" ] || die "$COMPILER not built (meson setup build && ninja -C build)"
 [ -x "$OPENBENCH" ] || die "$OPENBENCH not built (ninja -C build)"
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "ZW_BENCH_RUNS must be a positive integer"
-[ "$(id -u)" -eq 0 ] || echo "compile_vs_knot: not root; continuing (knotd uses a high port)" >&2
+posint ZW_BENCH_RUNS "$RUNS"
+[ "$(id -u)" -eq 0 ] || note "not root; continuing (knotd uses a high port)"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zwbench.XXXXXX")
+bench_tmp zwbench
 KNOT_PIDFILE=$TMP/knotd.pid
 
-CHILD=""
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then
-		kill -TERM "$CHILD" 2>/dev/null || true
-		wait "$CHILD" 2>/dev/null || true
-	fi
-	if [ -s "$KNOT_PIDFILE" ]; then
-		local pid
-		pid=$(cat "$KNOT_PIDFILE")
-		if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-			kill -TERM "$pid" 2>/dev/null || true
-			for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bg_run OUT CMD...: runs CMD with its stdout in OUT, in the background so
-# that a signal interrupts the wait at once and the EXIT trap stops CMD.
-bg_run() {
-	local out=$1 rc=0
-	shift
-	"$@" >"$out" &
-	CHILD=$!
-	wait "$CHILD" || rc=$?
-	CHILD=""
-	return "$rc"
+# knotd runs as a daemon: its PID from its PID file
+bench_cleanup() {
+	local pid
+	[ -s "$KNOT_PIDFILE" ] || return 0
+	pid=$(cat "$KNOT_PIDFILE")
+	[[ "$pid" =~ ^[0-9]+$ ]] && stop_pid "$pid" 5
 }
 
 # --- helpers (python3, standard library only) --------------------------------
@@ -271,14 +242,7 @@ TLD_ZONE=$ZONE_PATH
 RESULTS=$TMP/results
 : >"$RESULTS"
 
-zone_serial() {
-	# The SOA is the first record of the generated zones.
-	awk '$0 !~ /^[;$]/ && $4 == "SOA" { print $7; exit }' "$1"
-}
 
-kv() { # kv FILE KEY: value of "KEY: value" in FILE (first match), or empty
-	awk -v k="$2" -F': *' '$1 ~ "^[ \t]*" k "$" { print $2; exit }' "$1" | awk '{print $1}'
-}
 
 bench_zone() {
 	local label=$1 origin=$2 zone=$3

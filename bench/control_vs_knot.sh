@@ -91,9 +91,7 @@ KN_IP=198.51.100.1 KN_CLI_IP=198.51.100.2
 ZW_MAC=02:00:00:00:53:01
 EAL='["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=3"]'
 
-die() { echo "control_vs_knot: $*" >&2; exit 1; }
-note() { echo "control_vs_knot: $*" >&2; }
-usage() { sed -n '3,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+. "$ROOT/bench/lib.sh"
 
 while getopts "r:h" opt; do
 	case $opt in
@@ -105,7 +103,6 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { usage >&2; exit 2; }
 
-posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '$2')"; }
 posint -r "$RUNS"
 posint ZW_BENCH_HOSTING_RRS "$HOSTING_RRS"
 posint ZW_CP_SECONDS "$SECS"
@@ -130,76 +127,29 @@ TAG=zwcp$(($$ % 100000))
 NS_CLI=$TAG-cli NS_ZW=$TAG-zw NS_KN=$TAG-kn
 V_ZC=$TAG-zc V_ZS=$TAG-zs V_KC=$TAG-kc V_KS=$TAG-ks TAP=${TAG}x
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zwcp.XXXXXX")
+bench_tmp zwcp
 RESULTS=$TMP/results
 : >"$RESULTS"
-ZW_PID="" KNOT_PID="" CHILD=""
+ZW_PID="" KNOT_PID=""
 
-# stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS; reaps it and
-# sets STOP_RC to its exit status.
-stop_pid() {
-	local pid=$1
-	STOP_RC=0
-	[ -n "$pid" ] || return 0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq $(($2 * 10))); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			note "PID $pid did not stop in $2 s: SIGKILL"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	wait "$pid" 2>/dev/null || STOP_RC=$?
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_pid "$CHILD" 5
+# what the script started, and the namespaces it made
+bench_cleanup() {
 	stop_pid "$ZW_PID" 20
 	stop_pid "$KNOT_PID" 60
 	for ns in "$NS_CLI" "$NS_ZW" "$NS_KN"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bg_run OUT TIMEOUT CMD...: runs CMD (bounded by TIMEOUT seconds) with its
-# output in OUT, in the background so that a signal interrupts the wait at
-# once and the EXIT trap stops it.
-bg_run() {
-	local out=$1 limit=$2 rc=0
-	shift 2
-	timeout -k 5 "$limit" "$@" >"$out" 2>&1 &
-	CHILD=$!
-	wait "$CHILD" || rc=$?
-	CHILD=""
-	return "$rc"
 }
 
 # cli CPU: sets CLI to the command prefix that runs a client in the client
 # namespace, pinned to CPU, under /usr/bin/time (wall, user and system
 # seconds into $TMP/time).
 cli() { CLI=(ip netns exec "$NS_CLI" taskset -c "$1" /usr/bin/time -o "$TMP/time" -f "%e %U %S"); }
-client_cpu() { awk '{ if ($1 > 0) printf "%.2f", ($2 + $3) / $1 }' "$TMP/time"; }
+# client_cpu: CPUs the client used, from $TMP/time; "-" for a run too short
+# for /usr/bin/time to time (a field of the results all the same)
+client_cpu() { awk '{ if ($1 > 0) printf "%.2f", ($2 + $3) / $1; else printf "-" }' "$TMP/time"; }
 
 now() { date +%s.%N; }
-# thread_ticks PID [TID]: user + system clock ticks of a process or thread
-thread_ticks() {
-	local f=/proc/$1/stat
-	[ -z "${2:-}" ] || f=/proc/$1/task/$2/stat
-	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$f" 2>/dev/null || echo 0
-}
-share() { # share TICKS0 TICKS1 WALL0 WALL1: CPUs used
-	python3 -c "import os, sys; t0, t1, w0, w1 = map(float, sys.argv[1:]); print('%.2f' % ((t1 - t0) / os.sysconf('SC_CLK_TCK') / (w1 - w0)))" "$@"
-}
 record() { echo "$*" >>"$RESULTS"; }
 # busy_ticks: clock ticks both CPUs spent busy (everything but idle and iowait)
 busy_ticks() { awk '$1 ~ /^cpu[0-9]+$/ { b += $2 + $3 + $4 + $7 + $8 + $9 } END { print b }' /proc/stat; }
@@ -228,18 +178,18 @@ IMAGE=$CACHE/hosting-$HOSTING_RRS-s$SEED.zwi
 QFILE=$CACHE/cp-queries-$HOSTING_RRS-$NQUERIES-s$SEED.txt
 if [ ! -s "$ZONE_FILE" ] || [ "$GEN" -nt "$ZONE_FILE" ]; then
 	note "generating $ZONE_FILE"
-	bg_run "$TMP/gen.log" 600 python3 "$GEN" --seed "$SEED" hosting "$HOSTING_RRS" "$ZONE_FILE.tmp" ||
+	bg_run -e -t 600 "$TMP/gen.log" python3 "$GEN" --seed "$SEED" hosting "$HOSTING_RRS" "$ZONE_FILE.tmp" ||
 		{ cat "$TMP/gen.log" >&2; die "zone generation failed"; }
 	mv "$ZONE_FILE.tmp" "$ZONE_FILE"
 fi
 if [ ! -s "$IMAGE" ] || [ "$ZONE_FILE" -nt "$IMAGE" ] || [ "$COMPILER" -nt "$IMAGE" ]; then
 	note "compiling $IMAGE"
-	bg_run "$TMP/compile.log" 600 "$COMPILER" -q -z "$ZONE" -o "$IMAGE" "$ZONE_FILE" ||
+	bg_run -e -t 600 "$TMP/compile.log" "$COMPILER" -q -z "$ZONE" -o "$IMAGE" "$ZONE_FILE" ||
 		{ cat "$TMP/compile.log" >&2; die "compile failed"; }
 fi
 if [ ! -s "$QFILE" ] || [ "$IMAGE" -nt "$QFILE" ] || [ "$BENCH_ANSWER" -nt "$QFILE" ]; then
 	note "writing $NQUERIES queries to $QFILE"
-	bg_run "$TMP/wq.log" 600 "$BENCH_ANSWER" -n "$NQUERIES" --seed "$SEED" \
+	bg_run -e -t 600 "$TMP/wq.log" "$BENCH_ANSWER" -n "$NQUERIES" --seed "$SEED" \
 		--write-queries "$TMP/mix" "$IMAGE" ||
 		{ cat "$TMP/wq.log" >&2; die "bench_answer --write-queries failed"; }
 	mv "$TMP/mix.txt" "$QFILE"
@@ -247,7 +197,7 @@ if [ ! -s "$QFILE" ] || [ "$IMAGE" -nt "$QFILE" ] || [ "$BENCH_ANSWER" -nt "$QFI
 fi
 AXFR_TIME=$TMP/axfr_time
 cc -O2 -Wall -Wextra -std=gnu11 -o "$AXFR_TIME" "$AXFR_SRC" || die "cannot compile $AXFR_SRC"
-SERIAL=$(awk '$0 !~ /^[;$]/ && $4 == "SOA" { print $7; exit }' "$ZONE_FILE")
+SERIAL=$(zone_serial "$ZONE_FILE")
 note "zone $ZONE_FILE (serial $SERIAL), image $IMAGE, queries $QFILE"
 
 # --- namespaces ---------------------------------------------------------------------
@@ -276,6 +226,8 @@ soa_serial() { # soa_serial SERVER: the zone's serial over TCP, or nothing
 	ip netns exec "$NS_CLI" timeout 5 kdig +tcp +short +timeout=1 +retry=0 @"$1" "$ZONE" SOA 2>/dev/null |
 		awk '{ print $3; exit }'
 }
+# serves SERVER: whether SERVER answers with the zone's SERIAL
+serves() { [ "$(soa_serial "$1")" = "$SERIAL" ]; }
 
 # --- servers ----------------------------------------------------------------------------
 
@@ -318,16 +270,8 @@ EOF
 	t0=$(now)
 	ip netns exec "$NS_KN" taskset -c 1 knotd -c "$kdir/knot.conf" >"$KNOT_LOG" 2>&1 &
 	KNOT_PID=$!
-	for _ in $(seq 300); do
-		kill -0 "$KNOT_PID" 2>/dev/null || { tail -n 20 "$KNOT_LOG" >&2; die "knotd exited"; }
-		if [ "$(soa_serial $KN_IP)" = "$SERIAL" ]; then
-			note "knotd (PID $KNOT_PID, CPU 1) serves $ZONE after $(python3 -c "import sys, time; print('%.1f' % (time.time() - float(sys.argv[1])))" "$t0") s"
-			return 0
-		fi
-		sleep 1
-	done
-	tail -n 20 "$KNOT_LOG" >&2
-	die "knotd did not serve $ZONE within 300 s"
+	await 300 "$KNOT_PID" "$KNOT_LOG" "knotd loading $ZONE" serves "$KN_IP"
+	note "knotd (PID $KNOT_PID, CPU 1) serves $ZONE after $(python3 -c "import sys, time; print('%.1f' % (time.time() - float(sys.argv[1])))" "$t0") s"
 }
 
 # zw_start ROUND: starts zonewired; sets ZW_PID, ZW_LOG, ZW_WORKER (the
@@ -359,20 +303,9 @@ control:
 EOF
 	ip netns exec "$NS_ZW" "$ZONEWIRED" -c "$TMP/zonewired.yaml" >"$ZW_LOG" 2>&1 &
 	ZW_PID=$!
-	for _ in $(seq 300); do
-		grep -qs "zonewired: ready:" "$ZW_LOG" && break
-		kill -0 "$ZW_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -qs "zonewired: ready:" "$ZW_LOG" || { tail -n 20 "$ZW_LOG" >&2; die "zonewired did not become ready"; }
+	await 30 "$ZW_PID" "$ZW_LOG" "zonewired starting" grep -qs "zonewired: ready:" "$ZW_LOG"
 	# the exception interface gets its address a moment after "ready"
-	for _ in $(seq 50); do
-		[ "$(soa_serial $ZW_IP)" = "$SERIAL" ] && break
-		kill -0 "$ZW_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	[ "$(soa_serial $ZW_IP)" = "$SERIAL" ] ||
-		{ tail -n 20 "$ZW_LOG" >&2; die "zonewired does not answer $ZONE SOA over TCP"; }
+	await 10 "$ZW_PID" "$ZW_LOG" "zonewired answering $ZONE SOA over TCP" serves "$ZW_IP"
 	ZW_WORKER=$(grep -l '^rte-worker' /proc/"$ZW_PID"/task/*/comm 2>/dev/null | head -n 1 | cut -d/ -f5)
 	[ -n "$ZW_WORKER" ] || note "the worker thread of zonewired was not found: its CPU time is not reported"
 	note "zonewired (PID $ZW_PID, main lcore 0, worker lcore 1) ready"
@@ -420,9 +353,9 @@ zw_stop() {
 # main thread and worker together
 srv_ticks() {
 	if [ "$1" = knot ]; then
-		thread_ticks "$KNOT_PID"
+		proc_ticks "$KNOT_PID"
 	else
-		echo $(($(thread_ticks "$ZW_PID" "$ZW_PID") + $(thread_ticks "$ZW_PID" "$ZW_WORKER")))
+		echo $(($(proc_ticks "$ZW_PID" "$ZW_PID") + $(proc_ticks "$ZW_PID" "$ZW_WORKER")))
 	fi
 }
 
@@ -434,25 +367,25 @@ tcp_run() {
 	rc0=$(retrans "$NS_CLI") rs0=$(retrans "$ns")
 	out=$TMP/tcp.$who.$cpu.$c.$r
 	if [ "$who" = knot ]; then
-		t0=$(thread_ticks "$KNOT_PID")
+		t0=$(proc_ticks "$KNOT_PID")
 	else
-		tm0=$(thread_ticks "$ZW_PID" "$ZW_PID") tw0=$(thread_ticks "$ZW_PID" "$ZW_WORKER")
+		tm0=$(proc_ticks "$ZW_PID" "$ZW_PID") tw0=$(proc_ticks "$ZW_PID" "$ZW_WORKER")
 	fi
 	w0=$(now) b0=$(busy_ticks)
 	cli "$cpu"
-	bg_run "$out" $((SECS + 40)) "${CLI[@]}" dnsperf -m tcp -s "$ip" -d "$QFILE" \
+	bg_run -e -t $((SECS + 40)) "$out" "${CLI[@]}" dnsperf -m tcp -s "$ip" -d "$QFILE" \
 		-c "$c" -q "$q" -l "$SECS" -t 5 || rc=$?
 	w1=$(now)
 	if [ "$who" = knot ]; then
-		srv=$(share "$t0" "$(thread_ticks "$KNOT_PID")" "$w0" "$w1") main=$srv wrk=0
+		srv=$(cpu_share "$t0" "$(proc_ticks "$KNOT_PID")" "$w0" "$w1") main=$srv wrk=0
 	else
-		main=$(share "$tm0" "$(thread_ticks "$ZW_PID" "$ZW_PID")" "$w0" "$w1")
-		wrk=$(share "$tw0" "$(thread_ticks "$ZW_PID" "$ZW_WORKER")" "$w0" "$w1")
+		main=$(cpu_share "$tm0" "$(proc_ticks "$ZW_PID" "$ZW_PID")" "$w0" "$w1")
+		wrk=$(cpu_share "$tw0" "$(proc_ticks "$ZW_PID" "$ZW_WORKER")" "$w0" "$w1")
 		srv=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv[2])))" "$main" "$wrk")
 	fi
 	# CPU time of everything else on the machine (other work, kernel threads)
 	others=$(python3 -c "import sys; b = float(sys.argv[1]); print('%.2f' % max(0.0, b - float(sys.argv[2]) - float(sys.argv[3])))" \
-		"$(share "$b0" "$(busy_ticks)" "$w0" "$w1")" "$srv" "$(client_cpu)")
+		"$(cpu_share "$b0" "$(busy_ticks)" "$w0" "$w1")" "$srv" "$(client_cpu)")
 	rc1=$(retrans "$NS_CLI") rs1=$(retrans "$ns")
 	rtx=$((${rc1% *} - ${rc0% *} + ${rs1% *} - ${rs0% *}))
 	dsack=$((${rc1#* } - ${rc0#* } + ${rs1#* } - ${rs0#* }))
@@ -483,7 +416,7 @@ axfr_run() {
 	out=$TMP/axfr.$who.$r
 	cli "$cpu"
 	t0=$(srv_ticks "$who")
-	bg_run "$out" 200 "${CLI[@]}" "$AXFR_TIME" -t 180 "$ip" "$ZONE" || rc=$?
+	bg_run -e -t 200 "$out" "${CLI[@]}" "$AXFR_TIME" -t 180 "$ip" "$ZONE" || rc=$?
 	t1=$(srv_ticks "$who")
 	srv=$(python3 -c "import os, sys; print('%.2f' % ((int(sys.argv[2]) - int(sys.argv[1])) / os.sysconf('SC_CLK_TCK')))" "$t0" "$t1")
 	if [ "$rc" != 0 ]; then
@@ -502,7 +435,7 @@ axfr_run() {
 	kout=$TMP/kdig.$who.$r
 	rc=0
 	t0=$(srv_ticks "$who")
-	bg_run "$kout" 200 "${CLI[@]}" kdig +tcp +timeout=30 +retry=0 @"$ip" "$ZONE" AXFR || rc=$?
+	bg_run -e -t 200 "$kout" "${CLI[@]}" kdig +tcp +timeout=30 +retry=0 @"$ip" "$ZONE" AXFR || rc=$?
 	t1=$(srv_ticks "$who")
 	srv=$(python3 -c "import os, sys; print('%.2f' % ((int(sys.argv[2]) - int(sys.argv[1])) / os.sysconf('SC_CLK_TCK')))" "$t0" "$t1")
 	kwall=$(awk '{ print $1 }' "$TMP/time")

@@ -91,9 +91,7 @@ CLI_IP=192.0.2.2
 EAL_NOHUGE='["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=3"]'
 EAL_HUGE='["--in-memory", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=3"]'
 
-die() { echo "dataplane_vs_knot: $*" >&2; exit 1; }
-note() { echo "dataplane_vs_knot: $*" >&2; }
-usage() { sed -n '3,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+. "$ROOT/bench/lib.sh"
 
 DO_A=0 DO_B=0 DO_C=0
 while getopts "abcr:h" opt; do
@@ -110,7 +108,6 @@ shift $((OPTIND - 1))
 [ $# -eq 0 ] || { usage >&2; exit 2; }
 [ $((DO_A + DO_B + DO_C)) -gt 0 ] || DO_A=1 DO_B=1 DO_C=1
 
-posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '$2')"; }
 posint -r "$RUNS"
 posint ZW_DP_QUERIES "$QUERIES"
 posint ZW_DP_SECONDS "$SECS"
@@ -142,37 +139,15 @@ TAG=zwdp$(($$ % 100000))
 NS_MEM=$TAG-mem NS_CLI=$TAG-cli NS_SRV=$TAG-srv
 VETH_C=$TAG-c0 VETH_S=$TAG-s0 TAP=${TAG}x
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zwdp.XXXXXX")
+bench_tmp zwdp
 RESULTS=$TMP/results
 : >"$RESULTS"
 HUGE_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
 HUGE_SET=0
-ZW_PID="" KNOT_PID="" PEER_PID="" CHILD=""
+ZW_PID="" KNOT_PID="" PEER_PID=""
 
-# stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS; reaps it and
-# sets STOP_RC to its exit status.
-stop_pid() {
-	local pid=$1 i
-	STOP_RC=0
-	[ -n "$pid" ] || return 0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq $(($2 * 10))); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			note "PID $pid did not stop in $2 s: SIGKILL"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	wait "$pid" 2>/dev/null || STOP_RC=$?
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_pid "$CHILD" 5
+# what the script started, and the namespaces it made
+bench_cleanup() {
 	stop_pid "$PEER_PID" 5
 	stop_pid "$ZW_PID" 20
 	stop_pid "$KNOT_PID" 60
@@ -184,30 +159,8 @@ cleanup() {
 			note "could not set vm.nr_hugepages back to $HUGE_BEFORE"
 		note "vm.nr_hugepages set back to $(cat /proc/sys/vm/nr_hugepages) (was $HUGE_BEFORE)"
 	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bg_run OUT TIMEOUT CMD...: runs CMD (bounded by TIMEOUT seconds) with its
-# output in OUT, in the background so that a signal interrupts the wait at
-# once and the EXIT trap stops it.
-bg_run() {
-	local out=$1 limit=$2 rc=0
-	shift 2
-	timeout -k 5 "$limit" "$@" >"$out" 2>&1 &
-	CHILD=$!
-	wait "$CHILD" || rc=$?
-	CHILD=""
-	return "$rc"
 }
 
-kv() { # kv FILE KEY: the first word after "KEY: " in FILE
-	awk -v k="$2" -F': *' '$1 == k { print $2; exit }' "$1" | awk '{ print $1 }'
-}
-median() { python3 -c 'import statistics, sys; v = [float(x) for x in sys.argv[1:] if x != ""]; print(statistics.median(v) if v else "")' "$@"; }
 result() { echo "$1|$2|$3" >>"$RESULTS"; } # result SECTION KEY VALUE
 
 # fill TEMPLATE OUT NAME=VALUE...: replaces each @NAME@ by VALUE.
@@ -218,11 +171,6 @@ fill() {
 		text=${text//@${kv_%%=*}@/${kv_#*=}}
 	done
 	printf '%s\n' "$text" >"$2"
-}
-
-proc_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-cpu_share() { # cpu_share TICKS0 TICKS1 WALL0 WALL1
-	python3 -c "import os, sys; t0, t1, w0, w1 = map(float, sys.argv[1:]); print('%.2f' % ((t1 - t0) / os.sysconf('SC_CLK_TCK') / (w1 - w0)))" "$@"
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -238,13 +186,13 @@ zone_image() { # zone_image KIND N ORIGIN: sets ZONE_PATH and IMAGE_PATH
 	IMAGE_PATH=$CACHE/$1-$2-s$SEED.zwi
 	if [ ! -s "$ZONE_PATH" ] || [ "$GEN" -nt "$ZONE_PATH" ]; then
 		note "generating $ZONE_PATH"
-		bg_run "$TMP/gen.log" 600 python3 "$GEN" --seed "$SEED" "$1" "$2" "$ZONE_PATH" ||
+		bg_run -e -t 600 "$TMP/gen.log" python3 "$GEN" --seed "$SEED" "$1" "$2" "$ZONE_PATH" ||
 			{ cat "$TMP/gen.log" >&2; die "zone generation failed"; }
 	fi
 	if [ ! -s "$IMAGE_PATH" ] || [ "$ZONE_PATH" -nt "$IMAGE_PATH" ] ||
 		[ "$COMPILER" -nt "$IMAGE_PATH" ]; then
 		note "compiling $IMAGE_PATH"
-		bg_run "$TMP/compile.log" 600 "$COMPILER" -q -z "$3" -o "$IMAGE_PATH" "$ZONE_PATH" ||
+		bg_run -e -t 600 "$TMP/compile.log" "$COMPILER" -q -z "$3" -o "$IMAGE_PATH" "$ZONE_PATH" ||
 			{ cat "$TMP/compile.log" >&2; die "compile failed"; }
 	fi
 }
@@ -257,7 +205,7 @@ QFILE=$CACHE/dp-queries-$TLD_DELEGATIONS-$HOSTING_RRS-$QUERIES-s$SEED.txt
 if [ ! -s "$QFILE" ] || [ "$TLD_IMG" -nt "$QFILE" ] || [ "$HOSTING_IMG" -nt "$QFILE" ] ||
 	[ "$BENCH_ANSWER" -nt "$QFILE" ]; then
 	note "writing $QUERIES queries to $QFILE"
-	bg_run "$TMP/wq.log" 600 "$BENCH_ANSWER" -n "$QUERIES" --seed "$SEED" \
+	bg_run -e -t 600 "$TMP/wq.log" "$BENCH_ANSWER" -n "$QUERIES" --seed "$SEED" \
 		--write-queries "$TMP/mix" "$TLD_IMG" "$HOSTING_IMG" ||
 		{ cat "$TMP/wq.log" >&2; die "bench_answer --write-queries failed"; }
 	awk '{ print (NR % 3 == 0) ? $0 " E" : $0 }' "$TMP/mix.txt" >"$QFILE.tmp"
@@ -418,7 +366,7 @@ bench_a() {
 				sleep 0.1
 			done
 			out=$TMP/a.$mem.$peer.gen
-			bg_run "$out" $((SECS + 60)) ip netns exec "$NS_MEM" "$QGEN" "${qeal[@]}" -l 0 \
+			bg_run -e -t $((SECS + 60)) "$out" ip netns exec "$NS_MEM" "$QGEN" "${qeal[@]}" -l 0 \
 				--vdev="$vdev,role=client" -- -q "$QFILE" -T "$SECS" ||
 				{ cat "$out" "$TMP/a.$mem.$peer.peer" >&2; die "dpdk_qgen against $peer failed"; }
 			stop_pid "$PEER_PID" 10
@@ -477,12 +425,11 @@ probe() {
 		awk '/status:/ { sub(/;.*/, "", $6); print $6; found = 1; exit } END { if (!found) print "timeout" }'
 }
 
-zone_serial() { awk '$0 !~ /^[;$]/ && $4 == "SOA" { print $7; exit }' "$1"; }
 
 # knot_start MODE (xdp|udp): knotd in NS_SRV pinned to CPU 1; waits (at
 # most 300 s) until it serves both zones' SOA over the veth.
 knot_start() {
-	local kdir=$TMP/knot-$1 t0 listen xdp i s1 s2
+	local kdir=$TMP/knot-$1 t0 listen xdp s1 s2
 	rm -rf "$kdir"
 	mkdir -p "$kdir/run" "$kdir/storage"
 	if [ "$1" = xdp ]; then
@@ -500,17 +447,20 @@ knot_start() {
 	ip netns exec "$NS_SRV" taskset -c 1 knotd -c "$kdir/knot.conf" >"$KNOT_LOG" 2>&1 &
 	KNOT_PID=$!
 	s1=$(zone_serial "$TLD_ZONE") s2=$(zone_serial "$HOSTING_ZONE")
-	for i in $(seq 300); do
-		kill -0 "$KNOT_PID" 2>/dev/null || { tail -n 20 "$KNOT_LOG" >&2; die "knotd exited"; }
-		if [ "$(ip netns exec "$NS_CLI" kdig +short +timeout=1 +retry=0 @$SRV_IP tld. SOA 2>/dev/null | awk '{ print $3 }')" = "$s1" ] &&
-			[ "$(ip netns exec "$NS_CLI" kdig +short +timeout=1 +retry=0 @$SRV_IP bench.example. SOA 2>/dev/null | awk '{ print $3 }')" = "$s2" ]; then
-			note "knotd ($1) serves both zones after $(python3 -c "import sys, time; print('%.1f' % (time.time() - float(sys.argv[1])))" "$t0") s"
-			return 0
-		fi
-		sleep 1
+	await 300 "$KNOT_PID" "$KNOT_LOG" "knotd ($1) loading the zones" knot_serves "$s1" "$s2"
+	note "knotd ($1) serves both zones after $(python3 -c "import sys, time; print('%.1f' % (time.time() - float(sys.argv[1])))" "$t0") s"
+}
+
+# knot_serves TLD_SERIAL HOSTING_SERIAL: whether knotd answers both zones'
+# SOA with those serials
+knot_serves() {
+	local z s want=("$1" "$2") i=0
+	for z in tld. bench.example.; do
+		s=$(ip netns exec "$NS_CLI" kdig +short +timeout=1 +retry=0 @$SRV_IP "$z" SOA 2>/dev/null |
+			awk '{ print $3; exit }')
+		[ "$s" = "${want[$i]}" ] || return 1
+		i=$((i + 1))
 	done
-	tail -n 20 "$KNOT_LOG" >&2
-	die "knotd ($1) did not serve the zones within 300 s"
 }
 
 knot_stop() {
@@ -521,7 +471,7 @@ knot_stop() {
 # kxdpgun_once OUT QPS SECONDS: one kxdpgun run from CPU 0; sets K_SENT,
 # K_REPL (per second) and K_PCT (answered share) from its output in OUT.
 kxdpgun_once() {
-	bg_run "$1" $(($3 + 60)) ip netns exec "$NS_CLI" kxdpgun -t "$3" -Q "$2" -F 0 \
+	bg_run -e -t $(($3 + 60)) "$1" ip netns exec "$NS_CLI" kxdpgun -t "$3" -Q "$2" -F 0 \
 		-i "$QFILE" -I "$VETH_C" -R $SRV_MAC -l $CLI_IP $SRV_IP ||
 		{ cat "$1" >&2; die "kxdpgun failed"; }
 	# kxdpgun leaves its XDP program attached
@@ -564,7 +514,7 @@ run_dnsperf() {
 	for i in $(seq "$RUNS"); do
 		out=$TMP/c.$1.$i
 		t0=$(proc_ticks "${ZW_PID:-$KNOT_PID}") w0=$(date +%s.%N)
-		bg_run "$out" $((DNSPERF_SECS + 60)) ip netns exec "$NS_CLI" taskset -c 0 dnsperf \
+		bg_run -e -t $((DNSPERF_SECS + 60)) "$out" ip netns exec "$NS_CLI" taskset -c 0 dnsperf \
 			-s $SRV_IP -d "$QFILE" -l "$DNSPERF_SECS" -c 1 -T 1 -v ||
 			{ tail -n 30 "$out" >&2; die "dnsperf failed"; }
 		local cpu q a p l

@@ -61,9 +61,7 @@ RUN_TIMEOUT=600
 INCEPTION=20260101000000
 EXPIRATION=20360101000000
 
-die() { echo "dnssec_cost: $*" >&2; exit 1; }
-note() { echo "dnssec_cost: $*" >&2; }
-posint() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '$2')"; }
+. "$ROOT/bench/lib.sh"
 
 while getopts k opt; do
 	case $opt in
@@ -83,36 +81,7 @@ done
 [ -x "$COMPILER" ] || die "$COMPILER not built (meson setup build && ninja -C build)"
 [ -x "$BENCH" ] || die "$BENCH not built (ninja -C build)"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zwdnssec.XXXXXX")
-CHILD=""
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then
-		kill -TERM "$CHILD" 2>/dev/null || true
-		wait "$CHILD" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bg_run OUT CMD...: CMD with its stdout in OUT, in the background so that
-# a signal interrupts the wait and the EXIT trap stops CMD.
-bg_run() {
-	local out=$1 rc=0
-	shift
-	"$@" >"$out" &
-	CHILD=$!
-	wait "$CHILD" || rc=$?
-	CHILD=""
-	return "$rc"
-}
-
-kv() { awk -v k="$2" -F': *' '$1 == k { print $2; exit }' "$1" | awk '{ print $1 }'; }
-median() { python3 -c 'import statistics, sys; print("%.1f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+bench_tmp zwdnssec
 
 mkdir -p "$CACHE/dnssec"
 D=$CACHE/dnssec
@@ -184,16 +153,19 @@ HOST=$D/hosting-$HOSTING_N
 VARIANTS="unsigned nsec nsec3"
 sfx() { [ "$1" = unsigned ] && echo "" || echo ".$1"; }
 
-# run TAG ARGS...: one bench_answer run over the images of variant TAG's
-# suffix ($V); prints the CPU ns per answer
+# run ARGS...: one bench_answer run over the images of variant $V; sets ns
+# (CPU ns per answer), share (of its CPU the thread got) and bytes (the
+# average response). In this shell, not a subshell, so that a signal stops
+# the run (CHILD) and a failure stops the script.
 run() {
 	local out=$TMP/run.out s
 	s=$(sfx "$V")
 	bg_run "$out" timeout "$RUN_TIMEOUT" "$BENCH" -s "$SECONDS_PER_RUN" -c "$CPU" --edns-all --do "$@" \
 		"$TLD$s.zwi" "$HOST$s.zwi" || die "bench_answer failed"
-	local share
+	ns=$(kv "$out" cpu_ns_per_answer)
 	share=$(kv "$out" thread_cpu_share)
-	echo "$(kv "$out" cpu_ns_per_answer) $share $(kv "$out" avg_response_bytes)"
+	bytes=$(kv "$out" avg_response_bytes)
+	[ -n "$ns" ] || die "no cpu_ns_per_answer in bench_answer's output"
 }
 
 declare -A NS SHARE BYTES
@@ -202,7 +174,7 @@ START=$(date +%s)
 for r in $(seq "$ROUNDS"); do
 	line="round $r:"
 	for V in $VARIANTS; do
-		read -r ns share bytes < <(run)
+		run
 		NS[mix.$V]+=" $ns"
 		SHARE[mix.$V]+=" $share"
 		BYTES[mix.$V]=$bytes
@@ -211,7 +183,7 @@ for r in $(seq "$ROUNDS"); do
 	if [ "$KINDS" = 1 ]; then
 		for k in positive nxdomain referral nodata; do
 			for V in $VARIANTS; do
-				read -r ns share bytes < <(run --kind "$k")
+				run --kind "$k"
 				NS[$k.$V]+=" $ns"
 				BYTES[$k.$V]=$bytes
 			done
@@ -243,7 +215,7 @@ declare -A MED
 for row in $rows; do
 	for V in $VARIANTS; do
 		# shellcheck disable=SC2086
-		MED[$row.$V]=$(median ${NS[$row.$V]})
+		MED[$row.$V]=$(median -f %.1f ${NS[$row.$V]})
 	done
 	u=${MED[$row.unsigned]}
 	printf '| %s | %s | %s | %s | %s | %s |\n' "$row" "$u" "${MED[$row.nsec]}" \
