@@ -35,6 +35,38 @@ static inline void pf(const void *p)
 	__builtin_prefetch(p, 0, 3);
 }
 
+/* Lines from p to p + len - 1 (at most max of them). */
+static inline void pf_lines(const uint8_t *p, size_t len, unsigned max)
+{
+	uintptr_t line = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + len;
+
+	for (unsigned k = 0; k < max && line < end; k++, line += 64)
+		pf((const void *)line);
+}
+
+/*
+ * What writing RRset s reads: its chunk and, with DNSSEC, the signature
+ * chunk laid after it. The compiler lays the chunks in the order of the
+ * RRsets, each RRset's group (chunk, additional-data list, signatures)
+ * where the one before ends, so the next RRset's offset bounds the group:
+ * read where that entry shares the line of s (already in the caches, so
+ * it costs no miss), and where it cannot include signatures not wanted.
+ * Otherwise, or where the guess is off, it is only a hint: two lines, four
+ * with DNSSEC, as before.
+ */
+static void pf_set(const struct zw_image *img, const struct zw_img_rrset *s, bool dnssec)
+{
+	const uint8_t *c = img->chunks + s->chunk;
+	const struct zw_img_rrset *nx = s + 1;
+
+	if (((uintptr_t)nx & 63) != 0 && nx < img->rrsets + img->hdr->rrset_count &&
+	    nx->chunk > s->chunk && (dnssec || !(s->flags & ZW_RRSET_SIGS))) {
+		pf_lines(c, nx->chunk - s->chunk, 8);
+		return;
+	}
+	pf_lines(c, dnssec ? 256 : 128, 4);
+}
+
 /* NSEC zones: the NSEC of node nd, whose RRset list is in the caches
  * (asked for a step before): its chunk and the signatures laid after it,
  * which a NODATA answer or the referral to an unsigned child writes. */
@@ -200,13 +232,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		const struct zw_img_rrset *s =
 			nd->rrset_count ? zw_image_rrset(img, nd, want) : NULL;
 		if (s != NULL) {
-			const uint8_t *c = img->chunks + s->chunk;
-			pf(c);
-			pf(c + 64);
-			if (p->dnssec) {
-				pf(c + 128);
-				pf(c + 192);
-			}
+			pf_set(img, s, p->dnssec);
 		} else if (p->dnssec) {
 			deny_prefetch(p, img, (uint32_t)(nd - img->nodes), false); /* NODATA */
 			zw_ans_pf_nsec(img, nd);
