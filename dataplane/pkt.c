@@ -36,8 +36,21 @@ static inline void wr16(uint8_t *p, unsigned v)
 static uint64_t sum_add(const void *data, unsigned len, uint64_t sum)
 {
 	const uint8_t *p = data;
+	uint64_t sum2 = 0;
 
-	while (len >= 8) {
+	/* two sums, so that the additions of one block do not wait for the
+	 * other's (a 64-bit sum of 33-bit terms cannot overflow here) */
+	while (len >= 16) {
+		uint64_t a, b;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		sum += (a & 0xffffffffu) + (a >> 32);
+		sum2 += (b & 0xffffffffu) + (b >> 32);
+		p += 16;
+		len -= 16;
+	}
+	sum += sum2;
+	if (len >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
 		sum += (w & 0xffffffffu) + (w >> 32);

@@ -268,6 +268,34 @@ static enum zw_pkt_verdict run(const struct zw_answer_cfg *cfg, const uint8_t *f
 
 /* ---- cases ---- */
 
+/* The checksum of every length from 0 to 300 octets, from every start in
+ * an 8-byte word, with and without a sum carried in, against RFC 1071 one
+ * octet pair at a time. */
+static void test_cksum_lengths(void)
+{
+	uint8_t buf[320];
+	uint32_t x = 12345;
+
+	for (unsigned i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	for (unsigned start = 0; start < 8; start++)
+		for (unsigned n = 0; n <= 300; n++)
+			for (unsigned carry = 0; carry < 2; carry++) {
+				uint32_t in = carry ? 0x1234abcdu : 0;
+				/* the carried-in sum is of words loaded in host order */
+				uint32_t want = sum16(buf + start, n, 0);
+				if (carry) {
+					uint16_t w[2];
+					memcpy(w, &in, 4);
+					want = sum16((const uint8_t *)w, 4, want);
+				}
+				uint16_t got = zw_pkt_cksum(buf + start, n, in);
+				CU_ASSERT_EQUAL_FATAL(ntohs(got), (uint16_t)~want);
+			}
+}
+
 static void test_answers(void)
 {
 	static const struct {
@@ -523,6 +551,7 @@ static int setup(void)
 int main(void)
 {
 	static const struct zw_test_case cases[] = {
+		ZW_TEST(test_cksum_lengths),
 		ZW_TEST(test_answers),
 		ZW_TEST(test_verdicts),
 		ZW_TEST(test_punt_leaves_frame),
