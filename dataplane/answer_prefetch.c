@@ -48,11 +48,11 @@ static inline void pf_lines(const uint8_t *p, size_t len, unsigned max)
  * What writing RRset s reads: its chunk and, with DNSSEC, the signature
  * chunk laid after it. The compiler lays the chunks in the order of the
  * RRsets, each RRset's group (chunk, additional-data list, signatures)
- * where the one before ends, so the next RRset's offset bounds the group:
- * read where that entry shares the line of s (already in the caches, so
- * it costs no miss), and where it cannot include signatures not wanted.
- * Otherwise, or where the guess is off, it is only a hint: two lines, four
- * with DNSSEC, as before.
+ * where the one before ends (test_group_order checks it), so the next
+ * RRset's offset bounds the group: read where that entry shares the line
+ * of s (already in the caches, so it costs no miss), and where it cannot
+ * include signatures not wanted. Otherwise it is only a hint: two lines,
+ * four with DNSSEC.
  */
 static void pf_set(const struct zw_image *img, const struct zw_img_rrset *s, bool dnssec)
 {
@@ -64,7 +64,7 @@ static void pf_set(const struct zw_image *img, const struct zw_img_rrset *s, boo
 		pf_lines(c, nx->chunk - s->chunk, 8);
 		return;
 	}
-	pf_lines(c, dnssec ? 256 : 128, 4);
+	pf_lines(c, dnssec ? 256 : 128, dnssec ? 4 : 2);
 }
 
 /* NSEC zones: the NSEC of node nd, whose RRset list is in the caches
@@ -75,13 +75,8 @@ void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
 	if (!(img->hdr->flags & ZW_IMGF_NSEC) || nd->rrset_count == 0)
 		return;
 	const struct zw_img_rrset *s = zw_image_rrset(img, nd, ZW_T_NSEC);
-	if (s == NULL)
-		return;
-	const uint8_t *c = img->chunks + s->chunk;
-	pf(c);
-	pf(c + 64);
-	pf(c + 128);
-	pf(c + 192);
+	if (s != NULL)
+		pf_set(img, s, true);
 }
 
 /* NSEC3 zones: record r ready to write, in its place: the stride is the

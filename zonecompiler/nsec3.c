@@ -256,35 +256,15 @@ void zw_sha1(const void *data, size_t len, uint8_t out[ZW_SHA1_LEN])
 	sha1_with(sha1_best(), data, len, out);
 }
 
-/* The hash of msg (name and salt, len octets), then iterations times of
- * the hash and the salt (RFC 5155 5). */
-static void nsec3_iterate(sha1_blocks_fn blocks, const uint8_t *msg, unsigned len,
-			  const uint8_t *salt, unsigned salt_len, unsigned iterations,
-			  uint8_t out[ZW_SHA1_LEN])
-{
-	uint8_t buf[ZW_SHA1_LEN + 255];
-
-	sha1_with(blocks, msg, len, out);
-	for (unsigned i = 0; i < iterations; i++) {
-		memcpy(buf, out, ZW_SHA1_LEN);
-		if (salt_len > 0)
-			memcpy(buf + ZW_SHA1_LEN, salt, salt_len);
-		sha1_with(blocks, buf, ZW_SHA1_LEN + salt_len, out);
-	}
-}
-
 int zw_nsec3_hash(const uint8_t *name, unsigned name_len, const uint8_t *salt, unsigned salt_len,
 		  unsigned iterations, uint8_t out[ZW_SHA1_LEN])
 {
-	uint8_t buf[ZW_NAME_MAX + 1 + 255];
+	uint8_t lname[ZW_NAME_MAX + 1];
 
-	if (name_len > ZW_NAME_MAX || salt_len > 255)
+	if (name_len > ZW_NAME_MAX)
 		return -1;
-	zw_name_lower(buf, name);
-	if (salt_len > 0) /* salt may be NULL then */
-		memcpy(buf + name_len, salt, salt_len);
-	nsec3_iterate(sha1_best(), buf, name_len + salt_len, salt, salt_len, iterations, out);
-	return 0;
+	zw_name_lower(lname, name);
+	return zw_nsec3_hash_lower(lname, name_len, salt, salt_len, iterations, out);
 }
 
 int zw_nsec3_hash_lower(const uint8_t *lname, unsigned name_len, const uint8_t *salt,
@@ -292,6 +272,7 @@ int zw_nsec3_hash_lower(const uint8_t *lname, unsigned name_len, const uint8_t *
 {
 	uint8_t buf[ZW_NAME_MAX + 1 + 255];
 	const uint8_t *msg = lname;
+	sha1_blocks_fn blocks = sha1_best();
 
 	if (name_len > ZW_NAME_MAX || salt_len > 255)
 		return -1;
@@ -300,7 +281,15 @@ int zw_nsec3_hash_lower(const uint8_t *lname, unsigned name_len, const uint8_t *
 		memcpy(buf + name_len, salt, salt_len);
 		msg = buf;
 	}
-	nsec3_iterate(sha1_best(), msg, name_len + salt_len, salt, salt_len, iterations, out);
+	/* RFC 5155 5: the hash of name and salt, then iterations times of the
+	 * hash and the salt */
+	sha1_with(blocks, msg, name_len + salt_len, out);
+	for (unsigned i = 0; i < iterations; i++) {
+		memcpy(buf, out, ZW_SHA1_LEN);
+		if (salt_len > 0)
+			memcpy(buf + ZW_SHA1_LEN, salt, salt_len);
+		sha1_with(blocks, buf, ZW_SHA1_LEN + salt_len, out);
+	}
 	return 0;
 }
 

@@ -1885,6 +1885,22 @@ static int cmp_hash(const void *a, const void *b)
 	return memcmp(a, b, ZW_SHA1_LEN);
 }
 
+/* The image of the zone file at path (removed once read) for origin. */
+static struct zw_image *compile_tmp_zone(const char *path, const char *origin)
+{
+	struct zw_compile_opts opts = { .origin = origin };
+	struct zw_compile_stats st;
+	void *buf = NULL;
+	size_t size = 0;
+	struct zw_image *img = NULL;
+	int rc = zw_compile_file(path, &opts, &buf, &size, &st);
+
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(buf, size, &img, NULL), 0);
+	return img;
+}
+
 /* A zone of N3_HOSTS names with an NSEC3 chain (no salt, no iterations;
  * the records unsigned, which the search does not read): the record that
  * matches or covers a hash is found the same through the index built when
@@ -1929,15 +1945,7 @@ static void n3_search_index(void)
 	}
 	CU_ASSERT_FATAL(fclose(f) == 0);
 
-	struct zw_compile_opts opts = { .origin = "n3idx.test." };
-	struct zw_compile_stats st;
-	void *buf = NULL;
-	size_t size = 0;
-	struct zw_image *img = NULL;
-	int rc = zw_compile_file(path, &opts, &buf, &size, &st);
-	unlink(path);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(buf, size, &img, NULL), 0);
+	struct zw_image *img = compile_tmp_zone(path, "n3idx.test.");
 	CU_ASSERT_EQUAL_FATAL(img->hdr->nsec3_count, nh);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(img->nsec3_idx);
 	struct zw_image plain = *img;
@@ -2049,15 +2057,7 @@ static void n3_far_record(void)
 	CU_ASSERT_FATAL(fclose(f) == 0);
 	CU_ASSERT_FATAL(bi != ZW_NONE);
 
-	struct zw_compile_opts opts = { .origin = "n3far.test." };
-	struct zw_compile_stats st;
-	void *buf = NULL;
-	size_t size = 0;
-	struct zw_image *img = NULL;
-	int rc = zw_compile_file(path, &opts, &buf, &size, &st);
-	unlink(path);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(buf, size, &img, NULL), 0);
+	struct zw_image *img = compile_tmp_zone(path, "n3far.test.");
 	CU_ASSERT_FATAL(img->hdr->flags & ZW_IMGF_SIGNED);
 	CU_ASSERT_EQUAL_FATAL(img->hdr->nsec3_count, nh);
 	/* the big record alone is far: the others set the stride */
