@@ -548,11 +548,15 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		 * closest encloser (RFC 4035 3.1.3.2); the wildcard's denial is
 		 * asked for before the search, both records' parts after it */
 		const struct zw_img_node *n[2];
+		const struct zw_deny_hint *h = r->hint;
 		if (img->wild_cover != NULL)
 			__builtin_prefetch(&img->wild_cover[lk->encloser - img->nodes]);
-		n[0] = nsec_cover(img, name, len, lk->encloser, r->hint);
+		n[0] = nsec_cover(img, name, len, lk->encloser, h);
 		n[1] = nsec_wild_cover(img, lk->encloser);
-		nsec_prefetch(img, n, 2);
+		/* a burst's prefetch asked for both already (deny_rec) */
+		if (!(h != NULL && h->nsec && h->pred == (uint32_t)(n[0] - img->nodes) &&
+		      img->wild_cover != NULL))
+			nsec_prefetch(img, n, 2);
 		put_node_nsec(r, img, n[0], qcx, done, &ndone);
 		put_node_nsec(r, img, n[1], qcx, done, &ndone);
 		return;
