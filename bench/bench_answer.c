@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * bench_answer [options] IMAGE...
+ * bench_answer [options] IMAGE... [vs IMAGE...]...
  *
  * Throughput of the answer engine (dataplane/answer.h) on one core, with no
  * network: the images are opened and put in a zone set, a mix of wire-format
@@ -33,6 +33,17 @@
  *                 transparent huge pages (zw_image_from_buffer) instead of
  *                 mapping the file with 4 KiB pages: the difference is the
  *                 cost of TLB misses over a large zone set.
+ *   IMAGES vs IMAGES [vs IMAGES...]
+ *                 compares zone sets (the same zones unsigned and signed,
+ *                 say) in one run: each set gets its own mix from the same
+ *                 seed (mix_hash tells whether they are the same queries),
+ *                 and the timed passes go round the sets, a pass of each in
+ *                 a round, the set that starts a round rotating. A drift of
+ *                 the host's speed, which on a shared machine is larger than
+ *                 the differences sought, then weighs on every set alike:
+ *                 setN.ratio is set N's CPU time per answer to the first
+ *                 set's over all passes, setN.ratio_median_round the median
+ *                 of that ratio over the rounds.
  *   --write-queries PREFIX
  *                 writes the mix to PREFIX.raw (dnsperf -B format: each
  *                 message preceded by its 2-byte length) and PREFIX.txt
@@ -76,6 +87,7 @@
 #define T_CAA		257
 #define HUGE_PAGE	(2UL << 20)
 #define ZW_BURST_MAX	64 /* --burst at most */
+#define MAX_SETS	4  /* zone sets compared in one run */
 #define OUT_SLOT                                                                                   \
 	1280 /* per response of a burst (a multiple of 64): UDP answers here never exceed 1232 */
 
@@ -205,15 +217,36 @@ static unsigned random_label(uint8_t *dst)
 	return l + 1;
 }
 
-/* A type present at the node, skipping DNSSEC-only types. */
+/* Types a signer adds to a zone (and DS, which only a signed parent has). */
+static bool signing_type(uint16_t t)
+{
+	switch (t) {
+	case ZW_T_DS:
+	case ZW_T_RRSIG:
+	case ZW_T_NSEC:
+	case ZW_T_DNSKEY:
+	case ZW_T_NSEC3:
+	case ZW_T_NSEC3PARAM:
+	case ZW_T_CDS:
+	case ZW_T_CDNSKEY: return true;
+	default: return false;
+	}
+}
+
+/* A type present at the node, drawn among those that are not signing
+ * types, so that a zone and the same zone signed give the same draws. */
 static uint16_t type_at(const struct zw_image *img, const struct zw_img_node *n)
 {
 	const struct zw_img_rrset *s = &img->rrsets[n->rrset_first];
-	uint16_t t = s[rnd_below(n->rrset_count)].type;
+	unsigned data = 0;
 
-	if (t == ZW_T_RRSIG || t == ZW_T_NSEC || t == ZW_T_NSEC3)
-		t = s[0].type;
-	return t;
+	for (unsigned i = 0; i < n->rrset_count; i++)
+		data += !signing_type(s[i].type);
+	uint32_t k = rnd_below(data ? data : n->rrset_count);
+	for (unsigned i = 0; i < n->rrset_count; i++)
+		if ((data == 0 || !signing_type(s[i].type)) && k-- == 0)
+			return s[i].type;
+	return s[0].type;
 }
 
 /* A common type absent at the node, or 0 if it has them all. */
@@ -420,6 +453,17 @@ static void mix_free(struct mix *m)
 	free(m->kind);
 }
 
+/* FNV-1a of the queries: equal for two sets whose mixes are the same
+ * queries (the same zones signed and unsigned, the same seed). */
+static uint64_t mix_hash(const struct mix *m)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < m->off[m->n]; i++)
+		h = (h ^ m->buf[i]) * 1099511628211ull;
+	return h;
+}
+
 /* ---- writing the mix for dnsperf ---- */
 
 static const char *type_name(uint16_t t, char *buf, size_t size)
@@ -616,30 +660,31 @@ static const char *rcode_name(unsigned r)
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : r == 16 ? "badvers" : "other";
 }
 
-static void print_tally(const struct tally *t, const struct mix *m)
+static void print_tally(const char *pre, const struct tally *t, const struct mix *m)
 {
 	double n = m->n ? (double)m->n : 1.0;
 
 	for (unsigned r = 0; r <= 16; r++)
 		if (t->rcode[r])
-			printf("rcode.%s: %" PRIu64 " (%.1f%%)\n", rcode_name(r), t->rcode[r],
-			       100.0 * (double)t->rcode[r] / n);
+			printf("%srcode.%s: %" PRIu64 " (%.1f%%)\n", pre, rcode_name(r),
+			       t->rcode[r], 100.0 * (double)t->rcode[r] / n);
 	for (unsigned s = 0; s <= ZW_SHAPE_NOTAUTH + 1; s++)
 		if (t->shape[s])
-			printf("shape.%s: %" PRIu64 " (%.1f%%)\n",
+			printf("%sshape.%s: %" PRIu64 " (%.1f%%)\n", pre,
 			       s <= ZW_SHAPE_NOTAUTH ? zw_shape_name((enum zw_shape)s) : "none",
 			       t->shape[s], 100.0 * (double)t->shape[s] / n);
 	for (unsigned k = 0; k < K_COUNT; k++)
-		printf("planned.%s: %zu (%.1f%%), answered as planned: %" PRIu64 "\n",
+		printf("%splanned.%s: %zu (%.1f%%), answered as planned: %" PRIu64 "\n", pre,
 		       kind_names[k], m->planned[k], 100.0 * (double)m->planned[k] / n,
 		       t->kind_ok[k]);
-	printf("edns_queries: %" PRIu64 " (%.1f%%)\n", t->edns, 100.0 * (double)t->edns / n);
-	printf("do_queries: %" PRIu64 "\n", t->do_bit);
-	printf("truncated: %" PRIu64 "\n", t->tc);
-	printf("dropped: %" PRIu64 "\n", t->dropped);
-	printf("avg_response_bytes: %.1f\n",
+	printf("%sedns_queries: %" PRIu64 " (%.1f%%)\n", pre, t->edns, 100.0 * (double)t->edns / n);
+	printf("%sdo_queries: %" PRIu64 "\n", pre, t->do_bit);
+	printf("%struncated: %" PRIu64 "\n", pre, t->tc);
+	printf("%sdropped: %" PRIu64 "\n", pre, t->dropped);
+	printf("%savg_response_bytes: %.1f\n", pre,
 	       m->n > t->dropped ? (double)t->bytes / (double)(m->n - t->dropped) : 0.0);
-	printf("avg_query_bytes: %.1f\n", (double)m->off[m->n] / n);
+	printf("%savg_query_bytes: %.1f\n", pre, (double)m->off[m->n] / n);
+	printf("%smix_hash: %016" PRIx64 "\n", pre, mix_hash(m));
 }
 
 /* ---- main ---- */
@@ -647,7 +692,7 @@ static void print_tally(const struct tally *t, const struct mix *m)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bench_answer [options] IMAGE...\n"
+		"usage: bench_answer [options] IMAGE... [vs IMAGE...]...\n"
 		"  -n, --queries N        queries in the mix (default %lu)\n"
 		"  -s, --seconds S        run for at least S seconds (default 5)\n"
 		"  -c, --cpu CPU          pin to this CPU, -1: do not pin (default 1)\n"
@@ -662,8 +707,10 @@ static void usage(FILE *f)
 		"      --kind K           only queries of one kind of the mix (positive,\n"
 		"                         nxdomain, referral or nodata): its cost alone\n"
 		"      --write-queries P  write the mix to P.raw and P.txt and exit\n"
+		"  vs                     between sets of images: the sets are answered\n"
+		"                         a pass each in turn (up to %d sets)\n"
 		"  -h, --help             this text\n",
-		DEFAULT_QUERIES);
+		DEFAULT_QUERIES, MAX_SETS);
 }
 
 static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -724,6 +771,201 @@ static uint64_t answer_pass(const struct zw_answer_cfg *cfg, const struct zw_zon
 		unsigned n = m->n - i < burst ? (unsigned)(m->n - i) : burst;
 		sum += answer_span(cfg, zs, m, i, n, burst, out);
 	}
+	return sum;
+}
+
+/* ---- sets of images ---- */
+
+/* The images of one zone set, and the mix drawn from their names. */
+struct set {
+	struct zw_image **imgs;
+	unsigned nimg;
+	uint64_t nodes;
+	struct zw_zoneset *zs;
+	struct pools pools;
+	struct mix mix;
+};
+
+/* Opens the images, builds the zone set and draws the mix, from the same
+ * seed for every set: sets of the same names (a zone unsigned and signed)
+ * get the same queries. */
+static int load_set(struct set *st, char *const *paths, unsigned n, bool huge, size_t nq,
+		    bool do_bit, unsigned long seed)
+{
+	memset(st, 0, sizeof(*st));
+	st->nimg = n;
+	st->imgs = calloc(n, sizeof(*st->imgs));
+	if (st->imgs == NULL) {
+		perror("calloc");
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const char *why = NULL;
+		int rc = huge ? open_huge(paths[i], &st->imgs[i], &why)
+			      : zw_image_open(paths[i], &st->imgs[i], &why);
+		if (rc != 0) {
+			fprintf(stderr, "bench_answer: %s: %s%s%s\n", paths[i], zw_strerror(rc),
+				why ? ": " : "", why ? why : "");
+			return -1;
+		}
+		st->nodes += st->imgs[i]->hdr->node_count;
+	}
+	st->zs = zw_zoneset_create(st->imgs, n);
+	if (st->zs == NULL) {
+		fprintf(stderr, "bench_answer: cannot build the zone set (duplicate origins?)\n");
+		return -1;
+	}
+	rng_state = seed;
+	if (fill_pools(st->imgs, n, &st->pools) != 0) {
+		fprintf(stderr, "bench_answer: out of memory\n");
+		return -1;
+	}
+	if (st->pools.pos.n == 0) {
+		fprintf(stderr, "bench_answer: the zones have no name with data\n");
+		return -1;
+	}
+	if (st->pools.deleg.n == 0)
+		fprintf(stderr, "bench_answer: no delegation in the zones: referrals become "
+				"positive queries\n");
+	int rc = make_mix(st->imgs, &st->pools, nq, do_bit, &st->mix);
+	if (rc != 0) {
+		fprintf(stderr, "bench_answer: cannot generate the queries: %s\n", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void free_set(struct set *st)
+{
+	mix_free(&st->mix);
+	free(st->pools.pos.v);
+	free(st->pools.nxbase.v);
+	free(st->pools.nodata.v);
+	free(st->pools.deleg.v);
+	zw_zoneset_free(st->zs);
+	for (unsigned i = 0; i < st->nimg; i++)
+		zw_image_close(st->imgs[i]);
+	free(st->imgs);
+}
+
+/* One set: whole passes over its mix until seconds have elapsed. */
+static uint64_t timed_passes(const struct zw_answer_cfg *cfg, const struct set *st, unsigned burst,
+			     double seconds, uint8_t *out)
+{
+	uint64_t sum = 0;
+	unsigned passes = 0;
+	double best = 1e30, c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), t0 = now_s(), prev = t0, t1;
+
+	/* for `perf record -k CLOCK_MONOTONIC` + `perf report --time START,` */
+	printf("timed_start_monotonic_s: %.6f\n", t0);
+	fflush(stdout);
+	do {
+		sum += answer_pass(cfg, st->zs, &st->mix, burst, out);
+		passes++;
+		t1 = now_s();
+		if (t1 - prev < best)
+			best = t1 - prev;
+		prev = t1;
+	} while (t1 - t0 < seconds);
+	double cpu_used = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+
+	double answers = (double)passes * (double)st->mix.n, elapsed = t1 - t0;
+	printf("passes: %u\n", passes);
+	printf("answers: %.0f\n", answers);
+	printf("elapsed_s: %.3f\n", elapsed);
+	printf("answers_per_s: %.0f\n", answers / elapsed);
+	printf("ns_per_answer: %.1f\n", elapsed * 1e9 / answers);
+	printf("ns_per_answer_best_pass: %.1f\n", best * 1e9 / (double)st->mix.n);
+	/* below 1.0 when other work took the CPU from this thread; the CPU
+	 * time per answer then tells what the answers cost when it ran */
+	printf("thread_cpu_share: %.3f\n", cpu_used / elapsed);
+	printf("cpu_ns_per_answer: %.1f\n", cpu_used * 1e9 / answers);
+	return sum;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median_of(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define MAX_ROUNDS 100000
+
+/*
+ * Several sets in turn, a pass of each a round, the first of a round
+ * rotating, until seconds have elapsed: the host's speed, which on a
+ * shared machine drifts by more than the differences measured, is the
+ * same for the passes of one round. Each set's CPU time per answer over
+ * all its passes, and for each set after the first the median over the
+ * rounds of its pass's CPU time to the first set's.
+ */
+static uint64_t compare_sets(const struct zw_answer_cfg *cfg, struct set *sets, unsigned nsets,
+			     long cpu, bool do_bit, unsigned burst, double seconds, bool huge,
+			     uint8_t *out)
+{
+	uint64_t sum = 0;
+	double cpu_tot[MAX_SETS] = { 0 }, wall_tot[MAX_SETS] = { 0 }, *ratio[MAX_SETS] = { 0 };
+	unsigned rounds = 0;
+
+	printf("sets: %u\n", nsets);
+	printf("cpu: %ld\n", cpu);
+	printf("do_bit: %s\n", do_bit ? "yes" : "no");
+	printf("burst: %u\n", burst);
+	printf("image_memory: %s\n", huge ? "anonymous, huge pages advised" : "file mapping");
+	for (unsigned i = 0; i < nsets; i++) {
+		char pre[32];
+		struct tally t;
+		snprintf(pre, sizeof(pre), "set%u.", i + 1);
+		printf("%simages: %u\n", pre, sets[i].nimg);
+		printf("%snodes: %" PRIu64 "\n", pre, sets[i].nodes);
+		printf("%squeries: %zu\n", pre, sets[i].mix.n);
+		tally_pass(cfg, sets[i].zs, &sets[i].mix, out, &t);
+		print_tally(pre, &t, &sets[i].mix);
+		ratio[i] = malloc(MAX_ROUNDS * sizeof(double));
+		if (ratio[i] == NULL) {
+			perror("malloc");
+			exit(1);
+		}
+	}
+	fflush(stdout);
+	double t0 = now_s();
+	do {
+		double c[MAX_SETS];
+		for (unsigned k = 0; k < nsets; k++) {
+			unsigned i = (rounds + k) % nsets;
+			double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), w0 = now_s();
+			sum += answer_pass(cfg, sets[i].zs, &sets[i].mix, burst, out);
+			c[i] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+			cpu_tot[i] += c[i];
+			wall_tot[i] += now_s() - w0;
+		}
+		for (unsigned i = 1; i < nsets; i++)
+			ratio[i][rounds] =
+				(c[i] / (double)sets[i].mix.n) / (c[0] / (double)sets[0].mix.n);
+		rounds++;
+	} while (now_s() - t0 < seconds && rounds < MAX_ROUNDS);
+
+	printf("rounds: %u\n", rounds);
+	for (unsigned i = 0; i < nsets; i++) {
+		double answers = (double)rounds * (double)sets[i].mix.n;
+		printf("set%u.cpu_ns_per_answer: %.1f\n", i + 1, cpu_tot[i] * 1e9 / answers);
+		printf("set%u.ns_per_answer: %.1f\n", i + 1, wall_tot[i] * 1e9 / answers);
+		printf("set%u.thread_cpu_share: %.3f\n", i + 1, cpu_tot[i] / wall_tot[i]);
+		if (i == 0)
+			continue;
+		printf("set%u.ratio: %.3f\n", i + 1,
+		       (cpu_tot[i] / (double)sets[i].mix.n) / (cpu_tot[0] / (double)sets[0].mix.n));
+		printf("set%u.ratio_median_round: %.3f\n", i + 1, median_of(ratio[i], rounds));
+	}
+	for (unsigned i = 0; i < nsets; i++)
+		free(ratio[i]);
 	return sum;
 }
 
@@ -821,52 +1063,32 @@ int main(int argc, char **argv)
 	if (bench_pin(cpu, "bench_answer") != 0)
 		return 1;
 
-	unsigned nimg = (unsigned)(argc - optind);
-	struct zw_image **imgs = calloc(nimg, sizeof(*imgs));
-	uint64_t nodes = 0;
-	if (imgs == NULL) {
-		perror("calloc");
-		return 1;
-	}
-	for (unsigned i = 0; i < nimg; i++) {
-		const char *why = NULL;
-		int rc = huge ? open_huge(argv[optind + i], &imgs[i], &why)
-			      : zw_image_open(argv[optind + i], &imgs[i], &why);
-		if (rc != 0) {
-			fprintf(stderr, "bench_answer: %s: %s%s%s\n", argv[optind + i],
-				zw_strerror(rc), why ? ": " : "", why ? why : "");
-			return 1;
+	/* the sets of images, "vs" between two */
+	struct set sets[MAX_SETS];
+	int first[MAX_SETS], end[MAX_SETS];
+	unsigned nsets = 0;
+	for (int a = optind, b; a <= argc; a = b + 1) {
+		for (b = a; b < argc && strcmp(argv[b], "vs") != 0; b++)
+			;
+		if (b == a || nsets == MAX_SETS) {
+			fprintf(stderr, "bench_answer: %s\n",
+				b == a ? "an empty set of images (\"vs\" at an end, or twice)"
+				       : "too many sets");
+			return 2;
 		}
-		nodes += imgs[i]->hdr->node_count;
+		first[nsets] = a;
+		end[nsets++] = b;
 	}
-	struct zw_zoneset *zs = zw_zoneset_create(imgs, nimg);
-	if (zs == NULL) {
-		fprintf(stderr, "bench_answer: cannot build the zone set (duplicate origins?)\n");
-		return 1;
+	if (nsets > 1 && (count_mode || write_prefix != NULL)) {
+		fprintf(stderr, "bench_answer: --count and --write-queries take one set\n");
+		return 2;
 	}
-
-	struct pools pools = { 0 };
-	struct mix mix;
-	int rc;
-	rng_state = seed;
-	if (fill_pools(imgs, nimg, &pools) != 0) {
-		fprintf(stderr, "bench_answer: out of memory\n");
-		return 1;
-	}
-	if (pools.pos.n == 0) {
-		fprintf(stderr, "bench_answer: the zones have no name with data\n");
-		return 1;
-	}
-	if (pools.deleg.n == 0)
-		fprintf(stderr, "bench_answer: no delegation in the zones: referrals become "
-				"positive queries\n");
-	rc = make_mix(imgs, &pools, nq, do_bit, &mix);
-	if (rc != 0) {
-		fprintf(stderr, "bench_answer: cannot generate the queries: %s\n", strerror(-rc));
-		return 1;
-	}
+	for (unsigned i = 0; i < nsets; i++)
+		if (load_set(&sets[i], argv + first[i], (unsigned)(end[i] - first[i]), huge, nq,
+			     do_bit, seed) != 0)
+			return 1;
 	if (write_prefix != NULL)
-		return write_queries(&mix, write_prefix) == 0 ? 0 : 1;
+		return write_queries(&sets[0].mix, write_prefix) == 0 ? 0 : 1;
 
 	struct zw_answer_cfg cfg = { .edns_size = EDNS_SIZE };
 	uint8_t *out = aligned_alloc(
@@ -878,6 +1100,8 @@ int main(int argc, char **argv)
 	}
 
 	if (count_mode) {
+		const struct zw_zoneset *zs = sets[0].zs;
+		const struct mix *m = &sets[0].mix;
 		/* Nothing but the answers after the set-up: the difference with
 		 * a --count 0 run is the cost of count answers. */
 		size_t i = 0;
@@ -885,72 +1109,45 @@ int main(int argc, char **argv)
 			unsigned n = (unsigned)burst;
 			if (n > count - k)
 				n = (unsigned)(count - k);
-			if (n > mix.n - i)
-				n = (unsigned)(mix.n - i);
-			sum += answer_span(&cfg, zs, &mix, i, n, (unsigned)burst, out);
+			if (n > m->n - i)
+				n = (unsigned)(m->n - i);
+			sum += answer_span(&cfg, zs, m, i, n, (unsigned)burst, out);
 			k += n;
 			i += n;
-			if (i == mix.n)
+			if (i == m->n)
 				i = 0;
 		}
 		printf("count: %lu\n", count);
-		printf("queries: %zu\n", mix.n);
+		printf("queries: %zu\n", m->n);
 		printf("checksum: %" PRIu64 "\n", sum);
 		return 0;
 	}
 
-	struct tally t;
-	printf("images: %u\n", nimg);
-	printf("nodes: %" PRIu64 "\n", nodes);
-	printf("queries: %zu\n", mix.n);
-	printf("cpu: %ld\n", cpu);
-	printf("do_bit: %s\n", do_bit ? "yes" : "no");
-	printf("burst: %lu\n", burst);
-	printf("image_memory: %s\n", huge ? "anonymous, huge pages advised" : "file mapping");
-	if (huge)
-		printf("anon_huge_kib: %ld\n", anon_huge_kib());
-	tally_pass(&cfg, zs, &mix, out, &t);
-	print_tally(&t, &mix);
-	fflush(stdout);
-
-	/* The timed passes. */
-	unsigned passes = 0;
-	double best = 1e30, c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), t0 = now_s(), prev = t0, t1;
-	/* for `perf record -k CLOCK_MONOTONIC` + `perf report --time START,` */
-	printf("timed_start_monotonic_s: %.6f\n", t0);
-	fflush(stdout);
-	do {
-		sum += answer_pass(&cfg, zs, &mix, (unsigned)burst, out);
-		passes++;
-		t1 = now_s();
-		if (t1 - prev < best)
-			best = t1 - prev;
-		prev = t1;
-	} while (t1 - t0 < seconds);
-	double cpu_used = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-
-	double answers = (double)passes * (double)mix.n, elapsed = t1 - t0;
-	printf("passes: %u\n", passes);
-	printf("answers: %.0f\n", answers);
-	printf("elapsed_s: %.3f\n", elapsed);
-	printf("answers_per_s: %.0f\n", answers / elapsed);
-	printf("ns_per_answer: %.1f\n", elapsed * 1e9 / answers);
-	printf("ns_per_answer_best_pass: %.1f\n", best * 1e9 / (double)mix.n);
-	/* below 1.0 when other work took the CPU from this thread; the CPU
-	 * time per answer then tells what the answers cost when it ran */
-	printf("thread_cpu_share: %.3f\n", cpu_used / elapsed);
-	printf("cpu_ns_per_answer: %.1f\n", cpu_used * 1e9 / answers);
+	if (nsets > 1) {
+		sum = compare_sets(&cfg, sets, nsets, cpu, do_bit, (unsigned)burst, seconds, huge,
+				   out);
+	} else {
+		struct set *st = &sets[0];
+		struct tally t;
+		printf("images: %u\n", st->nimg);
+		printf("nodes: %" PRIu64 "\n", st->nodes);
+		printf("queries: %zu\n", st->mix.n);
+		printf("cpu: %ld\n", cpu);
+		printf("do_bit: %s\n", do_bit ? "yes" : "no");
+		printf("burst: %lu\n", burst);
+		printf("image_memory: %s\n",
+		       huge ? "anonymous, huge pages advised" : "file mapping");
+		if (huge)
+			printf("anon_huge_kib: %ld\n", anon_huge_kib());
+		tally_pass(&cfg, st->zs, &st->mix, out, &t);
+		print_tally("", &t, &st->mix);
+		fflush(stdout);
+		sum = timed_passes(&cfg, st, (unsigned)burst, seconds, out);
+	}
 	printf("checksum: %" PRIu64 "\n", sum);
 
 	free(out);
-	mix_free(&mix);
-	free(pools.pos.v);
-	free(pools.nxbase.v);
-	free(pools.nodata.v);
-	free(pools.deleg.v);
-	zw_zoneset_free(zs);
-	for (unsigned i = 0; i < nimg; i++)
-		zw_image_close(imgs[i]);
-	free(imgs);
+	for (unsigned i = 0; i < nsets; i++)
+		free_set(&sets[i]);
 	return 0;
 }

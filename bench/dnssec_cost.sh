@@ -19,22 +19,24 @@
 # minutes the first time; the signed zones and their images are reused
 # while they are newer than what they are made from.
 #
-# The three variants are run in turn, round after round, so that the
-# comparison is never between different times of day on a shared host;
-# each figure is the CPU time the benchmark thread got per answer
-# (cpu_ns_per_answer), the median over the rounds. Two ratios of signed to
-# unsigned: of the medians, and the median of each round's own ratio (the
-# three runs of a round are side by side in time, so a slower stretch of
-# the host weighs on both sides of it). The target (at most 1.5 times the
-# unsigned cost per answer) is reported as met only when both are.
+# The three variants are answered in one bench_answer run per round
+# (bench_answer A vs B vs C): a pass over the mix of each in turn, the
+# first of each turn rotating, so that the three meet the same speed of a
+# shared host, which drifts by more than the differences measured; the
+# three mixes are the same queries (checked: mix_hash). Each figure is the
+# CPU time the benchmark thread got per answer (cpu_ns_per_answer), the
+# median over the runs. Two ratios of signed to unsigned: of the medians,
+# and the median over the runs of each run's median over its turns of a
+# signed pass's time to the unsigned pass's. The target (at most 1.5 times
+# the unsigned cost per answer) is reported as met only when both are.
 #
 # Environment (all optional):
 #   ZW_BUILD            meson build directory (default: <repo>/build)
 #   ZW_BENCH_CACHE      zones, keys, images (default <build>/bench-cache)
 #   ZW_DS_TLD           delegations in the TLD zone (default 100000)
 #   ZW_DS_HOSTING       RRs in the hosting zone (default 300000)
-#   ZW_DS_ROUNDS        rounds (default 5)
-#   ZW_DS_SECONDS       minimum seconds per bench_answer run (default 3)
+#   ZW_DS_ROUNDS        rounds: bench_answer runs (default 5)
+#   ZW_DS_SECONDS       seconds per variant of a run (default 3)
 #   ZW_BENCH_CPU        CPU the benchmark is pinned to (default 1)
 #
 # Every step is bounded: generation and signing 1200 s each, compiles
@@ -153,60 +155,81 @@ HOST=$D/hosting-$HOSTING_N
 VARIANTS="unsigned nsec nsec3"
 sfx() { [ "$1" = unsigned ] && echo "" || echo ".$1"; }
 
-# run ARGS...: one bench_answer run over the images of variant $V; sets ns
-# (CPU ns per answer), share (of its CPU the thread got) and bytes (the
-# average response). In this shell, not a subshell, so that a signal stops
-# the run (CHILD) and a failure stops the script.
+# run ARGS...: one bench_answer run over the three variants' images, a
+# pass of each in turn (bench_answer's "vs"), so that all three meet the
+# same speed of the host; sets ns_<variant> (CPU ns per answer), share_<v>
+# (of its CPU the thread got), bytes_<v> (the average response) and
+# rr_<v> (the median over the run's rounds of the variant's pass time to
+# the unsigned one's). In this shell, not a subshell, so that a signal
+# stops the run (CHILD) and a failure stops the script.
 run() {
-	local out=$TMP/run.out s
-	s=$(sfx "$V")
-	bg_run "$out" timeout "$RUN_TIMEOUT" "$BENCH" -s "$SECONDS_PER_RUN" -c "$CPU" --edns-all --do "$@" \
-		"$TLD$s.zwi" "$HOST$s.zwi" || die "bench_answer failed"
-	ns=$(kv "$out" cpu_ns_per_answer)
-	share=$(kv "$out" thread_cpu_share)
-	bytes=$(kv "$out" avg_response_bytes)
-	[ -n "$ns" ] || die "no cpu_ns_per_answer in bench_answer's output"
+	local out=$TMP/run.out k=1 v h
+	local -a sets=()
+	for v in $VARIANTS; do
+		[ ${#sets[@]} -gt 0 ] && sets+=(vs)
+		sets+=("$TLD$(sfx "$v").zwi" "$HOST$(sfx "$v").zwi")
+	done
+	bg_run "$out" timeout "$RUN_TIMEOUT" "$BENCH" -s "$((SECONDS_PER_RUN * 3))" -c "$CPU" \
+		--edns-all --do "$@" "${sets[@]}" || die "bench_answer failed"
+	h=$(awk '/^set[0-9]+\.mix_hash:/ { print $2 }' "$out" | sort -u | wc -l)
+	[ "$h" = 1 ] || die "the three variants did not get the same queries (mix_hash)"
+	for v in $VARIANTS; do
+		printf -v "ns_$v" '%s' "$(kv "$out" "set$k.cpu_ns_per_answer")"
+		printf -v "share_$v" '%s' "$(kv "$out" "set$k.thread_cpu_share")"
+		printf -v "bytes_$v" '%s' "$(kv "$out" "set$k.avg_response_bytes")"
+		printf -v "rr_$v" '%s' "$(kv "$out" "set$k.ratio_median_round")"
+		k=$((k + 1))
+	done
+	# shellcheck disable=SC2154
+	[ -n "$ns_unsigned" ] || die "no set1.cpu_ns_per_answer in bench_answer's output"
 }
 
-declare -A NS SHARE BYTES
+# line_cost: what a random cache line costs the guest now (bench_lines,
+# prefetched groups of 32), ns; signed answers read more lines than
+# unsigned ones, so their ratio moves with it
+line_cost() {
+	[ -x "$BUILD/bench/bench_lines" ] || return 0
+	timeout 120 "$BUILD/bench/bench_lines" -n 5000000 -c "$CPU" 2>/dev/null |
+		awk -F': ' '$1 == "ns_per_line_group_32" { print $2 }'
+}
+
+declare -A NS SHARE BYTES RR
+LINE_START=$(line_cost)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
-for r in $(seq "$ROUNDS"); do
-	line="round $r:"
-	for V in $VARIANTS; do
-		run
-		NS[mix.$V]+=" $ns"
-		SHARE[mix.$V]+=" $share"
-		BYTES[mix.$V]=$bytes
-		line+=" $V $ns"
+# record ROW: the last run's figures under ROW
+record() {
+	local v n s b r
+	for v in $VARIANTS; do
+		n=ns_$v s=share_$v b=bytes_$v r=rr_$v
+		NS[$1.$v]+=" ${!n}"
+		SHARE[$1.$v]+=" ${!s}"
+		BYTES[$1.$v]=${!b}
+		RR[$1.$v]+=" ${!r}"
 	done
+}
+for r in $(seq "$ROUNDS"); do
+	run
+	record mix
+	# shellcheck disable=SC2154
+	note "round $r: unsigned $ns_unsigned nsec $ns_nsec nsec3 $ns_nsec3 (ns of CPU per answer)"
 	if [ "$KINDS" = 1 ]; then
 		for k in positive nxdomain referral nodata; do
-			for V in $VARIANTS; do
-				run --kind "$k"
-				NS[$k.$V]+=" $ns"
-				BYTES[$k.$V]=$bytes
-			done
+			run --kind "$k"
+			record "$k"
 		done
 	fi
-	note "$line (ns of CPU per answer)"
 done
 
 echo
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
 echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - START)) s"
+echo "a random cache line (bench_lines, groups of 32): ${LINE_START:-?} ns at start, $(line_cost) ns at end"
 echo "source: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "zones: tld. ($TLD_N delegations), bench.example. ($HOSTING_N RRs); ECDSA P-256; NSEC3 without salt or iterations"
-echo "bench_answer -s $SECONDS_PER_RUN -c $CPU --edns-all --do (every query with EDNS and DO); $ROUNDS rounds, medians"
+echo "bench_answer -s $((SECONDS_PER_RUN * 3)) -c $CPU --edns-all --do UNSIGNED vs NSEC vs NSEC3 (every query with EDNS and DO, the three a pass each in turn); $ROUNDS runs, medians"
 echo
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) / float(sys.argv[1])))' "$1" "$2"; }
-# the median of the rounds' own ratios: each round runs the three in turn,
-# so a slower stretch of a shared host weighs on both sides of its ratio
-round_ratio() {
-	python3 -c 'import statistics, sys
-u, s = sys.argv[1].split(), sys.argv[2].split()
-print("%.2f" % statistics.median(float(b) / float(a) for a, b in zip(u, s)))' "$1" "$2"
-}
 echo "| | unsigned ns | NSEC ns | NSEC / unsigned | NSEC3 ns | NSEC3 / unsigned |"
 echo "|---|---:|---:|---:|---:|---:|"
 rows="mix"
@@ -222,13 +245,15 @@ for row in $rows; do
 		"$(ratio "$u" "${MED[$row.nsec]}")" "${MED[$row.nsec3]}" "$(ratio "$u" "${MED[$row.nsec3]}")"
 done
 echo
-echo "(medians over the rounds; the ratios are of the medians)"
-echo "round by round (mix, ns): unsigned${NS[mix.unsigned]}; NSEC${NS[mix.nsec]}; NSEC3${NS[mix.nsec3]}"
+echo "(medians over the runs; the ratios are of the medians)"
+echo "run by run (mix, ns): unsigned${NS[mix.unsigned]}; NSEC${NS[mix.nsec]}; NSEC3${NS[mix.nsec3]}"
+echo "run by run (mix, median over a run's rounds of a pass's time to the unsigned pass's): NSEC${RR[mix.nsec]}; NSEC3${RR[mix.nsec3]}"
 echo "thread's share of its CPU: unsigned${SHARE[mix.unsigned]}; NSEC${SHARE[mix.nsec]}; NSEC3${SHARE[mix.nsec3]}"
 echo "average response: unsigned ${BYTES[mix.unsigned]} bytes, NSEC ${BYTES[mix.nsec]}, NSEC3 ${BYTES[mix.nsec3]}"
 for V in nsec nsec3; do
 	a=$(ratio "${MED[mix.unsigned]}" "${MED[mix.$V]}")
-	b=$(round_ratio "${NS[mix.unsigned]}" "${NS[mix.$V]}")
+	# shellcheck disable=SC2086
+	b=$(median -f %.2f ${RR[mix.$V]})
 	verdict=$(python3 -c 'import sys; print("met" if max(map(float, sys.argv[1:])) <= 1.5 else "MISSED")' "$a" "$b")
-	echo "$V / unsigned, mix: $a (ratio of the medians), $b (median of the rounds' ratios); target at most 1.5 by both: $verdict"
+	echo "$V / unsigned, mix: $a (ratio of the medians), $b (median of the runs' round by round ratios); target at most 1.5 by both: $verdict"
 done

@@ -103,7 +103,7 @@ sign() {
 		# dnssec-signzone wants the DNSKEYs in the zone; -x: the DNSKEY
 		# RRset signed by the KSK only, as ldns-signzone does
 		cat "$file" "$zsk.key" "$ksk.key" >"$tmp/$zone.withkeys"
-		dnssec-signzone -q -s "$INCEPTION" -e "$EXPIRATION" -o "$zone." -f "$tmp/$zone.signed" \
+		dnssec-signzone -q -d "$tmp" -s "$INCEPTION" -e "$EXPIRATION" -o "$zone." -f "$tmp/$zone.signed" \
 			-O full -N keep -x "$@" "$tmp/$zone.withkeys" "$zsk" "$ksk" >/dev/null
 		how="dnssec-signzone -x $*"
 	fi
