@@ -72,6 +72,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "bench_median.h"
 #include "bench_pin.h"
 #include "image.h"
 #include "lookup.h"
@@ -883,19 +884,6 @@ static uint64_t timed_passes(const struct zw_answer_cfg *cfg, const struct set *
 	return sum;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median_of(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 #define MAX_ROUNDS 100000
 
 /*
@@ -928,6 +916,8 @@ static uint64_t compare_sets(const struct zw_answer_cfg *cfg, struct set *sets, 
 		printf("%squeries: %zu\n", pre, sets[i].mix.n);
 		tally_pass(cfg, sets[i].zs, &sets[i].mix, out, &t);
 		print_tally(pre, &t, &sets[i].mix);
+		if (i == 0)
+			continue; /* the ratios are to the first set */
 		ratio[i] = malloc(MAX_ROUNDS * sizeof(double));
 		if (ratio[i] == NULL) {
 			perror("malloc");
@@ -962,7 +952,7 @@ static uint64_t compare_sets(const struct zw_answer_cfg *cfg, struct set *sets, 
 			continue;
 		printf("set%u.ratio: %.3f\n", i + 1,
 		       (cpu_tot[i] / (double)sets[i].mix.n) / (cpu_tot[0] / (double)sets[0].mix.n));
-		printf("set%u.ratio_median_round: %.3f\n", i + 1, median_of(ratio[i], rounds));
+		printf("set%u.ratio_median_round: %.3f\n", i + 1, bench_median(ratio[i], rounds));
 	}
 	for (unsigned i = 0; i < nsets; i++)
 		free(ratio[i]);

@@ -21,17 +21,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_median.h"
 #include "image.h"
 #include "zw_err.h"
 
 #define MAX_ITER 100000
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static double clock_ms(clockid_t clk)
 {
@@ -39,12 +33,6 @@ static double clock_ms(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static double median_of(double *v, long n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
 static void usage(const char *prog)
@@ -111,8 +99,8 @@ int main(int argc, char **argv)
 	}
 
 	double first = t[0];
-	double median = median_of(t, iter);
-	double cpu_median = median_of(cpu, iter);
+	double median = bench_median(t, (size_t)iter);
+	double cpu_median = bench_median(cpu, (size_t)iter);
 
 	printf("iterations: %ld\n", iter);
 	printf("open_ms_first: %.3f\n", first);

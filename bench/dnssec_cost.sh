@@ -155,35 +155,6 @@ HOST=$D/hosting-$HOSTING_N
 VARIANTS="unsigned nsec nsec3"
 sfx() { [ "$1" = unsigned ] && echo "" || echo ".$1"; }
 
-# run ARGS...: one bench_answer run over the three variants' images, a
-# pass of each in turn (bench_answer's "vs"), so that all three meet the
-# same speed of the host; sets ns_<variant> (CPU ns per answer), share_<v>
-# (of its CPU the thread got), bytes_<v> (the average response) and
-# rr_<v> (the median over the run's rounds of the variant's pass time to
-# the unsigned one's). In this shell, not a subshell, so that a signal
-# stops the run (CHILD) and a failure stops the script.
-run() {
-	local out=$TMP/run.out k=1 v h
-	local -a sets=()
-	for v in $VARIANTS; do
-		[ ${#sets[@]} -gt 0 ] && sets+=(vs)
-		sets+=("$TLD$(sfx "$v").zwi" "$HOST$(sfx "$v").zwi")
-	done
-	bg_run "$out" timeout "$RUN_TIMEOUT" "$BENCH" -s "$((SECONDS_PER_RUN * 3))" -c "$CPU" \
-		--edns-all --do "$@" "${sets[@]}" || die "bench_answer failed"
-	h=$(awk '/^set[0-9]+\.mix_hash:/ { print $2 }' "$out" | sort -u | wc -l)
-	[ "$h" = 1 ] || die "the three variants did not get the same queries (mix_hash)"
-	for v in $VARIANTS; do
-		printf -v "ns_$v" '%s' "$(kv "$out" "set$k.cpu_ns_per_answer")"
-		printf -v "share_$v" '%s' "$(kv "$out" "set$k.thread_cpu_share")"
-		printf -v "bytes_$v" '%s' "$(kv "$out" "set$k.avg_response_bytes")"
-		printf -v "rr_$v" '%s' "$(kv "$out" "set$k.ratio_median_round")"
-		k=$((k + 1))
-	done
-	# shellcheck disable=SC2154
-	[ -n "$ns_unsigned" ] || die "no set1.cpu_ns_per_answer in bench_answer's output"
-}
-
 # line_cost: what a random cache line costs the guest now (bench_lines,
 # prefetched groups of 32), ns; signed answers read more lines than
 # unsigned ones, so their ratio moves with it
@@ -193,30 +164,45 @@ line_cost() {
 		awk -F': ' '$1 == "ns_per_line_group_32" { print $2 }'
 }
 
+# run ROW ARGS...: one bench_answer run over the three variants' images, a
+# pass of each in turn (bench_answer's "vs"), so that all three meet the
+# same speed of the host. Adds to NS[ROW.variant] (CPU ns per answer),
+# SHARE (of its CPU the thread got), RR (the median over the run's rounds
+# of the variant's pass time to the unsigned one's) and sets BYTES (the
+# average response). In this shell, not a subshell, so that a signal stops
+# the run (CHILD) and a failure stops the script.
 declare -A NS SHARE BYTES RR
+run() {
+	local row=$1 out=$TMP/run.out k=1 v
+	local -a sets=()
+	shift
+	for v in $VARIANTS; do
+		[ ${#sets[@]} -gt 0 ] && sets+=(vs)
+		sets+=("$TLD$(sfx "$v").zwi" "$HOST$(sfx "$v").zwi")
+	done
+	bg_run "$out" timeout "$RUN_TIMEOUT" "$BENCH" -s "$((SECONDS_PER_RUN * 3))" -c "$CPU" \
+		--edns-all --do "$@" "${sets[@]}" || die "bench_answer failed"
+	[ "$(awk '/^set[0-9]+\.mix_hash:/ { print $2 }' "$out" | sort -u | wc -l)" = 1 ] ||
+		die "the three variants did not get the same queries (mix_hash)"
+	[ -n "$(kv "$out" set1.cpu_ns_per_answer)" ] || die "no set1.cpu_ns_per_answer in bench_answer's output"
+	for v in $VARIANTS; do
+		NS[$row.$v]+=" $(kv "$out" "set$k.cpu_ns_per_answer")"
+		SHARE[$row.$v]+=" $(kv "$out" "set$k.thread_cpu_share")"
+		BYTES[$row.$v]=$(kv "$out" "set$k.avg_response_bytes")
+		RR[$row.$v]+=" $(kv "$out" "set$k.ratio_median_round")"
+		k=$((k + 1))
+	done
+}
+
 LINE_START=$(line_cost)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
-# record ROW: the last run's figures under ROW
-record() {
-	local v n s b r
-	for v in $VARIANTS; do
-		n=ns_$v s=share_$v b=bytes_$v r=rr_$v
-		NS[$1.$v]+=" ${!n}"
-		SHARE[$1.$v]+=" ${!s}"
-		BYTES[$1.$v]=${!b}
-		RR[$1.$v]+=" ${!r}"
-	done
-}
 for r in $(seq "$ROUNDS"); do
-	run
-	record mix
-	# shellcheck disable=SC2154
-	note "round $r: unsigned $ns_unsigned nsec $ns_nsec nsec3 $ns_nsec3 (ns of CPU per answer)"
+	run mix
+	note "round $r: unsigned ${NS[mix.unsigned]##* } nsec ${NS[mix.nsec]##* } nsec3 ${NS[mix.nsec3]##* } (ns of CPU per answer)"
 	if [ "$KINDS" = 1 ]; then
 		for k in positive nxdomain referral nodata; do
-			run --kind "$k"
-			record "$k"
+			run "$k" --kind "$k"
 		done
 	fi
 done

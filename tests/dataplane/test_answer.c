@@ -1901,6 +1901,23 @@ static struct zw_image *compile_tmp_zone(const char *path, const char *origin)
 	return img;
 }
 
+/* A temporary zone file (its name into path, a mkstemp template) open for
+ * writing, with the apex of an unsalted NSEC3 zone of origin written. */
+static FILE *n3_zone_file(char *path, const char *origin)
+{
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f,
+		"$ORIGIN %s\n$TTL 300\n"
+		"@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+		"@ DNSKEY 257 3 13 sJNUsBKY3dvVdTOcp4E2/TWv6npIJ8Poa2nEd3f4zK7tfJXfiMhvjmpb"
+		"hRxrCw0bMxOpQetltxhb2MF5bDGwMQ==\n@ NSEC3PARAM 1 0 0 -\n",
+		origin);
+	return f;
+}
+
 /* A zone of N3_HOSTS names with an NSEC3 chain (no salt, no iterations;
  * the records unsigned, which the search does not read): the record that
  * matches or covers a hash is found the same through the index built when
@@ -1913,14 +1930,7 @@ static void n3_search_index(void)
 	static uint8_t hashes[N3_HOSTS + 1][ZW_SHA1_LEN];
 	char path[] = "/tmp/zw-n3idx-XXXXXX", b32[40], nb32[40];
 	uint8_t wire[ZW_NAME_MAX + 1];
-	int fd = mkstemp(path);
-	CU_ASSERT_FATAL(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	fprintf(f, "$ORIGIN n3idx.test.\n$TTL 300\n"
-		   "@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
-		   "@ DNSKEY 257 3 13 sJNUsBKY3dvVdTOcp4E2/TWv6npIJ8Poa2nEd3f4zK7tfJXfiMhvjmpb"
-		   "hRxrCw0bMxOpQetltxhb2MF5bDGwMQ==\n@ NSEC3PARAM 1 0 0 -\n");
+	FILE *f = n3_zone_file(path, "n3idx.test.");
 	unsigned nh = 0;
 	for (unsigned i = 0; i <= N3_HOSTS; i++) {
 		char name[64];
@@ -2005,15 +2015,8 @@ static void n3_far_record(void)
 	static uint8_t q[512], out[4096];
 	char path[] = "/tmp/zw-n3far-XXXXXX", b32[40], nb32[40], sig[100];
 	uint8_t wire[ZW_NAME_MAX + 1], big[ZW_SHA1_LEN];
-	int fd = mkstemp(path);
-	CU_ASSERT_FATAL(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	CU_ASSERT_FATAL(f != NULL);
-	fprintf(f, "$ORIGIN n3far.test.\n$TTL 300\n"
-		   "@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
-		   "@ DNSKEY 257 3 13 sJNUsBKY3dvVdTOcp4E2/TWv6npIJ8Poa2nEd3f4zK7tfJXfiMhvjmpb"
-		   "hRxrCw0bMxOpQetltxhb2MF5bDGwMQ==\n@ NSEC3PARAM 1 0 0 -\n"
-		   "big A 192.0.2.9\nbig CAA 0 issue \"ca.test\"\nbig TYPE127 \\# 0\n"
+	FILE *f = n3_zone_file(path, "n3far.test.");
+	fprintf(f, "big A 192.0.2.9\nbig CAA 0 issue \"ca.test\"\nbig TYPE127 \\# 0\n"
 		   "big TYPE65280 \\# 0\n");
 	memset(sig, 'A', 86);
 	memcpy(sig + 86, "==", 3);
