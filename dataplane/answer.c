@@ -542,14 +542,17 @@ static unsigned put_dname_cname(struct resp *r, const struct zw_image *img,
 /* The answer from zone, which contains the query name qn (lower-cased, its
  * suffixes hashed: rel, h); qn's name is overwritten by a chain's targets. */
 static void answer_in(struct resp *r, const struct zw_image *zone, struct zw_qname *qn,
-		      unsigned rel, const uint32_t *h, const struct query *qr, unsigned max_chain,
-		      struct zw_answer_info *info)
+		      unsigned rel, const uint32_t *h, const struct zw_lookup *pre,
+		      const struct query *qr, unsigned max_chain, struct zw_answer_info *info)
 {
 	uint8_t *lname = qn->name;
 	struct zw_lookup lk;
 	struct ctx cx = { .pos = HDR, .len = qr->qname_len };
 
-	zw_lookup_q(zone, qn, rel, h, qr->qtype, &lk);
+	if (pre != NULL)
+		lk = *pre;
+	else
+		zw_lookup_q(zone, qn, rel, h, qr->qtype, &lk);
 	info->shape = (uint8_t)lk.shape;
 	r->aa = true;
 	r->dnssec = qr->do_bit && (zone->hdr->flags & ZW_IMGF_SIGNED) != 0;
@@ -1019,6 +1022,7 @@ static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 		j->probe.dnssec = qr->do_bit && (j->zone->hdr->flags & ZW_IMGF_SIGNED) != 0;
 		j->probe.qn = &j->qn;
 		j->probe.hint_ok = false;
+		j->probe.lk_ok = false;
 		return PENDING;
 	}
 	return tail(cfg, j);
@@ -1028,8 +1032,8 @@ static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 static int back(const struct zw_answer_cfg *cfg, struct job *j)
 {
 	j->r.hint = j->probe.hint_ok ? &j->probe.hint : NULL;
-	answer_in(&j->r, j->zone, &j->qn, j->rel, j->h, &j->qr, cfg->max_chain ? cfg->max_chain : 8,
-		  j->info);
+	answer_in(&j->r, j->zone, &j->qn, j->rel, j->h, j->probe.lk_ok ? &j->probe.lk : NULL,
+		  &j->qr, cfg->max_chain ? cfg->max_chain : 8, j->info);
 	return tail(cfg, j);
 }
 

@@ -12,15 +12,22 @@
  * of all the queries of a burst are in flight together; the lookups that
  * follow find what they need in the caches.
  *
- * It is only a hint: it makes no decision and changes no answer. For each
- * query it probes the hash for the query name and, only where that is not
- * found, for the name without its first label (the delegation of a name
- * below a cut, the parent of a name that does not exist), which are the
- * nodes the common answers need. Every line fetched costs about as much as
- * a cache miss in the time of a core (see docs/benchmarks.md), so nothing
- * is fetched that most answers do not read. The
- * name, the zone and the hashes come from the parse (struct zw_probe), so
- * nothing is computed twice.
+ * For each query it probes the hash for the query name and, only where
+ * that is not found, for the name without its first label (the delegation
+ * of a name below a cut, the parent of a name that does not exist), which
+ * are the nodes the common answers need. Every line fetched costs about as
+ * much as a cache miss in the time of a core (see docs/benchmarks.md), so
+ * nothing is fetched that most answers do not read. The name, the zone and
+ * the hashes come from the parse (struct zw_probe), so nothing is computed
+ * twice.
+ *
+ * Where those probes settle the closest encloser (the name's node, its
+ * name compared; or the name certainly missing, its slot run ended on an
+ * empty slot, and its parent's node or the apex), the lookup itself is
+ * done here too (zw_lookup_at(), the same code as the answer's lookup), so
+ * the answer does not probe the table a second time. Everything else is
+ * left to the answer's own lookup: this pass never gives an answer of its
+ * own, and what it does not settle changes nothing.
  */
 #include "answer_internal.h"
 #include "image.h"
@@ -140,8 +147,10 @@ static void probe_slots(struct zw_probe *p, unsigned k)
 	p->node[k] = NULL;
 	for (unsigned step = 0; step < SLOT_RUN; step++, h = (h + 1) & mask) {
 		const struct zw_img_slot *sl = &img->hash[h];
-		if (sl->node == 0)
+		if (sl->node == 0) {
+			p->absent[k] = true;
 			return;
+		}
 		if (sl->hash == p->hash[k]) {
 			p->node[k] = &img->nodes[sl->node - 1];
 			pf(p->node[k]);
@@ -153,8 +162,56 @@ static void probe_slots(struct zw_probe *p, unsigned k)
 /* The slot of suffix k, asked for. */
 static void ask_slot(struct zw_probe *p, unsigned k)
 {
+	p->absent[k] = false;
 	p->slot[k] = p->hash[k] & (p->img->hdr->hash_size - 1);
 	pf(&p->img->hash[p->slot[k]]);
+}
+
+/* Node n is the one of name rel (rel_len octets below the origin): its
+ * hash was seen to match, the name is compared. */
+static bool node_is(const struct zw_image *img, const struct zw_img_node *n, const uint8_t *rel,
+		    unsigned rel_len)
+{
+	const uint8_t *nm = img->names + n->name_off;
+
+	return nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len);
+}
+
+/*
+ * The lookup itself (zw_lookup_at()), where the probes settled the closest
+ * encloser and the lookup reads nothing that has not been asked for: the
+ * name's own node, or, the name certainly missing, its parent's node or
+ * the apex. A wildcard below the encloser and the cut of a glue node are
+ * left to the answer, as are the names the probes could not settle.
+ */
+static bool pre_lookup(struct zw_probe *p)
+{
+	const struct zw_image *img = p->img;
+	const struct zw_qname *qn = p->qn;
+	unsigned rlen = qn->len - img->hdr->origin_len, i;
+	const struct zw_img_node *nd;
+
+	if (p->nprobe == 0)
+		return false;
+	if (p->node[0] != NULL && node_is(img, p->node[0], qn->name, rlen)) {
+		nd = p->node[0];
+		i = 0;
+	} else if (!p->absent[0]) {
+		return false;
+	} else if (p->nprobe == 1) {
+		nd = &img->nodes[0]; /* right below the apex */
+		i = 1;
+	} else if (p->node[1] != NULL &&
+		   node_is(img, p->node[1], qn->name + qn->off[1], rlen - qn->off[1])) {
+		nd = p->node[1];
+		i = 1;
+	} else {
+		return false;
+	}
+	if ((nd->flags & ZW_NODE_GLUE) || (i > 0 && (nd->flags & ZW_NODE_HAS_WILD)))
+		return false;
+	zw_lookup_at(img, nd, i, p->qtype, &p->lk);
+	return true;
 }
 
 void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
@@ -202,6 +259,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		const struct zw_image *img = p->img;
 		const struct zw_img_node *nd = NULL;
 		p->deny = ZW_NONE;
+		p->lk_ok = pre_lookup(p);
 		for (unsigned k = 0; k < p->nprobe && nd == NULL; k++)
 			nd = p->node[k];
 		if (nd == NULL) {
@@ -224,8 +282,9 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			continue;
 		} else if (nd->flags & ZW_NODE_CNAME)
 			want = ZW_T_CNAME;
-		const struct zw_img_rrset *s =
-			nd->rrset_count ? zw_image_rrset(img, nd, want) : NULL;
+		const struct zw_img_rrset *s = p->lk_ok		 ? p->lk.rrset
+					       : nd->rrset_count ? zw_image_rrset(img, nd, want)
+								 : NULL;
 		if (s != NULL) {
 			pf_set(img, s, p->dnssec);
 		} else if (p->dnssec) {

@@ -198,9 +198,6 @@ void zw_lookup_q(const struct zw_image *img, const struct zw_qname *qn, unsigned
 	const struct zw_img_node *n = NULL;
 	unsigned rlen = qn->len - img->hdr->origin_len, i = 0;
 
-	out->wildcard = false;
-	out->zone = img;
-	out->rrset = NULL;
 	/* closest encloser: the longest existing suffix, apex at the latest;
 	 * names in the image are stored relative to the origin */
 	for (; i < rel; i++) {
@@ -209,8 +206,15 @@ void zw_lookup_q(const struct zw_image *img, const struct zw_qname *qn, unsigned
 		if (n != NULL)
 			break;
 	}
-	if (n == NULL)
-		n = &img->nodes[0];
+	zw_lookup_at(img, n != NULL ? n : &img->nodes[0], i, qtype, out);
+}
+
+void zw_lookup_at(const struct zw_image *img, const struct zw_img_node *n, unsigned i,
+		  uint16_t qtype, struct zw_lookup *out)
+{
+	out->wildcard = false;
+	out->zone = img;
+	out->rrset = NULL;
 	out->encloser = n;
 	if (n->flags & ZW_NODE_GLUE) {
 		n = &img->nodes[n->aux];

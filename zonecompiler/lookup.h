@@ -84,6 +84,11 @@ const struct zw_image *zw_zoneset_pick(const struct zw_zoneset *zs, const struct
 void zw_lookup_q(const struct zw_image *img, const struct zw_qname *qn, unsigned rel,
 		 const uint32_t *h, uint16_t qtype, struct zw_lookup *out);
 
+/* The rest of zw_lookup_q() once the closest encloser n is known: the
+ * name is n itself (i == 0) or i labels longer. */
+void zw_lookup_at(const struct zw_image *img, const struct zw_img_node *n, unsigned i,
+		  uint16_t qtype, struct zw_lookup *out);
+
 /* Looks up (lname, qtype) in one zone that contains lname. */
 void zw_lookup_zone(const struct zw_image *img, const uint8_t *lname, unsigned len, uint16_t qtype,
 		    struct zw_lookup *out);

@@ -1628,15 +1628,20 @@ GOLDEN(golden_malformed, "malformed.golden")
 GOLDEN(golden_known_bugs, "known-bugs.golden")
 GOLDEN(golden_dnssec_nsec, "dnssec-nsec.golden")
 GOLDEN(golden_dnssec_nsec3, "dnssec-nsec3.golden")
+GOLDEN(golden_hash, "hash.golden")
 
 static const char *const golden_files[] = {
-	"header.golden",      "question.golden",     "zones.golden",
-	"nozones.golden",     "positive.golden",     "negative.golden",
-	"cname.golden",	      "dname.golden",	     "wildcard.golden",
-	"delegation.golden",  "additional.golden",   "any.golden",
-	"edns.golden",	      "truncation.golden",   "chaos.golden",
-	"opcode.golden",      "malformed.golden",    "known-bugs.golden",
-	"dnssec-nsec.golden", "dnssec-nsec3.golden", NULL,
+	"header.golden",      "question.golden",
+	"zones.golden",	      "nozones.golden",
+	"positive.golden",    "negative.golden",
+	"cname.golden",	      "dname.golden",
+	"wildcard.golden",    "delegation.golden",
+	"additional.golden",  "any.golden",
+	"edns.golden",	      "truncation.golden",
+	"chaos.golden",	      "opcode.golden",
+	"malformed.golden",   "known-bugs.golden",
+	"dnssec-nsec.golden", "dnssec-nsec3.golden",
+	"hash.golden",	      NULL,
 };
 
 /* Every file in golden/ is run: a new one must be listed above. */
@@ -1660,6 +1665,23 @@ static void golden_all_listed(void)
 		CU_ASSERT(listed);
 	}
 	closedir(d);
+}
+
+/* The pairs of zones/collide.test.zone hash alike, or hash.golden no
+ * longer tests what it says. */
+static void golden_names_collide(void)
+{
+	static const char *const pairs[][2] = { { "c147923", "c324032" },
+						{ "c348203", "c392277" } };
+
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t a[16], b[16];
+		a[0] = (uint8_t)strlen(pairs[i][0]);
+		memcpy(a + 1, pairs[i][0], a[0]);
+		b[0] = (uint8_t)strlen(pairs[i][1]);
+		memcpy(b + 1, pairs[i][1], b[0]);
+		CU_ASSERT_EQUAL(zw_name_hash(a, a[0] + 1u), zw_name_hash(b, b[0] + 1u));
+	}
 }
 
 /* ---- property test: random and mutated queries ---- */
@@ -2275,6 +2297,7 @@ int main(void)
 {
 	static const struct zw_test_case cases[] = {
 		ZW_TEST(golden_all_listed),
+		ZW_TEST(golden_names_collide),
 		ZW_TEST(golden_header),
 		ZW_TEST(golden_question),
 		ZW_TEST(golden_zones),
@@ -2295,6 +2318,7 @@ int main(void)
 		ZW_TEST(golden_known_bugs),
 		ZW_TEST(golden_dnssec_nsec),
 		ZW_TEST(golden_dnssec_nsec3),
+		ZW_TEST(golden_hash),
 		ZW_TEST(n3_search_index),
 		ZW_TEST(n3_far_record),
 		ZW_TEST(property_random_queries),
