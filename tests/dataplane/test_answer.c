@@ -222,7 +222,7 @@ static const char *const rcode_names[] = {
 
 static int rcode_by_name(const char *s)
 {
-	unsigned long v;
+	unsigned long v = 0;
 
 	for (int i = 0; i < N_RCODES; i++)
 		if (strcasecmp(s, rcode_names[i]) == 0)
@@ -243,7 +243,7 @@ static const char *const opcode_names[] = { "QUERY",  "IQUERY", "STATUS", "3",
 
 static int opcode_by_name(const char *s)
 {
-	unsigned long v;
+	unsigned long v = 0;
 
 	for (int i = 0; i < (int)(sizeof(opcode_names) / sizeof(opcode_names[0])); i++)
 		if (strcasecmp(s, opcode_names[i]) == 0)
@@ -480,7 +480,7 @@ static bool query_option(struct gcase *c, struct qopts *o, char *k, char *val)
 		{ "ednsver", offsetof(struct qopts, ednsver), 255, true },
 		{ "ednsflags", offsetof(struct qopts, ednsflags), 0x7fff, true },
 	};
-	unsigned long v;
+	unsigned long v = 0;
 
 	if (val == NULL) {
 		if (strcmp(k, "nsid") == 0)
@@ -639,7 +639,7 @@ static bool build_raw(struct gcase *c, char *rest, char *err, size_t elen)
 static bool parse_expect(struct gcase *c, char **tok, int ntok, char *err, size_t elen)
 {
 	struct expect *x = &c->x;
-	unsigned long v;
+	unsigned long v = 0;
 
 	if (ntok >= 2 && strcmp(tok[1], "drop") == 0) {
 		x->kind = X_DROP;
@@ -691,7 +691,7 @@ static bool parse_expect(struct gcase *c, char **tok, int ntok, char *err, size_
 static bool parse_opt(struct gcase *c, char **tok, int ntok, char *err, size_t elen)
 {
 	struct opt_expect *o = &c->x.opt;
-	unsigned long v;
+	unsigned long v = 0;
 
 	c->x.opt_given = true;
 	memset(o, 0, sizeof(*o));
@@ -746,7 +746,7 @@ static bool parse_opt(struct gcase *c, char **tok, int ntok, char *err, size_t e
 static bool parse_tsig(struct gcase *c, char **tok, int ntok, char *err, size_t elen)
 {
 	struct tsig_expect *t = &c->x.tsig;
-	unsigned long v;
+	unsigned long v = 0;
 
 	t->error = t->mac_size = -1;
 	t->any = ntok == 2 && strcmp(tok[1], "any") == 0;
@@ -1364,7 +1364,7 @@ static void run_case(struct gfile *g, struct gcase *c)
 
 static bool parse_config(struct gconfig *conf, char **tok, int ntok, char *err, size_t elen)
 {
-	unsigned long v;
+	unsigned long v = 0;
 
 	for (int i = 1; i < ntok; i++) {
 		char *k = tok[i], *val = strchr(k, '=');
@@ -1538,7 +1538,7 @@ static void run_file(const char *name)
 		} else if (strcmp(kw, "tcp") == 0 && nt == 1) {
 			c.flags |= ZW_ANS_TCP;
 		} else if (strcmp(kw, "outcap") == 0 && nt == 2) {
-			unsigned long v;
+			unsigned long v = 0;
 			ok = parse_uint(tok[1], MSG_MAX, &v);
 			c.outcap = v;
 		} else if (strcmp(kw, "expect") == 0) {
@@ -1568,7 +1568,7 @@ static void run_file(const char *name)
 			} else {
 				sec = i;
 				for (int k = 1; k < nt && ok; k++) {
-					unsigned long v;
+					unsigned long v = 0;
 					if (strcmp(tok[k], "partial") == 0)
 						c.x.sec[i].partial = true;
 					else if (strncmp(tok[k], "count=", 6) == 0 &&

@@ -357,7 +357,11 @@ static struct client *client_open_at(const char *path)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct client *c = calloc(1, sizeof(*c));
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (c == NULL ||
+	    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= (int)sizeof(sa.sun_path)) {
+		free(c);
+		return NULL;
+	}
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		if (c->fd >= 0)
@@ -1224,7 +1228,11 @@ static int run_ctl(const char *dir, const char *args, char **out)
 	char cmd[2048], outf[700];
 
 	snprintf(outf, sizeof(outf), "%s/ctl.out", tmp);
-	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >'%s' 2>&1", dir, ctl_bin, args, outf);
+	if (snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >'%s' 2>&1", dir, ctl_bin, args, outf) >=
+	    (int)sizeof(cmd)) {
+		*out = strdup("command too long");
+		return -1;
+	}
 	int st = system(cmd);
 	*out = read_file(outf, NULL);
 	if (*out == NULL)
