@@ -5,8 +5,9 @@
 # unsigned, signed with NSEC and signed with NSEC3, every query with an OPT
 # RR and the DO bit (--edns-all --do), one core, in process.
 #
-#   bench/dnssec_cost.sh [-k]
+#   bench/dnssec_cost.sh [-k] [-h]
 #
+#   -h  this text
 #   -k  also each kind of the mix alone (positive, nxdomain, referral,
 #       nodata), one run of each per round
 #
@@ -65,10 +66,14 @@ EXPIRATION=20360101000000
 
 . "$ROOT/bench/lib.sh"
 
-while getopts k opt; do
+while getopts kh opt; do
 	case $opt in
 	k) KINDS=1 ;;
-	*) die "usage: $0 [-k]" ;;
+	h)
+		usage
+		exit 0
+		;;
+	*) die "usage: $0 [-k] [-h]" ;;
 	esac
 done
 posint ZW_DS_TLD "$TLD_N"
@@ -94,7 +99,8 @@ find_key() {
 	local k
 	for k in "$D"/K"$1"+013+*.key; do
 		[ -f "$k" ] || continue
-		if awk -v f="$2" '!/^;/ { for (i = 1; i < NF; i++) if ($i == "DNSKEY") exit !($(i + 1) == f) }' "$k"; then
+		if awk -v f="$2" '!/^;/ { for (i = 1; i < NF; i++) if ($i == "DNSKEY") { found = $(i + 1) == f; exit } }
+			END { exit !found }' "$k"; then
 			echo "${k%.key}"
 			return
 		fi
@@ -116,12 +122,14 @@ key() {
 }
 
 # zone KIND N ORIGIN: the unsigned zone, the signed ones and the three
-# images; sets IMG_<variant> paths in IMGS_unsigned etc.
+# images, in $D/KIND-N{,.nsec,.nsec3}.{zone,zwi}; a signed zone is written
+# to a temporary file first, so that an interrupted signing leaves nothing
+# the next run would take for done
 zone() {
 	local kind=$1 n=$2 origin=$3 base=$D/$1-$2
 	if [ ! -s "$base.zone" ] || [ "$GEN" -nt "$base.zone" ]; then
 		note "generating $base.zone"
-		bg_run "$TMP/gen.out" timeout "$SLOW_TIMEOUT" python3 "$GEN" --seed "$SEED" "$kind" "$n" \
+		bg_run -e -t "$SLOW_TIMEOUT" "$TMP/gen.out" python3 "$GEN" --seed "$SEED" "$kind" "$n" \
 			"$base.zone" || die "zone generation failed"
 	fi
 	local zsk ksk
@@ -132,16 +140,17 @@ zone() {
 		[ $v = nsec3 ] && args=(-n -t 0)
 		if [ ! -s "$base.$v.zone" ] || [ "$base.zone" -nt "$base.$v.zone" ]; then
 			note "signing $base.$v.zone (ldns-signzone ${args[*]})"
-			bg_run "$TMP/sign.out" timeout "$SLOW_TIMEOUT" ldns-signzone "${args[@]}" -o "$origin" \
-				-i "$INCEPTION" -e "$EXPIRATION" -f "$base.$v.zone" "$base.zone" "$zsk" "$ksk" ||
-				die "ldns-signzone failed for $base.zone"
+			bg_run -e -t "$SLOW_TIMEOUT" "$TMP/sign.out" ldns-signzone "${args[@]}" -o "$origin" \
+				-i "$INCEPTION" -e "$EXPIRATION" -f "$base.$v.zone.tmp" "$base.zone" "$zsk" "$ksk" ||
+				{ cat "$TMP/sign.out" >&2; rm -f "$base.$v.zone.tmp"; die "ldns-signzone failed for $base.zone"; }
+			mv "$base.$v.zone.tmp" "$base.$v.zone"
 		fi
 	done
 	for v in "" .nsec .nsec3; do
 		if [ ! -s "$base$v.zwi" ] || [ "$base$v.zone" -nt "$base$v.zwi" ] ||
 			[ "$COMPILER" -nt "$base$v.zwi" ]; then
 			note "compiling $base$v.zwi"
-			bg_run "$TMP/compile.log" timeout "$COMPILE_TIMEOUT" "$COMPILER" -q -z "$origin" \
+			bg_run -e -t "$COMPILE_TIMEOUT" "$TMP/compile.log" "$COMPILER" -q -z "$origin" \
 				-o "$base$v.zwi" "$base$v.zone" || { cat "$TMP/compile.log" >&2; die "compile failed"; }
 		fi
 	done
@@ -153,6 +162,7 @@ TLD=$D/tld-$TLD_N
 HOST=$D/hosting-$HOSTING_N
 
 VARIANTS="unsigned nsec nsec3"
+NVARIANTS=3 # the words of VARIANTS: a run gives each SECONDS_PER_RUN
 sfx() { [ "$1" = unsigned ] && echo "" || echo ".$1"; }
 
 # line_cost: what a random cache line costs the guest now (bench_lines,
@@ -180,16 +190,18 @@ run() {
 		[ ${#sets[@]} -gt 0 ] && sets+=(vs)
 		sets+=("$TLD$(sfx "$v").zwi" "$HOST$(sfx "$v").zwi")
 	done
-	bg_run "$out" timeout "$RUN_TIMEOUT" "$BENCH" -s "$((SECONDS_PER_RUN * 3))" -c "$CPU" \
+	bg_run -t "$RUN_TIMEOUT" "$out" "$BENCH" -s "$((SECONDS_PER_RUN * NVARIANTS))" -c "$CPU" \
 		--edns-all --do "$@" "${sets[@]}" || die "bench_answer failed"
 	[ "$(awk '/^set[0-9]+\.mix_hash:/ { print $2 }' "$out" | sort -u | wc -l)" = 1 ] ||
 		die "the three variants did not get the same queries (mix_hash)"
-	[ -n "$(kv "$out" set1.cpu_ns_per_answer)" ] || die "no set1.cpu_ns_per_answer in bench_answer's output"
 	for v in $VARIANTS; do
+		[ -n "$(kv "$out" "set$k.cpu_ns_per_answer")" ] ||
+			die "no set$k.cpu_ns_per_answer in bench_answer's output"
 		NS[$row.$v]+=" $(kv "$out" "set$k.cpu_ns_per_answer")"
 		SHARE[$row.$v]+=" $(kv "$out" "set$k.thread_cpu_share")"
 		BYTES[$row.$v]=$(kv "$out" "set$k.avg_response_bytes")
-		RR[$row.$v]+=" $(kv "$out" "set$k.ratio_median_round")"
+		# the first set is what the others are compared with
+		[ "$k" = 1 ] || RR[$row.$v]+=" $(kv "$out" "set$k.ratio_median_round")"
 		k=$((k + 1))
 	done
 }
@@ -213,7 +225,7 @@ echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadav
 echo "a random cache line (bench_lines, groups of 32): ${LINE_START:-?} ns at start, $(line_cost) ns at end"
 echo "source: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "zones: tld. ($TLD_N delegations), bench.example. ($HOSTING_N RRs); ECDSA P-256; NSEC3 without salt or iterations"
-echo "bench_answer -s $((SECONDS_PER_RUN * 3)) -c $CPU --edns-all --do UNSIGNED vs NSEC vs NSEC3 (every query with EDNS and DO, the three a pass each in turn); $ROUNDS runs, medians"
+echo "bench_answer -s $((SECONDS_PER_RUN * NVARIANTS)) -c $CPU --edns-all --do UNSIGNED vs NSEC vs NSEC3 (every query with EDNS and DO, the three a pass each in turn); $ROUNDS runs, medians"
 echo
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) / float(sys.argv[1])))' "$1" "$2"; }
 echo "| | unsigned ns | NSEC ns | NSEC / unsigned | NSEC3 ns | NSEC3 / unsigned |"
