@@ -117,12 +117,16 @@ static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t 
  * at or before the name (its closest encloser), where the search starts. */
 static const struct zw_img_node *nsec_cover(const struct zw_image *img, const uint8_t *name,
 					    unsigned len, const struct zw_img_node *from,
-					    const struct zw_deny_hint *hint)
+					    const struct zw_deny_hint *hint, bool *hinted)
 {
 	struct zw_canon_name q;
 
-	if (hint_for(hint, img, name, len) && hint->nsec &&
-	    hint->from == (uint32_t)(from - img->nodes))
+	bool used = hint_for(hint, img, name, len) && hint->nsec &&
+		    hint->from == (uint32_t)(from - img->nodes);
+
+	if (hinted != NULL)
+		*hinted = used;
+	if (used)
 		return nsec_back(img, hint->pred); /* searched for by the prefetch */
 	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
 	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)));
@@ -146,7 +150,7 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 	wc[1] = '*';
 	memcpy(wc + 2, nm + 1, nm[0]);
 	memcpy(wc + 2 + nm[0], img->hdr->origin, olen);
-	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL);
+	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL, NULL);
 }
 
 /* Asks for what writing the NSEC of each node reads (its RRsets, its
@@ -549,14 +553,21 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		 * asked for before the search, both records' parts after it */
 		const struct zw_img_node *n[2];
 		const struct zw_deny_hint *h = r->hint;
+		uint32_t ce = (uint32_t)(lk->encloser - img->nodes);
+		bool hinted;
 		if (img->wild_cover != NULL)
-			__builtin_prefetch(&img->wild_cover[lk->encloser - img->nodes]);
-		n[0] = nsec_cover(img, name, len, lk->encloser, h);
+			__builtin_prefetch(&img->wild_cover[ce]);
+		n[0] = nsec_cover(img, name, len, lk->encloser, h, &hinted);
 		n[1] = nsec_wild_cover(img, lk->encloser);
-		/* a burst's prefetch asked for both already (deny_rec) */
-		if (!(h != NULL && h->nsec && h->pred == (uint32_t)(n[0] - img->nodes) &&
-		      img->wild_cover != NULL))
-			nsec_prefetch(img, n, 2);
+		/* the parts of both, but for what a burst's prefetch asked for
+		 * already (deny_rec): the node its search found, and the
+		 * compiled cover of the wildcard */
+		const struct zw_img_node *ask[2] = {
+			hinted && n[0] == &img->nodes[h->pred] ? NULL : n[0],
+			hinted && img->wild_cover != NULL && img->wild_cover[ce] != ZW_NONE ? NULL
+											    : n[1],
+		};
+		nsec_prefetch(img, ask, 2);
 		put_node_nsec(r, img, n[0], qcx, done, &ndone);
 		put_node_nsec(r, img, n[1], qcx, done, &ndone);
 		return;
@@ -565,8 +576,9 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		if (lk->wildcard) {
 			/* RFC 4035 3.1.3.4: no such name, and the wildcard has
 			 * no data of the type */
-			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser, r->hint),
-				      qcx, done, &ndone);
+			put_node_nsec(r, img,
+				      nsec_cover(img, name, len, lk->encloser, r->hint, NULL), qcx,
+				      done, &ndone);
 			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
 		} else if (nsec_at(img, lk->node) != NULL) {
 			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
@@ -580,8 +592,9 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 	case ZW_SHAPE_ANSWER:
 	case ZW_SHAPE_CNAME:
 		if (lk->wildcard) /* RFC 4035 3.1.3.3 */
-			put_node_nsec(r, img, nsec_cover(img, name, len, lk->encloser, r->hint),
-				      qcx, done, &ndone);
+			put_node_nsec(r, img,
+				      nsec_cover(img, name, len, lk->encloser, r->hint, NULL), qcx,
+				      done, &ndone);
 		return;
 	default: return;
 	}

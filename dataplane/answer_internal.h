@@ -97,8 +97,8 @@ struct zw_probe {
 	const uint32_t *hash;	    /* hashes of its suffixes in img */
 	const struct zw_img_node *node[ZW_PROBES];
 	uint32_t slot[ZW_PROBES];
-	bool absent[ZW_PROBES]; /* the probe of the suffix ended at an empty slot */
-	bool lk_ok;		/* lk is the lookup, done by the prefetch */
+	bool absent; /* the name's probe ended at an empty slot */
+	bool lk_ok;  /* lk is the lookup, done by the prefetch */
 	struct zw_lookup lk;
 	uint16_t qtype;
 	uint8_t nprobe;	   /* suffixes to probe (0: only the apex) */

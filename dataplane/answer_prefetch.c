@@ -91,11 +91,7 @@ void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
  * for. */
 void zw_ans_pf_n3(const struct zw_image *img, uint32_t r)
 {
-	const uint8_t *b = (const uint8_t *)zw_image_n3proof(img, r);
-	unsigned lines = img->hdr->nsec3_stride / 64;
-
-	for (unsigned k = 0; k < lines && k < 4; k++)
-		pf(b + 64 * k);
+	pf_lines((const uint8_t *)zw_image_n3proof(img, r), img->hdr->nsec3_stride, 4);
 }
 
 /* A record too long for its place: its data, laid after the table. */
@@ -103,11 +99,8 @@ void zw_ans_pf_n3_far(const struct zw_image *img, uint32_t r)
 {
 	const struct zw_img_n3proof *b = zw_image_n3proof(img, r);
 
-	if (!b->far)
-		return;
-	const uint8_t *d = zw_n3proof_data(img, b);
-	for (unsigned k = 0; k < b->len && k < 512; k += 64)
-		pf(d + k);
+	if (b->far)
+		pf_lines(zw_n3proof_data(img, b), b->len, 8);
 }
 
 /* What the denial of existence from node i reads first: its NSEC3; and
@@ -148,7 +141,8 @@ static void probe_slots(struct zw_probe *p, unsigned k)
 	for (unsigned step = 0; step < SLOT_RUN; step++, h = (h + 1) & mask) {
 		const struct zw_img_slot *sl = &img->hash[h];
 		if (sl->node == 0) {
-			p->absent[k] = true;
+			if (k == 0)
+				p->absent = true;
 			return;
 		}
 		if (sl->hash == p->hash[k]) {
@@ -162,19 +156,10 @@ static void probe_slots(struct zw_probe *p, unsigned k)
 /* The slot of suffix k, asked for. */
 static void ask_slot(struct zw_probe *p, unsigned k)
 {
-	p->absent[k] = false;
+	if (k == 0)
+		p->absent = false;
 	p->slot[k] = p->hash[k] & (p->img->hdr->hash_size - 1);
 	pf(&p->img->hash[p->slot[k]]);
-}
-
-/* Node n is the one of name rel (rel_len octets below the origin): its
- * hash was seen to match, the name is compared. */
-static bool node_is(const struct zw_image *img, const struct zw_img_node *n, const uint8_t *rel,
-		    unsigned rel_len)
-{
-	const uint8_t *nm = img->names + n->name_off;
-
-	return nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len);
 }
 
 /*
@@ -193,16 +178,16 @@ static bool pre_lookup(struct zw_probe *p)
 
 	if (p->nprobe == 0)
 		return false;
-	if (p->node[0] != NULL && node_is(img, p->node[0], qn->name, rlen)) {
+	if (p->node[0] != NULL && zw_image_node_is(img, p->node[0], qn->name, rlen)) {
 		nd = p->node[0];
 		i = 0;
-	} else if (!p->absent[0]) {
+	} else if (!p->absent) {
 		return false;
 	} else if (p->nprobe == 1) {
 		nd = &img->nodes[0]; /* right below the apex */
 		i = 1;
 	} else if (p->node[1] != NULL &&
-		   node_is(img, p->node[1], qn->name + qn->off[1], rlen - qn->off[1])) {
+		   zw_image_node_is(img, p->node[1], qn->name + qn->off[1], rlen - qn->off[1])) {
 		nd = p->node[1];
 		i = 1;
 	} else {

@@ -1547,7 +1547,7 @@ static const struct zw_img_chunk *n3_parts(const struct buf *chunks,
 	uint32_t so = zw_chunk_sigs(c);
 
 	*sig = so != ZW_NONE ? (const void *)(chunks->p + so) : NULL;
-	*len = 33u + c->len + (*sig != NULL ? (*sig)->len : 0u);
+	*len = ZW_N3PROOF_OWNER - 2u + c->len + (*sig != NULL ? (*sig)->len : 0u);
 	return c;
 }
 
@@ -1609,9 +1609,9 @@ static int build_n3proofs(const struct zw_builder *b, const struct buf *chunks,
 		zw_base32hex(b->n3_hash[i], ZW_SHA1_LEN, label);
 		d[0] = 32;
 		memcpy(d + 1, label, 32);
-		memcpy(d + 33, zw_chunk_data(c), c->len);
+		memcpy(d + ZW_N3PROOF_OWNER - 2, zw_chunk_data(c), c->len);
 		if (sig != NULL)
-			memcpy(d + 33 + c->len, zw_chunk_data(sig), sig->len);
+			memcpy(d + ZW_N3PROOF_OWNER - 2 + c->len, zw_chunk_data(sig), sig->len);
 	}
 	*out = p;
 	*out_size = size;

@@ -409,7 +409,7 @@ static int verify_n3proofs(const uint8_t *base, const struct zw_img_header *hp,
 			FAIL(ZW_EIMGBOUNDS, "NSEC3 record to write longer than the stride");
 		}
 		char label[33];
-		zw_base32hex(names + n3[i].hash_off + 1, 20, label);
+		zw_base32hex(names + n3[i].hash_off + 1, ZW_SHA1_LEN, label);
 		if (d[0] != 32 || memcmp(d + 1, label, 32) != 0)
 			FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: owner is not its hash");
 		/* the NSEC3 RR, then its signatures */
@@ -419,7 +419,7 @@ static int verify_n3proofs(const uint8_t *base, const struct zw_img_header *hp,
 				FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: truncated RR");
 			unsigned type = (unsigned)d[o + 2] << 8 | d[o + 3];
 			unsigned rdlen = (unsigned)d[o + 10] << 8 | d[o + 11];
-			if (type != (k == 0 ? 50u : 46u) || rdlen > len - o - 12)
+			if (type != (k == 0 ? ZW_T_NSEC3 : ZW_T_RRSIG) || rdlen > len - o - 12)
 				FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: bad RR");
 			o += 12 + rdlen;
 		}
@@ -879,12 +879,9 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 		const struct zw_img_slot *s = &img->hash[h];
 		if (s->node == 0)
 			return NULL;
-		if (s->hash == hash) {
-			const struct zw_img_node *n = &img->nodes[s->node - 1];
-			const uint8_t *nm = img->names + n->name_off;
-			if (nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len))
-				return n;
-		}
+		if (s->hash == hash &&
+		    zw_image_node_is(img, &img->nodes[s->node - 1], rel, rel_len))
+			return &img->nodes[s->node - 1];
 		h = (h + 1) & mask;
 	}
 }

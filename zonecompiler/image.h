@@ -47,6 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name.h"
+
 #define ZW_IMG_MAGIC   "ZWZIMG\r\n"
 #define ZW_IMG_VERSION 3
 #define ZW_NONE	       UINT32_MAX
@@ -500,6 +502,15 @@ const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const stru
  * len - origin_len bytes), hash is zw_name_hash(rel, rel_len). */
 const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_t *rel,
 					unsigned rel_len, uint32_t hash);
+
+/* Node n is the one of rel (rel_len octets below the origin, lower case). */
+static inline bool zw_image_node_is(const struct zw_image *img, const struct zw_img_node *n,
+				    const uint8_t *rel, unsigned rel_len)
+{
+	const uint8_t *nm = img->names + n->name_off;
+
+	return nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len);
+}
 
 /* Same for a full lower-cased wire name that may lie outside the zone. */
 const struct zw_img_node *zw_image_find_name(const struct zw_image *img, const uint8_t *lname,
