@@ -24,11 +24,11 @@ fail() {
 }
 
 "$COMPILE" -q -z nsec.test. -o "$tmp/u.zwi" "$SRC/dnssec/src/nsec.test.zone" ||
-	fail "compiling the unsigned zone"
+	fail "compiling the unsigned nsec.test. zone"
 "$COMPILE" -q -z nsec.test. -o "$tmp/s.zwi" "$SRC/zones/nsec.test.zone" ||
 	fail "compiling the NSEC zone"
 "$COMPILE" -q -z nsec3.test. -o "$tmp/u3.zwi" "$SRC/dnssec/src/nsec3.test.zone" ||
-	fail "compiling the unsigned zone"
+	fail "compiling the unsigned nsec3.test. zone"
 "$COMPILE" -q -z nsec3.test. -o "$tmp/s3.zwi" "$SRC/zones/nsec3.test.zone" ||
 	fail "compiling the NSEC3 zone"
 
