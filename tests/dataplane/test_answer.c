@@ -44,6 +44,7 @@
 #include "image.h"
 #include "lookup.h"
 #include "nsec3.h"
+#include "rdata.h"
 #include "unit.h"
 
 #define MSG_MAX	  65536
@@ -2132,6 +2133,359 @@ static void n3_far_record(void)
 	zw_image_close(img);
 }
 
+/* ---- the burst's prefetch settles lookups ---- */
+
+/* The prefetch of one query for the lower-cased wire name lname: its
+ * probe, after zw_ans_prefetch(), and the lookup the answer would do
+ * without it (*ref). False when no zone has the name. */
+static bool probe_name(const struct zw_zoneset *zs, const uint8_t *lname, unsigned len,
+		       uint16_t qtype, struct zw_qname *qn, uint32_t *h, struct zw_probe *p,
+		       struct zw_lookup *ref)
+{
+	unsigned rel;
+
+	zw_qname_set(qn, lname, len);
+	const struct zw_image *img = zw_zoneset_pick(zs, qn, qtype == ZW_T_DS, &rel);
+	if (img == NULL)
+		return false;
+	zw_qname_hashes(qn, rel, h);
+	memset(p, 0, sizeof(*p));
+	p->img = img;
+	p->qn = qn;
+	p->hash = h;
+	p->nprobe = (uint8_t)(rel < ZW_PROBES ? rel : ZW_PROBES);
+	p->qtype = qtype;
+	struct zw_probe *pp = p;
+	zw_ans_prefetch(&pp, 1);
+	zw_lookup_q(img, qn, rel, h, qtype, ref);
+	return true;
+}
+
+/* Another node of img has the hash of n: the prefetch's probe may stop at
+ * that one, and then leaves the lookup to the answer. */
+static bool hash_shared(const struct zw_image *img, const struct zw_img_node *n)
+{
+	for (uint32_t i = 0; i < img->hdr->node_count; i++)
+		if (&img->nodes[i] != n && img->nodes[i].hash == n->hash)
+			return true;
+	return false;
+}
+
+static bool same_lookup(const struct zw_lookup *a, const struct zw_lookup *b)
+{
+	return a->shape == b->shape && a->wildcard == b->wildcard && a->zone == b->zone &&
+	       a->node == b->node && a->rrset == b->rrset && a->encloser == b->encloser;
+}
+
+/* The name of node n of img with `below` (a wire name without its root,
+ * or "") in front; its length. */
+static unsigned name_below(const struct zw_image *img, const struct zw_img_node *n,
+			   const char *below, uint8_t *out)
+{
+	unsigned bl = (unsigned)strlen(below);
+
+	memcpy(out, below, bl);
+	return bl + zw_image_node_name(img, n, out + bl);
+}
+
+/*
+ * The prefetch does the lookup where its probes settle the closest
+ * encloser, and then exactly the lookup the answer would do; the tests
+ * that compare answers cannot see that it settles anything (an answer
+ * whose prefetch gave up is the same, only slower). Over every node of
+ * the test zones, for the node's own name (which must be settled unless
+ * it is glue or shares its hash: its probe finds its node), a missing name right below it
+ * and a missing name two labels below it, with several types: wherever
+ * the prefetch says it settled the lookup, its lookup is the answer's;
+ * and it settles the cases it is meant to.
+ */
+static void prefetch_settles_lookups(void)
+{
+	static const uint16_t types[] = { ZW_T_A, ZW_T_NS, ZW_T_DS, ZW_T_MX, ZW_T_TXT };
+	static const char *const below[] = { "", "\004zz-q", "\001a\004zz-q" };
+	struct gfile g;
+	char err[512];
+	unsigned tried[3] = { 0 }, settled[3] = { 0 }, wrong = 0, own = 0, own_settled = 0;
+	struct zw_qname qn;
+	uint32_t h[ZW_LABELS_MAX];
+	struct zw_probe p;
+	struct zw_lookup ref;
+	uint8_t name[ZW_NAME_MAX + 16];
+
+	prop_zones(&g, true);
+	zw_zoneset_free(g.zs);
+	CU_ASSERT_FATAL(
+		zone_load(&g, "collide.test.", "zones/collide.test.zone", err, sizeof(err)));
+	g.zs = zw_zoneset_create(g.imgs, g.nimg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g.zs);
+	for (unsigned z = 0; z < g.nimg; z++) {
+		const struct zw_image *img = g.imgs[z];
+		for (uint32_t i = 0; i < img->hdr->node_count; i++) {
+			const struct zw_img_node *n = &img->nodes[i];
+			for (unsigned b = 0; b < 3; b++) {
+				unsigned len = name_below(img, n, below[b], name);
+				if (len > ZW_NAME_MAX)
+					continue;
+				for (unsigned t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+					if (!probe_name(g.zs, name, len, types[t], &qn, h, &p,
+							&ref) ||
+					    p.img != img)
+						continue; /* a child zone's own apex, say */
+					tried[b]++;
+					settled[b] += p.lk_ok;
+					if (p.lk_ok && !same_lookup(&p.lk, &ref) && ++wrong <= 5)
+						printf("prefetch: node %u of zone %u, name %u, "
+						       "type "
+						       "%u: its lookup differs\n",
+						       i, z, b, types[t]);
+					if (b == 0 && i > 0 && !(n->flags & ZW_NODE_GLUE) &&
+					    !hash_shared(img, n)) {
+						own++;
+						own_settled += p.lk_ok;
+					}
+				}
+			}
+		}
+	}
+	printf("prefetch: settled %u of %u own names, %u of %u one label below, %u of %u two "
+	       "below; %u differ\n",
+	       settled[0], tried[0], settled[1], tried[1], settled[2], tried[2], wrong);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT(own > 50);
+	CU_ASSERT_EQUAL(own_settled, own);
+	/* missing names right below a node: the probe ends on an empty slot
+	 * in these small tables nearly always; two labels below, the parent
+	 * is missing too, and only the apex's children are settled */
+	CU_ASSERT(settled[1] * 10 > tried[1] * 8);
+	CU_ASSERT(settled[2] < settled[1]);
+	zones_free(&g);
+}
+
+/* Swaps the hash slots of the two nodes named a and b (relative names as
+ * C strings) of img, in a run of the same hash: which one the compiler
+ * placed first does not matter. */
+static void swap_slots(const struct zw_image *img, const char *a, const char *b)
+{
+	const struct zw_img_node *na = NULL, *nb = NULL;
+	uint8_t wa[64], wb[64];
+	struct zw_img_slot *sa = NULL, *sb = NULL;
+
+	wa[0] = (uint8_t)strlen(a);
+	memcpy(wa + 1, a, wa[0]);
+	wb[0] = (uint8_t)strlen(b);
+	memcpy(wb + 1, b, wb[0]);
+	for (uint32_t i = 0; i < img->hdr->node_count; i++) {
+		const struct zw_img_node *n = &img->nodes[i];
+		if (zw_image_node_is(img, n, wa, wa[0] + 1u))
+			na = n;
+		if (zw_image_node_is(img, n, wb, wb[0] + 1u))
+			nb = n;
+	}
+	CU_ASSERT_FATAL(na != NULL && nb != NULL && na->hash == nb->hash);
+	for (uint32_t s = 0; s < img->hdr->hash_size; s++) {
+		struct zw_img_slot *sl = (struct zw_img_slot *)(uintptr_t)&img->hash[s];
+		if (sl->node == (uint32_t)(na - img->nodes) + 1)
+			sa = sl;
+		if (sl->node == (uint32_t)(nb - img->nodes) + 1)
+			sb = sl;
+	}
+	CU_ASSERT_FATAL(sa != NULL && sb != NULL);
+	uint32_t t = sa->node;
+	sa->node = sb->node;
+	sb->node = t;
+}
+
+/* A wire query for name (a C string with a final dot) and type, with an
+ * OPT RR when edns; its length. */
+static size_t simple_query(uint8_t *q, const char *name, uint16_t type, bool edns)
+{
+	size_t pos = 12;
+
+	memset(q, 0, 12);
+	q[0] = 0x12;
+	q[1] = 0x34;
+	q[5] = 1;
+	for (const char *s = name; *s != '\0';) {
+		const char *dot = strchr(s, '.');
+		size_t l = (size_t)(dot - s);
+		q[pos++] = (uint8_t)l;
+		memcpy(q + pos, s, l);
+		pos += l;
+		s = dot + 1;
+	}
+	q[pos++] = 0;
+	q[pos++] = (uint8_t)(type >> 8);
+	q[pos++] = (uint8_t)type;
+	q[pos++] = 0;
+	q[pos++] = 1;
+	if (edns) {
+		static const uint8_t opt[] = { 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0 };
+		q[11] = 1;
+		memcpy(q + pos, opt, sizeof(opt));
+		pos += sizeof(opt);
+	}
+	return pos;
+}
+
+/* Answers names in a burst and one at a time (every third query with an
+ * OPT RR); the responses of the burst into outs (n of them, MSG_MAX
+ * each). Fails where the two differ. */
+static void burst_and_single(const struct zw_zoneset *zs, const char *const *names,
+			     const uint16_t *types, unsigned n, uint8_t (*outs)[MSG_MAX], int *lens)
+{
+	static uint8_t qs[16][512], one[MSG_MAX];
+	struct zw_answer_req rq[16];
+	struct zw_answer_cfg cfg = { 0 };
+
+	CU_ASSERT_FATAL(n <= 16);
+	for (unsigned i = 0; i < n; i++) {
+		size_t qlen = simple_query(qs[i], names[i], types[i], i % 3 == 2);
+		rq[i] = (struct zw_answer_req){
+			.q = qs[i], .qlen = qlen, .out = outs[i], .outcap = MSG_MAX
+		};
+	}
+	zw_answer_burst(&cfg, zs, rq, n);
+	for (unsigned i = 0; i < n; i++) {
+		int r = zw_answer(&cfg, zs, rq[i].q, rq[i].qlen, one, MSG_MAX, 0, NULL);
+		lens[i] = rq[i].ret;
+		CU_ASSERT(r > 0 && r == rq[i].ret && memcmp(one, outs[i], (size_t)r) == 0);
+	}
+}
+
+/*
+ * The names of zones/collide.test.zone whose hashes are equal, answered in
+ * a burst and one at a time, with their slots in the order the compiler
+ * chose and then swapped: the same responses both ways (hash.golden tests
+ * the responses themselves, in the compiler's order only).
+ */
+static void collide_both_orders(void)
+{
+	static const char *const names[] = {
+		"c147923.collide.test.",      "c324032.collide.test.",
+		"x.c147923.collide.test.",    "x.c324032.collide.test.",
+		"host.c348203.collide.test.", "host.c392277.collide.test.",
+		"c348203.collide.test.",      "c392277.collide.test.",
+	};
+	static const uint16_t types[] = { ZW_T_A, ZW_T_A, ZW_T_A,  ZW_T_A,
+					  ZW_T_A, ZW_T_A, ZW_T_NS, ZW_T_NS };
+	static uint8_t before[8][MSG_MAX], after[8][MSG_MAX];
+	int lb[8], la[8];
+	struct gfile g;
+	char err[512];
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.dir, sizeof(g.dir), "%s/tests/dataplane", srcdir());
+	CU_ASSERT_FATAL(
+		zone_load(&g, "collide.test.", "zones/collide.test.zone", err, sizeof(err)));
+	g.zs = zw_zoneset_create(g.imgs, g.nimg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g.zs);
+	burst_and_single(g.zs, names, types, 8, before, lb);
+	swap_slots(g.imgs[0], "c147923", "c324032");
+	swap_slots(g.imgs[0], "c348203", "c392277");
+	burst_and_single(g.zs, names, types, 8, after, la);
+	for (unsigned i = 0; i < 8; i++) {
+		CU_ASSERT(lb[i] > 12 && lb[i] == la[i] &&
+			  memcmp(before[i], after[i], (size_t)lb[i]) == 0);
+		/* the data and the delegations are found: NOERROR, an answer
+		 * or a referral; below a data name, NXDOMAIN */
+		unsigned rcode = before[i][3] & 0x0f;
+		CU_ASSERT_EQUAL(rcode, i == 2 || i == 3 ? 3 : 0);
+	}
+	CU_ASSERT(before[0][7] == 1 && before[1][7] == 1);
+	CU_ASSERT(memcmp(before[0] + lb[0] - 4, "\xc0\x00\x02\x01", 4) == 0);
+	CU_ASSERT(memcmp(before[1] + lb[1] - 4, "\xc0\x00\x02\x02", 4) == 0);
+	zones_free(&g);
+}
+
+/*
+ * A run of hash slots longer than the prefetch's probe (SLOT_RUN, 8): a
+ * zone whose names all start their probe in the same slot. The prefetch
+ * gives up partway (the name is neither found nor known missing, so it
+ * must not settle the lookup), and the answer's own lookup finds the names
+ * at the end of the run and proves a name of the same slot missing.
+ */
+#define RUN_NAMES 12
+static void long_slot_run(void)
+{
+	char path[] = "/tmp/zw-slotrun-XXXXXX", names[RUN_NAMES + 1][32];
+	unsigned found = 0, home = 0;
+	/* apex, ns, the names: 14 nodes, so 32 slots */
+	const uint32_t mask = 31;
+
+	for (unsigned c = 0; found < RUN_NAMES + 1 && c < 100000; c++) {
+		char l[16];
+		uint8_t w[20];
+		snprintf(l, sizeof(l), "r%u", c);
+		w[0] = (uint8_t)strlen(l);
+		memcpy(w + 1, l, w[0]);
+		uint32_t s = zw_name_hash(w, w[0] + 1u) & mask;
+		if (found == 0)
+			home = s;
+		if (s == home)
+			snprintf(names[found++], sizeof(names[0]), "%s", l);
+	}
+	CU_ASSERT_EQUAL_FATAL(found, RUN_NAMES + 1);
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "$ORIGIN run.test.\n$TTL 300\n@ SOA ns h 1 7200 3600 1209600 300\n@ NS ns\n"
+		   "ns A 192.0.2.53\n");
+	for (unsigned i = 0; i < RUN_NAMES; i++) /* the last name stays missing */
+		fprintf(f, "%s A 192.0.2.%u\n", names[i], i + 1);
+	fclose(f);
+	struct zw_image *img = compile_tmp_zone(path, "run.test.");
+	CU_ASSERT_EQUAL_FATAL(img->hdr->hash_size, mask + 1);
+	/* the run from the home slot is longer than the prefetch probes */
+	unsigned run = 0;
+	while (run <= mask && img->hash[(home + run) & mask].node != 0)
+		run++;
+	CU_ASSERT_FATAL(run > 8);
+
+	struct zw_zoneset *zs = zw_zoneset_create(&img, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(zs);
+	static uint8_t outs[RUN_NAMES + 1][MSG_MAX];
+	int lens[RUN_NAMES + 1];
+	char full[RUN_NAMES + 1][48];
+	const char *qn[RUN_NAMES + 1];
+	uint16_t qt[RUN_NAMES + 1];
+	for (unsigned i = 0; i <= RUN_NAMES; i++) {
+		snprintf(full[i], sizeof(full[i]), "%s.run.test.", names[i]);
+		qn[i] = full[i];
+		qt[i] = ZW_T_A;
+	}
+	burst_and_single(zs, qn, qt, RUN_NAMES + 1, outs, lens);
+	unsigned unsettled = 0;
+	for (unsigned i = 0; i <= RUN_NAMES; i++) {
+		unsigned rcode = outs[i][3] & 0x0f;
+		CU_ASSERT_EQUAL(rcode, i < RUN_NAMES ? 0 : 3);
+		CU_ASSERT_EQUAL(outs[i][7], i < RUN_NAMES ? 1 : 0);
+		if (i < RUN_NAMES && i % 3 != 2) /* without an OPT, the address ends it */
+			CU_ASSERT(outs[i][lens[i] - 1] == i + 1);
+		/* and the prefetch alone: settled only when its probe found
+		 * the name within its run */
+		struct zw_qname q;
+		uint32_t h[ZW_LABELS_MAX];
+		struct zw_probe p;
+		struct zw_lookup ref;
+		uint8_t w[64];
+		w[0] = (uint8_t)strlen(names[i]);
+		memcpy(w + 1, names[i], w[0]);
+		memcpy(w + 1 + w[0], "\003run\004test", 10);
+		CU_ASSERT_FATAL(probe_name(zs, w, w[0] + 11u, ZW_T_A, &q, h, &p, &ref));
+		if (p.lk_ok) {
+			CU_ASSERT(same_lookup(&p.lk, &ref));
+		} else {
+			unsettled++;
+		}
+		if (i == RUN_NAMES)
+			CU_ASSERT(!p.lk_ok && !p.absent);
+	}
+	CU_ASSERT(unsettled >= 2);
+	zw_zoneset_free(zs);
+	zw_image_close(img);
+}
+
 static void property_random_queries(void)
 {
 	static uint8_t q[4096], out[MSG_MAX + 64], again[MSG_MAX];
@@ -2298,6 +2652,9 @@ int main(void)
 	static const struct zw_test_case cases[] = {
 		ZW_TEST(golden_all_listed),
 		ZW_TEST(golden_names_collide),
+		ZW_TEST(prefetch_settles_lookups),
+		ZW_TEST(collide_both_orders),
+		ZW_TEST(long_slot_run),
 		ZW_TEST(golden_header),
 		ZW_TEST(golden_question),
 		ZW_TEST(golden_zones),
