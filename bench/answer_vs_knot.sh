@@ -145,15 +145,15 @@ zone_image() {
 	IMAGE_PATH=$CACHE/$1-$2-s$SEED.zwi
 	if [ ! -s "$ZONE_PATH" ] || [ "$GEN" -nt "$ZONE_PATH" ]; then
 		note "generating $ZONE_PATH"
-		bg_run "$TMP/gen.out" timeout "$GEN_TIMEOUT" python3 "$GEN" --seed "$SEED" \
-			"$1" "$2" "$ZONE_PATH" || die "zone generation failed"
+		bg_run -e -t "$GEN_TIMEOUT" "$TMP/gen.out" python3 "$GEN" --seed "$SEED" \
+			"$1" "$2" "$ZONE_PATH" || { cat "$TMP/gen.out" >&2; die "zone generation failed"; }
 	else
 		note "reusing $ZONE_PATH"
 	fi
 	if [ ! -s "$IMAGE_PATH" ] || [ "$ZONE_PATH" -nt "$IMAGE_PATH" ] ||
 		[ "$COMPILER" -nt "$IMAGE_PATH" ]; then
 		note "compiling $IMAGE_PATH"
-		bg_run "$TMP/compile.log" timeout "$COMPILE_TIMEOUT" "$COMPILER" -q -z "$3" \
+		bg_run -e -t "$COMPILE_TIMEOUT" "$TMP/compile.log" "$COMPILER" -q -z "$3" \
 			-o "$IMAGE_PATH" "$ZONE_PATH" || { cat "$TMP/compile.log" >&2; die "compile failed"; }
 	else
 		note "reusing $IMAGE_PATH"
@@ -188,7 +188,7 @@ engine_runs() {
 	shift
 	for i in $(seq "$RUNS"); do
 		out=$TMP/$tag.$i
-		bg_run "$out" timeout "$ENGINE_TIMEOUT" "$BENCH" -s "$RUN_SECONDS" -c "$ENGINE_CPU" \
+		bg_run -t "$ENGINE_TIMEOUT" "$out" "$BENCH" -s "$RUN_SECONDS" -c "$ENGINE_CPU" \
 			"${DO_ARG[@]}" "$@" "${IMAGES[@]}" || die "bench_answer failed"
 		v_qps+=("$(kv "$out" answers_per_s)")
 		v_ns+=("$(kv "$out" ns_per_answer)")
@@ -226,7 +226,7 @@ fi
 # --- instructions per answer (callgrind) ------------------------------------------
 
 callgrind_ir() { # callgrind_ir COUNT OUTFILE: prints the program's total Ir
-	bg_run "$TMP/cg.stdout" timeout "$CALLGRIND_TIMEOUT" valgrind --tool=callgrind \
+	bg_run -t "$CALLGRIND_TIMEOUT" "$TMP/cg.stdout" valgrind --tool=callgrind \
 		--callgrind-out-file="$2" "$BENCH" -n "$IR_COUNT" --count "$1" -c "$ENGINE_CPU" \
 		"${DO_ARG[@]}" "${IMAGES[@]}" 2>>"$TMP/cg.log" || { tail -n 20 "$TMP/cg.log" >&2; die "callgrind run failed"; }
 	awk '$1 == "summary:" { print $2; exit }' "$2"
@@ -328,18 +328,15 @@ if [ "$SKIP_KNOT" != 1 ]; then
 	note "knotd serves both zones after $(($(date +%s) - t0)) s; VmRSS" \
 		"$(awk '/^VmRSS/ { print int($2 / 1024) " MiB" }' "/proc/$KNOT_PID/status")"
 
-	knot_ticks() { # user + system clock ticks of knotd, all threads
-		awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$KNOT_PID/stat"
-	}
 	TCK=$(getconf CLK_TCK)
 	KNOT_QPS=() KNOT_CPU=() KNOT_NORM=()
 	for i in $(seq "$RUNS"); do
 		out=$TMP/dnsperf.$i
-		k0=$(knot_ticks) w0=$(date +%s.%N)
-		bg_run "$out" timeout $((DNSPERF_SECONDS + 60)) taskset -c "$CLIENT_CPU" dnsperf \
+		k0=$(proc_ticks "$KNOT_PID") w0=$(date +%s.%N)
+		bg_run -t $((DNSPERF_SECONDS + 60)) "$out" taskset -c "$CLIENT_CPU" dnsperf \
 			-s 127.0.0.1 -p "$PORT" "${DNSPERF_INPUT[@]}" -l "$DNSPERF_SECONDS" -c 1 -T 1 ||
 			{ cat "$out" >&2; die "dnsperf failed"; }
-		k1=$(knot_ticks) w1=$(date +%s.%N)
+		k1=$(proc_ticks "$KNOT_PID") w1=$(date +%s.%N)
 		qps=$(awk '/Queries per second:/ { print $4; exit }' "$out")
 		[ -n "$qps" ] || { cat "$out" >&2; die "no 'Queries per second' in dnsperf's output"; }
 		cpu=$(python3 -c "import sys; print('%.2f' % ((int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3]) / (float(sys.argv[5]) - float(sys.argv[4]))))" \

@@ -886,6 +886,25 @@ static uint64_t timed_passes(const struct zw_answer_cfg *cfg, const struct set *
 
 #define MAX_ROUNDS 100000
 
+/* What a run is: the settings every run prints, whatever its sets. */
+static void print_run(long cpu, bool do_bit, unsigned burst, bool huge)
+{
+	printf("cpu: %ld\n", cpu);
+	printf("do_bit: %s\n", do_bit ? "yes" : "no");
+	printf("burst: %u\n", burst);
+	printf("image_memory: %s\n", huge ? "anonymous, huge pages advised" : "file mapping");
+	if (huge)
+		printf("anon_huge_kib: %ld\n", anon_huge_kib());
+}
+
+/* A set's zones and queries, each key with the prefix pre. */
+static void print_set(const char *pre, const struct set *st)
+{
+	printf("%simages: %u\n", pre, st->nimg);
+	printf("%snodes: %" PRIu64 "\n", pre, st->nodes);
+	printf("%squeries: %zu\n", pre, st->mix.n);
+}
+
 /*
  * Several sets in turn, a pass of each a round, the first of a round
  * rotating, until seconds have elapsed: the host's speed, which on a
@@ -903,17 +922,12 @@ static uint64_t compare_sets(const struct zw_answer_cfg *cfg, struct set *sets, 
 	unsigned rounds = 0;
 
 	printf("sets: %u\n", nsets);
-	printf("cpu: %ld\n", cpu);
-	printf("do_bit: %s\n", do_bit ? "yes" : "no");
-	printf("burst: %u\n", burst);
-	printf("image_memory: %s\n", huge ? "anonymous, huge pages advised" : "file mapping");
+	print_run(cpu, do_bit, burst, huge);
 	for (unsigned i = 0; i < nsets; i++) {
 		char pre[32];
 		struct tally t;
 		snprintf(pre, sizeof(pre), "set%u.", i + 1);
-		printf("%simages: %u\n", pre, sets[i].nimg);
-		printf("%snodes: %" PRIu64 "\n", pre, sets[i].nodes);
-		printf("%squeries: %zu\n", pre, sets[i].mix.n);
+		print_set(pre, &sets[i]);
 		tally_pass(cfg, sets[i].zs, &sets[i].mix, out, &t);
 		print_tally(pre, &t, &sets[i].mix);
 		if (i == 0)
@@ -1119,16 +1133,8 @@ int main(int argc, char **argv)
 	} else {
 		struct set *st = &sets[0];
 		struct tally t;
-		printf("images: %u\n", st->nimg);
-		printf("nodes: %" PRIu64 "\n", st->nodes);
-		printf("queries: %zu\n", st->mix.n);
-		printf("cpu: %ld\n", cpu);
-		printf("do_bit: %s\n", do_bit ? "yes" : "no");
-		printf("burst: %lu\n", burst);
-		printf("image_memory: %s\n",
-		       huge ? "anonymous, huge pages advised" : "file mapping");
-		if (huge)
-			printf("anon_huge_kib: %ld\n", anon_huge_kib());
+		print_set("", st);
+		print_run(cpu, do_bit, (unsigned)burst, huge);
 		tally_pass(&cfg, st->zs, &st->mix, out, &t);
 		print_tally("", &t, &st->mix);
 		fflush(stdout);

@@ -225,7 +225,7 @@ zone_file() {
 	ZONE_PATH=$ZONEDIR/$1-$2-s$SEED.zone
 	if [ ! -s "$ZONE_PATH" ] || [ "$GEN" -nt "$ZONE_PATH" ]; then
 		echo "generating $ZONE_PATH" >&2
-		bg_run /dev/stderr timeout "$GEN_TIMEOUT" python3 "$GEN" --seed "$SEED" \
+		bg_run -t "$GEN_TIMEOUT" /dev/stderr python3 "$GEN" --seed "$SEED" \
 			"$1" "$2" "$ZONE_PATH" || die "zone generation failed"
 	else
 		echo "reusing $ZONE_PATH" >&2
@@ -279,11 +279,11 @@ bench_zone() {
 
 	# image open
 	local open=$dir/open.txt
-	bg_run "$open" timeout "$OPEN_TIMEOUT" "$OPENBENCH" "$img" "$OPEN_ITER" \
+	bg_run -t "$OPEN_TIMEOUT" "$open" "$OPENBENCH" "$img" "$OPEN_ITER" \
 		|| die "bench_image_open failed on $img"
 	local opens_min="" opens_med="" opens_cpu="" r
 	for r in $(seq "$RUNS"); do
-		[ "$r" -eq 1 ] || bg_run "$open" timeout "$OPEN_TIMEOUT" "$OPENBENCH" "$img" "$OPEN_ITER" \
+		[ "$r" -eq 1 ] || bg_run -t "$OPEN_TIMEOUT" "$open" "$OPENBENCH" "$img" "$OPEN_ITER" \
 			|| die "bench_image_open failed on $img"
 		opens_min+=" $(kv "$open" open_ms_min)"
 		opens_med+=" $(kv "$open" open_ms_median)"
