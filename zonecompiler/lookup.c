@@ -6,13 +6,28 @@
 #include "name.h"
 #include "rdata.h"
 
+/* A zone's origin as the choice of a zone among few reads it. */
+struct zs_origin {
+	const uint8_t *name;
+	const struct zw_image *img;
+	uint8_t len;
+	uint8_t labels;
+};
+
 struct zw_zoneset {
 	unsigned count;
 	uint32_t mask;
-	uint32_t *tab;	 /* index + 1, keyed by the origin's hash */
-	uint8_t *labels; /* labels of each zone's origin */
+	uint32_t *tab;		     /* index + 1, keyed by the origin's hash */
+	struct zs_origin *by_labels; /* the origins, most labels first */
 	struct zw_image *zones[];
 };
+
+static int cmp_labels_desc(const void *a, const void *b)
+{
+	const struct zs_origin *x = a, *y = b;
+
+	return (int)y->labels - (int)x->labels;
+}
 
 static const uint8_t *origin_of(const struct zw_image *img)
 {
@@ -29,10 +44,10 @@ struct zw_zoneset *zw_zoneset_create(struct zw_image *const *imgs, unsigned n)
 	while (size < 2u * n + 2)
 		size *= 2;
 	zs->tab = calloc(size, sizeof(*zs->tab));
-	zs->labels = malloc(n + 1u);
-	if (zs->tab == NULL || zs->labels == NULL) {
+	zs->by_labels = malloc((n + 1u) * sizeof(*zs->by_labels));
+	if (zs->tab == NULL || zs->by_labels == NULL) {
 		free(zs->tab);
-		free(zs->labels);
+		free(zs->by_labels);
 		free(zs);
 		return NULL;
 	}
@@ -51,9 +66,14 @@ struct zw_zoneset *zw_zoneset_create(struct zw_image *const *imgs, unsigned n)
 			hv = (hv + 1) & zs->mask;
 		}
 		zs->zones[i] = imgs[i];
-		zs->labels[i] = (uint8_t)zw_name_labels(h->origin);
+		zs->by_labels[i] =
+			(struct zs_origin){ .name = h->origin,
+					    .img = imgs[i],
+					    .len = (uint8_t)h->origin_len,
+					    .labels = (uint8_t)zw_name_labels(h->origin) };
 		zs->tab[hv] = i + 1;
 	}
+	qsort(zs->by_labels, n, sizeof(*zs->by_labels), cmp_labels_desc);
 	return zs;
 }
 
@@ -62,7 +82,7 @@ void zw_zoneset_free(struct zw_zoneset *zs)
 	if (zs == NULL)
 		return;
 	free(zs->tab);
-	free(zs->labels);
+	free(zs->by_labels);
 	free(zs);
 }
 
@@ -119,14 +139,15 @@ void zw_qname_hashes(const struct zw_qname *qn, unsigned rel, uint32_t *h)
 }
 
 /* Few zones: compare the name's suffix with each origin directly, at the
- * label boundary the origin's label count gives. */
+ * label boundary the origin's label count gives, longest origins first, so
+ * that the first match is the zone (two origins of the same label count
+ * cannot both be suffixes of a name). */
 #define ZW_SMALL_SET 16
 
 const struct zw_image *zw_zoneset_pick(const struct zw_zoneset *zs, const struct zw_qname *qn,
 				       bool parent_side, unsigned *rel)
 {
-	const struct zw_image *best = NULL, *child = NULL;
-	unsigned best_rel = 0;
+	const struct zw_image *child = NULL;
 
 	if (zs->count > ZW_SMALL_SET) {
 		for (unsigned k = 0; k <= qn->labels; k++) {
@@ -144,25 +165,22 @@ const struct zw_image *zw_zoneset_pick(const struct zw_zoneset *zs, const struct
 		return child;
 	}
 	for (unsigned i = 0; i < zs->count; i++) {
-		const struct zw_image *img = zs->zones[i];
-		unsigned ol = zs->labels[i], olen = img->hdr->origin_len;
-		if (ol > qn->labels)
+		const struct zs_origin *z = &zs->by_labels[i];
+		if (z->labels > qn->labels)
 			continue;
-		unsigned k = qn->labels - ol;
-		if (qn->len - qn->off[k] != olen ||
-		    !zw_bytes_eq(qn->name + qn->off[k], origin_of(img), olen))
+		unsigned k = qn->labels - z->labels;
+		if (qn->len - qn->off[k] != z->len ||
+		    !zw_bytes_eq(qn->name + qn->off[k], z->name, z->len))
 			continue;
 		if (parent_side && k == 0) {
-			child = img;
+			child = z->img; /* DS at a zone's apex: its parent's, if it is here */
 			continue;
 		}
-		if (best == NULL || k < best_rel) {
-			best = img;
-			best_rel = k;
-		}
+		*rel = k;
+		return z->img;
 	}
-	*rel = best != NULL ? best_rel : 0;
-	return best != NULL ? best : child;
+	*rel = 0;
+	return child;
 }
 
 const struct zw_image *zw_zoneset_find(const struct zw_zoneset *zs, const uint8_t *lname,
