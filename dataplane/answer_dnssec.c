@@ -54,31 +54,31 @@ bool zw_ans_put_set(struct resp *r, const struct zw_image *img, const struct zw_
  * from the image, then a pointer to the apex in the question. The chunks
  * need no relocation (the verifier refuses NSEC and signature chunks that
  * have any: their names are never compressed, RFC 4034 4.1.1 and 3.1.7),
- * so they are copied whole and only their owners are set. False, writing
- * nothing, when it does not fit.
+ * so they are copied whole and only their owners are set: the NSEC's to
+ * the apex, the signatures' to the NSEC's owner. False, writing nothing,
+ * when it does not fit.
  */
 static bool put_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
 		     const struct zw_img_rrset *s, const struct ctx *qcx)
 {
 	const struct zw_img_chunk *c = zw_rrset_chunk(img, s), *sig = zw_rrset_sigs(img, s);
 	const uint8_t *rel = img->names + n->name_off + 1;
-	unsigned rel_len = rel[-1], start = r->len;
+	unsigned rel_len = rel[-1], start = r->len, room = r->limit - start;
 	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
-	uint16_t before = r->ns;
+	unsigned len = rel_len + c->len, slen = sig != NULL ? sig->len : 0;
 
-	if (c->len < 12 || apex > PTR_MAX || start > PTR_MAX || rel_len + c->len > r->limit - start)
+	if (c->len < 12 || apex > PTR_MAX || start > PTR_MAX || len > room || slen > room - len)
 		return false;
 	uint8_t *p = r->buf + start;
 	memcpy(p, rel, rel_len);
 	memcpy(p + rel_len, zw_chunk_data(c), c->len); /* its owner: the apex */
 	zw_ans_point_owners(p + rel_len, zw_chunk_data(c), c->len, apex);
-	r->len += rel_len + c->len;
-	r->ns = (uint16_t)(r->ns + c->rrs);
-	if (sig != NULL && !zw_ans_put_chunk(r, sig, qcx, start, 0, &r->ns)) {
-		r->len = start;
-		r->ns = before;
-		return false;
+	if (sig != NULL) {
+		memcpy(p + len, zw_chunk_data(sig), slen);
+		zw_ans_point_owners(p + len, zw_chunk_data(sig), slen, start);
 	}
+	r->len += len + slen;
+	r->ns = (uint16_t)(r->ns + c->rrs + (sig != NULL ? sig->rrs : 0));
 	return true;
 }
 
@@ -98,59 +98,79 @@ static const struct zw_img_rrset *nsec_at(const struct zw_image *img, const stru
 }
 
 /* The nearest NSEC owner at or before node i (glue and empty
- * non-terminals have no NSEC), or NULL. */
-static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t i)
+ * non-terminals have no NSEC), or NULL; *set is its NSEC. */
+static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t i,
+					   const struct zw_img_rrset **set)
 {
 	for (unsigned k = 0; k < MAX_BACKWARDS; k++) {
 		const struct zw_img_node *n = &img->nodes[i];
-		if (!(n->flags & ZW_NODE_GLUE) && nsec_at(img, n) != NULL)
+		if (!(n->flags & ZW_NODE_GLUE) && (*set = nsec_at(img, n)) != NULL)
 			return n;
 		if (i == 0)
 			break;
 		i--;
 	}
+	*set = NULL;
 	return NULL;
 }
 
 /* The node whose NSEC covers name (lower-cased, len bytes, in the zone):
- * the last NSEC owner at or before it in canonical order. from is a node
- * at or before the name (its closest encloser), where the search starts. */
+ * the last NSEC owner at or before it in canonical order, and its NSEC
+ * in *set. from is a node at or before the name (its closest encloser),
+ * where the search starts. */
 static const struct zw_img_node *nsec_cover(const struct zw_image *img, const uint8_t *name,
 					    unsigned len, const struct zw_img_node *from,
-					    const struct zw_deny_hint *hint, bool *hinted)
+					    const struct zw_deny_hint *hint,
+					    const struct zw_img_rrset **set)
 {
 	struct zw_canon_name q;
 
-	bool used = hint_for(hint, img, name, len) && hint->nsec &&
-		    hint->from == (uint32_t)(from - img->nodes);
-
-	if (hinted != NULL)
-		*hinted = used;
-	if (used)
-		return nsec_back(img, hint->pred); /* searched for by the prefetch */
+	if (hint != NULL && hint->pred_set != NULL) {
+		*set = hint->pred_set; /* searched for by the prefetch */
+		return &img->nodes[hint->pred];
+	}
+	if (hint != NULL)
+		return nsec_back(img, hint->pred, set);
 	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
-	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)));
+	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)), set);
+}
+
+/* The hint, if it was worked out for the NSEC covering name (len) in img,
+ * searched for from node from; else NULL. */
+static const struct zw_deny_hint *nsec_hint(const struct zw_deny_hint *hint,
+					    const struct zw_image *img, const uint8_t *name,
+					    unsigned len, const struct zw_img_node *from)
+{
+	return hint_for(hint, img, name, len) && hint->nsec &&
+			       hint->from == (uint32_t)(from - img->nodes)
+		       ? hint
+		       : NULL;
 }
 
 /* The node whose NSEC covers *.ce (ce the closest encloser of an
- * NXDOMAIN): compiled, or searched for. */
+ * NXDOMAIN), and that NSEC in *set: compiled, or searched for. */
 static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
-						 const struct zw_img_node *ce)
+						 const struct zw_img_node *ce,
+						 const struct zw_img_rrset **set)
 {
 	uint32_t i = (uint32_t)(ce - img->nodes);
 	uint8_t wc[ZW_NAME_MAX + 1];
 	const uint8_t *nm = img->names + ce->name_off;
 	unsigned olen = img->hdr->origin_len;
 
-	if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE)
-		return &img->nodes[img->wild_cover[i]];
+	if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE) {
+		const struct zw_img_node *n = &img->nodes[img->wild_cover[i]];
+		*set = nsec_at(img, n);
+		return n;
+	}
+	*set = NULL;
 	if (nm[0] + 2u + olen > ZW_NAME_MAX)
 		return NULL;
 	wc[0] = 1;
 	wc[1] = '*';
 	memcpy(wc + 2, nm + 1, nm[0]);
 	memcpy(wc + 2 + nm[0], img->hdr->origin, olen);
-	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL, NULL);
+	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL, set);
 }
 
 /* Asks for what writing the NSEC of each node reads (its RRsets, its
@@ -167,23 +187,29 @@ static void nsec_prefetch(const struct zw_image *img, const struct zw_img_node *
 			zw_ans_pf_nsec(img, n[i]);
 }
 
+/* NSEC s of node n, unless n is NULL or in the answer already (done). */
 static bool put_node_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
-			  const struct ctx *qcx, const struct zw_img_node **done, unsigned *ndone)
+			  const struct zw_img_rrset *s, const struct ctx *qcx,
+			  const struct zw_img_node **done, unsigned *ndone)
 {
-	if (n == NULL)
+	if (n == NULL || s == NULL)
 		return false;
 	for (unsigned i = 0; i < *ndone; i++)
 		if (done[i] == n)
 			return true; /* already in the answer */
-	const struct zw_img_rrset *s = nsec_at(img, n);
-	if (s == NULL)
-		return false;
 	if (!put_nsec(r, img, n, s, qcx)) {
 		r->tc = true;
 		return false;
 	}
 	done[(*ndone)++] = n;
 	return true;
+}
+
+/* The NSEC of node n (NULL for none) and its signatures. */
+static bool put_own_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
+			 const struct ctx *qcx, const struct zw_img_node **done, unsigned *ndone)
+{
+	return n != NULL && put_node_nsec(r, img, n, nsec_at(img, n), qcx, done, ndone);
 }
 
 /* "*." + name into out; returns its length or 0. */
@@ -544,6 +570,7 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 {
 	const struct zw_image *img = lk->zone;
 	const struct zw_img_node *done[4];
+	const struct zw_img_rrset *s[2];
 	unsigned ndone = 0;
 
 	switch (lk->shape) {
@@ -552,49 +579,63 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		 * closest encloser (RFC 4035 3.1.3.2); the wildcard's denial is
 		 * asked for before the search, both records' parts after it */
 		const struct zw_img_node *n[2];
-		const struct zw_deny_hint *h = r->hint;
+		const struct zw_deny_hint *h = nsec_hint(r->hint, img, name, len, lk->encloser);
 		uint32_t ce = (uint32_t)(lk->encloser - img->nodes);
-		bool hinted;
-		if (img->wild_cover != NULL)
-			__builtin_prefetch(&img->wild_cover[ce]);
-		n[0] = nsec_cover(img, name, len, lk->encloser, h, &hinted);
-		n[1] = nsec_wild_cover(img, lk->encloser);
-		/* the parts of both, but for what a burst's prefetch asked for
-		 * already (deny_rec): the node its search found, and the
-		 * compiled cover of the wildcard */
-		const struct zw_img_node *ask[2] = {
-			hinted && n[0] == &img->nodes[h->pred] ? NULL : n[0],
-			hinted && img->wild_cover != NULL && img->wild_cover[ce] != ZW_NONE ? NULL
-											    : n[1],
-		};
-		nsec_prefetch(img, ask, 2);
-		put_node_nsec(r, img, n[0], qcx, done, &ndone);
-		put_node_nsec(r, img, n[1], qcx, done, &ndone);
+		if (h != NULL && h->wild_set != NULL) {
+			/* both found by the prefetch, their parts asked for */
+			n[0] = nsec_cover(img, name, len, lk->encloser, h, &s[0]);
+			n[1] = &img->nodes[h->wild];
+			s[1] = h->wild_set;
+		} else {
+			if (img->wild_cover != NULL)
+				__builtin_prefetch(&img->wild_cover[ce]);
+			n[0] = nsec_cover(img, name, len, lk->encloser, h, &s[0]);
+			n[1] = nsec_wild_cover(img, lk->encloser, &s[1]);
+			/* the parts of both, but for what a burst's prefetch
+			 * asked for already (deny_rec): the node its search
+			 * found, and the compiled cover of the wildcard */
+			const struct zw_img_node *ask[2] = {
+				h != NULL && n[0] == &img->nodes[h->pred] ? NULL : n[0],
+				h != NULL && img->wild_cover != NULL &&
+						img->wild_cover[ce] != ZW_NONE
+					? NULL
+					: n[1],
+			};
+			nsec_prefetch(img, ask, 2);
+		}
+		put_node_nsec(r, img, n[0], s[0], qcx, done, &ndone);
+		put_node_nsec(r, img, n[1], s[1], qcx, done, &ndone);
 		return;
 	}
 	case ZW_SHAPE_NODATA:
 		if (lk->wildcard) {
 			/* RFC 4035 3.1.3.4: no such name, and the wildcard has
 			 * no data of the type */
-			put_node_nsec(r, img,
-				      nsec_cover(img, name, len, lk->encloser, r->hint, NULL), qcx,
-				      done, &ndone);
-			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
-		} else if (nsec_at(img, lk->node) != NULL) {
-			put_node_nsec(r, img, lk->node, qcx, done, &ndone);
+			const struct zw_deny_hint *h =
+				nsec_hint(r->hint, img, name, len, lk->encloser);
+			const struct zw_img_node *n =
+				nsec_cover(img, name, len, lk->encloser, h, &s[0]);
+			put_node_nsec(r, img, n, s[0], qcx, done, &ndone);
+			put_own_nsec(r, img, lk->node, qcx, done, &ndone);
+		} else if ((s[0] = nsec_at(img, lk->node)) != NULL) {
+			put_node_nsec(r, img, lk->node, s[0], qcx, done, &ndone);
 		} else {
 			/* an empty non-terminal: the NSEC that covers it, the
 			 * nearest before it */
-			put_node_nsec(r, img, nsec_back(img, (uint32_t)(lk->node - img->nodes)),
-				      qcx, done, &ndone);
+			const struct zw_img_node *n =
+				nsec_back(img, (uint32_t)(lk->node - img->nodes), &s[0]);
+			put_node_nsec(r, img, n, s[0], qcx, done, &ndone);
 		}
 		return;
 	case ZW_SHAPE_ANSWER:
 	case ZW_SHAPE_CNAME:
-		if (lk->wildcard) /* RFC 4035 3.1.3.3 */
-			put_node_nsec(r, img,
-				      nsec_cover(img, name, len, lk->encloser, r->hint, NULL), qcx,
-				      done, &ndone);
+		if (lk->wildcard) { /* RFC 4035 3.1.3.3 */
+			const struct zw_deny_hint *h =
+				nsec_hint(r->hint, img, name, len, lk->encloser);
+			const struct zw_img_node *n =
+				nsec_cover(img, name, len, lk->encloser, h, &s[0]);
+			put_node_nsec(r, img, n, s[0], qcx, done, &ndone);
+		}
 		return;
 	default: return;
 	}
@@ -649,6 +690,6 @@ void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_
 	} else if (img->hdr->flags & ZW_IMGF_NSEC) {
 		const struct zw_img_node *done[2];
 		unsigned ndone = 0;
-		put_node_nsec(r, img, cut, cx, done, &ndone);
+		put_own_nsec(r, img, cut, cx, done, &ndone);
 	}
 }

@@ -16,8 +16,10 @@
  * worked out ahead by zw_ans_prefetch(): in NSEC3 zones its hash (it is
  * the next closer name of the proof) and the record matching or covering
  * it; in NSEC zones the node before it in canonical order, searched for
- * from node `from`. A denial uses it only for that very name in that zone
- * (and, for NSEC, from the same node). */
+ * from node `from`, and where that node owns an NSEC, the NSEC (pred_set);
+ * where the node denying the wildcard below `from` (wild) is known and
+ * owns an NSEC, that NSEC (wild_set). A denial uses it only for that very
+ * name in that zone (and, for NSEC, from the same node). */
 struct zw_deny_hint {
 	const struct zw_image *img;
 	const uint8_t *name; /* lower-cased wire name, len bytes */
@@ -27,7 +29,8 @@ struct zw_deny_hint {
 	uint8_t hash[20];
 	uint32_t rec; /* matching (match) or covering record */
 	bool match;
-	uint32_t from, pred;
+	uint32_t from, pred, wild;
+	const struct zw_img_rrset *pred_set, *wild_set; /* or NULL */
 };
 
 #define PTR_MAX 0x3fff /* the furthest a compression pointer reaches */
@@ -117,8 +120,9 @@ struct zw_probe {
 uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match);
 
 /* NSEC zones: asks for the NSEC of node nd (its RRset list in the caches)
- * and the signatures laid after it. */
-void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd);
+ * and the signatures laid after it; returns that NSEC (NULL: none, or not
+ * an NSEC zone). */
+const struct zw_img_rrset *zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd);
 
 /* Asks for what a lookup reads of node nd after the node: its name and
  * RRset list. */

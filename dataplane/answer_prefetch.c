@@ -76,14 +76,16 @@ static void pf_set(const struct zw_image *img, const struct zw_img_rrset *s, boo
 
 /* NSEC zones: the NSEC of node nd, whose RRset list is in the caches
  * (asked for a step before): its chunk and the signatures laid after it,
- * which a NODATA answer or the referral to an unsigned child writes. */
-void zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
+ * which a NODATA answer or the referral to an unsigned child writes.
+ * Returns that NSEC, or NULL (glue has none, nor an empty non-terminal). */
+const struct zw_img_rrset *zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
 {
-	if (!(img->hdr->flags & ZW_IMGF_NSEC) || nd->rrset_count == 0)
-		return;
+	if (!(img->hdr->flags & ZW_IMGF_NSEC) || nd->rrset_count == 0 || (nd->flags & ZW_NODE_GLUE))
+		return NULL;
 	const struct zw_img_rrset *s = zw_image_rrset(img, nd, ZW_T_NSEC);
 	if (s != NULL)
 		pf_set(img, s, true);
+	return s;
 }
 
 /* NSEC3 zones: record r ready to write, in its place: the stride is the
@@ -333,6 +335,8 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			p->hint.nsec = true;
 			p->hint.from = p->deny;
 			p->hint.pred = c;
+			p->hint.wild = w;
+			p->hint.pred_set = p->hint.wild_set = NULL;
 			p->hint_ok = true;
 			p->deny_rec[0] = c;
 			p->deny_rec[1] = w;
@@ -352,7 +356,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		}
 		for (unsigned k = 0; k < 2 && p->deny != ZW_NONE; k++) {
 			uint32_t r = p->deny_rec[k];
-			if (r == ZW_NONE)
+			if (r == ZW_NONE || (k == 1 && r == p->deny_rec[0]))
 				continue;
 			if (img->nsec3_proof != NULL) {
 				zw_ans_pf_n3_far(img, r);
@@ -372,14 +376,21 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		p->hint.rec = zw_ans_n3_find(p->img, p->hint.hash, &p->hint.match);
 		zw_ans_pf_n3(p->img, p->hint.rec);
 	}
-	/* 7 (NSEC zones): the NSEC RRsets of those nodes */
+	/* 7 (NSEC zones): the NSEC RRsets of those nodes, kept for the answer
+	 * (the wildcard's denial is often the name's, or the encloser's) */
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
 		if (p->deny == ZW_NONE || img->nsec3_proof != NULL)
 			continue;
-		for (unsigned k = 0; k < 2; k++)
-			if (p->deny_rec[k] != ZW_NONE)
-				zw_ans_pf_nsec(img, &img->nodes[p->deny_rec[k]]);
+		uint32_t c = p->deny_rec[0], w = p->deny_rec[1];
+		const struct zw_img_rrset *cs = NULL;
+		if (c != ZW_NONE)
+			cs = zw_ans_pf_nsec(img, &img->nodes[c]);
+		if (!p->hint.nsec)
+			continue;
+		p->hint.pred_set = cs;
+		if (w != ZW_NONE)
+			p->hint.wild_set = w == c ? cs : zw_ans_pf_nsec(img, &img->nodes[w]);
 	}
 }
