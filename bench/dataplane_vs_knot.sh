@@ -181,21 +181,7 @@ fi
 # --- zones, images, queries ---------------------------------------------------
 
 mkdir -p "$CACHE"
-zone_image() { # zone_image KIND N ORIGIN: sets ZONE_PATH and IMAGE_PATH
-	ZONE_PATH=$CACHE/$1-$2-s$SEED.zone
-	IMAGE_PATH=$CACHE/$1-$2-s$SEED.zwi
-	if [ ! -s "$ZONE_PATH" ] || [ "$GEN" -nt "$ZONE_PATH" ]; then
-		note "generating $ZONE_PATH"
-		bg_run -e -t 600 "$TMP/gen.log" python3 "$GEN" --seed "$SEED" "$1" "$2" "$ZONE_PATH" ||
-			{ cat "$TMP/gen.log" >&2; die "zone generation failed"; }
-	fi
-	if [ ! -s "$IMAGE_PATH" ] || [ "$ZONE_PATH" -nt "$IMAGE_PATH" ] ||
-		[ "$COMPILER" -nt "$IMAGE_PATH" ]; then
-		note "compiling $IMAGE_PATH"
-		bg_run -e -t 600 "$TMP/compile.log" "$COMPILER" -q -z "$3" -o "$IMAGE_PATH" "$ZONE_PATH" ||
-			{ cat "$TMP/compile.log" >&2; die "compile failed"; }
-	fi
-}
+GEN_TIMEOUT=600 COMPILE_TIMEOUT=600 # zone_image (bench/lib.sh)
 zone_image tld "$TLD_DELEGATIONS" tld.
 TLD_ZONE=$ZONE_PATH TLD_IMG=$IMAGE_PATH
 zone_image hosting "$HOSTING_RRS" bench.example.

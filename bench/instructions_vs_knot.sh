@@ -49,6 +49,8 @@ HOSTING_N=${ZW_IK_HOSTING:-20000}
 QUERIES=${ZW_IK_QUERIES:-20000}
 PORT=${ZW_BENCH_PORT:-53541}
 SEED=1
+GEN_TIMEOUT=600
+COMPILE_TIMEOUT=600
 STEP_TIMEOUT=600
 CG_TIMEOUT=1800
 KNOT_TIMEOUT=600
@@ -78,26 +80,9 @@ KNOT_PID=""
 bench_cleanup() { stop_pid "$KNOT_PID" 30; }
 mkdir -p "$CACHE"
 
-# zone KIND N ORIGIN: generates (unless cached) and compiles (unless the
-# image is newer than the zone and the compiler); ZONE_PATH, IMAGE_PATH.
-zone() {
-	ZONE_PATH=$CACHE/$1-$2-s$SEED.zone
-	IMAGE_PATH=$CACHE/$1-$2-s$SEED.zwi
-	if [ ! -s "$ZONE_PATH" ] || [ "$GEN" -nt "$ZONE_PATH" ]; then
-		note "generating $ZONE_PATH"
-		bg_run -e -t "$STEP_TIMEOUT" "$TMP/gen.out" python3 "$GEN" --seed "$SEED" \
-			"$1" "$2" "$ZONE_PATH" || { cat "$TMP/gen.out" >&2; die "zone generation failed"; }
-	fi
-	if [ ! -s "$IMAGE_PATH" ] || [ "$ZONE_PATH" -nt "$IMAGE_PATH" ] ||
-		[ "$COMPILER" -nt "$IMAGE_PATH" ]; then
-		note "compiling $IMAGE_PATH"
-		bg_run -e -t "$STEP_TIMEOUT" "$TMP/compile.log" "$COMPILER" -q -z "$3" \
-			-o "$IMAGE_PATH" "$ZONE_PATH" || { cat "$TMP/compile.log" >&2; die "compile failed"; }
-	fi
-}
-zone tld "$TLD_N" tld.
+zone_image tld "$TLD_N" tld.
 TLD_ZONE=$ZONE_PATH TLD_IMG=$IMAGE_PATH
-zone hosting "$HOSTING_N" bench.example.
+zone_image hosting "$HOSTING_N" bench.example.
 HOSTING_ZONE=$ZONE_PATH HOSTING_IMG=$IMAGE_PATH
 
 bg_run -e -t "$STEP_TIMEOUT" "$TMP/write.out" "$BENCH" -n "$QUERIES" \

@@ -164,3 +164,27 @@ await() {
 		sleep 0.5
 	done
 }
+
+# zone_image KIND N ORIGIN: sets ZONE_PATH and IMAGE_PATH (in CACHE), generating
+# the zone with GEN (seed SEED) unless cached and newer than the generator,
+# compiling it with COMPILER unless the image is newer than both the zone and
+# the compiler; each step bounded by GEN_TIMEOUT and COMPILE_TIMEOUT.
+zone_image() {
+	ZONE_PATH=$CACHE/$1-$2-s$SEED.zone
+	IMAGE_PATH=$CACHE/$1-$2-s$SEED.zwi
+	if [ ! -s "$ZONE_PATH" ] || [ "$GEN" -nt "$ZONE_PATH" ]; then
+		note "generating $ZONE_PATH"
+		bg_run -e -t "$GEN_TIMEOUT" "$TMP/gen.out" python3 "$GEN" --seed "$SEED" \
+			"$1" "$2" "$ZONE_PATH" || { cat "$TMP/gen.out" >&2; die "zone generation failed"; }
+	else
+		note "reusing $ZONE_PATH"
+	fi
+	if [ ! -s "$IMAGE_PATH" ] || [ "$ZONE_PATH" -nt "$IMAGE_PATH" ] ||
+		[ "$COMPILER" -nt "$IMAGE_PATH" ]; then
+		note "compiling $IMAGE_PATH"
+		bg_run -e -t "$COMPILE_TIMEOUT" "$TMP/compile.log" "$COMPILER" -q -z "$3" \
+			-o "$IMAGE_PATH" "$ZONE_PATH" || { cat "$TMP/compile.log" >&2; die "compile failed"; }
+	else
+		note "reusing $IMAGE_PATH"
+	fi
+}
