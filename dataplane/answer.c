@@ -1015,14 +1015,7 @@ static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 		r->rcode = RC_REFUSED;
 	} else {
 		zw_qname_hashes(&j->qn, j->rel, j->h);
-		j->probe.img = j->zone;
-		j->probe.hash = j->h;
-		j->probe.nprobe = (uint8_t)(j->rel < ZW_PROBES ? j->rel : ZW_PROBES);
-		j->probe.qtype = qr->qtype;
-		j->probe.dnssec = qr->do_bit && (j->zone->hdr->flags & ZW_IMGF_SIGNED) != 0;
-		j->probe.qn = &j->qn;
-		j->probe.hint_ok = false;
-		j->probe.lk_ok = false;
+		zw_ans_probe_init(&j->probe, j->zone, &j->qn, j->h, j->rel, qr->qtype, qr->do_bit);
 		return PENDING;
 	}
 	return tail(cfg, j);

@@ -116,6 +116,22 @@ struct zw_probe {
 	struct zw_deny_hint hint;
 };
 
+/* A probe for the lookup of qn in img (h its suffixes' hashes, rel its
+ * labels below the origin), qtype asked for, do_bit from the query. */
+static inline void zw_ans_probe_init(struct zw_probe *p, const struct zw_image *img,
+				     const struct zw_qname *qn, const uint32_t *h, unsigned rel,
+				     uint16_t qtype, bool do_bit)
+{
+	p->img = img;
+	p->qn = qn;
+	p->hash = h;
+	p->nprobe = (uint8_t)(rel < ZW_PROBES ? rel : ZW_PROBES);
+	p->qtype = qtype;
+	p->dnssec = do_bit && (img->hdr->flags & ZW_IMGF_SIGNED) != 0;
+	p->hint_ok = false;
+	p->lk_ok = false;
+}
+
 /* The NSEC3 record of img matching hash h (*match), or covering it. */
 uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match);
 

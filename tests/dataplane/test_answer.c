@@ -1881,6 +1881,28 @@ static void prop_zones(struct gfile *g, bool with_signed)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g->zs);
 }
 
+/* The wire form of a query for name and type into q (cap bytes), with
+ * an OPT RR (4096 octets) when edns, with DO when do_bit; its length. */
+static size_t wire_query(uint8_t *q, size_t cap, const char *name, uint16_t type, bool edns,
+			 bool do_bit)
+{
+	ldns_pkt *qp = NULL;
+	uint8_t *qw = NULL;
+	size_t qlen = 0;
+
+	CU_ASSERT_FATAL(ldns_pkt_query_new_frm_str(&qp, name, (ldns_rr_type)type, LDNS_RR_CLASS_IN,
+						   LDNS_RD) == LDNS_STATUS_OK);
+	if (edns) {
+		ldns_pkt_set_edns_udp_size(qp, 4096);
+		ldns_pkt_set_edns_do(qp, do_bit);
+	}
+	CU_ASSERT_FATAL(ldns_pkt2wire(&qw, qp, &qlen) == LDNS_STATUS_OK && qlen <= cap);
+	memcpy(q, qw, qlen);
+	free(qw);
+	ldns_pkt_free(qp);
+	return qlen;
+}
+
 /* ---- the NSEC3 record search ---- */
 
 #define N3_HOSTS 600
@@ -2092,17 +2114,7 @@ static void n3_far_record(void)
 		CU_ASSERT_EQUAL(zw_image_n3proof(img, i)->far, i == bi);
 
 	/* big MX with DO: NODATA, proven by the big record */
-	ldns_pkt *qp = NULL;
-	CU_ASSERT_FATAL(ldns_pkt_query_new_frm_str(&qp, "big.n3far.test.", LDNS_RR_TYPE_MX,
-						   LDNS_RR_CLASS_IN, LDNS_RD) == LDNS_STATUS_OK);
-	ldns_pkt_set_edns_udp_size(qp, 4096);
-	ldns_pkt_set_edns_do(qp, true);
-	uint8_t *qw = NULL;
-	size_t qlen = 0;
-	CU_ASSERT_FATAL(ldns_pkt2wire(&qw, qp, &qlen) == LDNS_STATUS_OK && qlen <= sizeof(q));
-	memcpy(q, qw, qlen);
-	free(qw);
-	ldns_pkt_free(qp);
+	size_t qlen = wire_query(q, sizeof(q), "big.n3far.test.", ZW_T_MX, true, true);
 	struct zw_zoneset *zs = zw_zoneset_create(&img, 1);
 	struct zw_answer_cfg cfg = { 0 };
 	CU_ASSERT_PTR_NOT_NULL_FATAL(zs);
@@ -2150,11 +2162,7 @@ static bool probe_name(const struct zw_zoneset *zs, const uint8_t *lname, unsign
 		return false;
 	zw_qname_hashes(qn, rel, h);
 	memset(p, 0, sizeof(*p));
-	p->img = img;
-	p->qn = qn;
-	p->hash = h;
-	p->nprobe = (uint8_t)(rel < ZW_PROBES ? rel : ZW_PROBES);
-	p->qtype = qtype;
+	zw_ans_probe_init(p, img, qn, h, rel, qtype, false);
 	struct zw_probe *pp = p;
 	zw_ans_prefetch(&pp, 1);
 	zw_lookup_q(img, qn, rel, h, qtype, ref);
@@ -2295,38 +2303,6 @@ static void swap_slots(const struct zw_image *img, const char *a, const char *b)
 	sb->node = t;
 }
 
-/* A wire query for name (a C string with a final dot) and type, with an
- * OPT RR when edns; its length. */
-static size_t simple_query(uint8_t *q, const char *name, uint16_t type, bool edns)
-{
-	size_t pos = 12;
-
-	memset(q, 0, 12);
-	q[0] = 0x12;
-	q[1] = 0x34;
-	q[5] = 1;
-	for (const char *s = name; *s != '\0';) {
-		const char *dot = strchr(s, '.');
-		size_t l = (size_t)(dot - s);
-		q[pos++] = (uint8_t)l;
-		memcpy(q + pos, s, l);
-		pos += l;
-		s = dot + 1;
-	}
-	q[pos++] = 0;
-	q[pos++] = (uint8_t)(type >> 8);
-	q[pos++] = (uint8_t)type;
-	q[pos++] = 0;
-	q[pos++] = 1;
-	if (edns) {
-		static const uint8_t opt[] = { 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0 };
-		q[11] = 1;
-		memcpy(q + pos, opt, sizeof(opt));
-		pos += sizeof(opt);
-	}
-	return pos;
-}
-
 /* Answers names in a burst and one at a time (every third query with an
  * OPT RR); the responses of the burst into outs (n of them, MSG_MAX
  * each). Fails where the two differ. */
@@ -2339,7 +2315,8 @@ static void burst_and_single(const struct zw_zoneset *zs, const char *const *nam
 
 	CU_ASSERT_FATAL(n <= 16);
 	for (unsigned i = 0; i < n; i++) {
-		size_t qlen = simple_query(qs[i], names[i], types[i], i % 3 == 2);
+		size_t qlen =
+			wire_query(qs[i], sizeof(qs[i]), names[i], types[i], i % 3 == 2, false);
 		rq[i] = (struct zw_answer_req){
 			.q = qs[i], .qlen = qlen, .out = outs[i], .outcap = MSG_MAX
 		};
