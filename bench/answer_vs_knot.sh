@@ -259,47 +259,15 @@ if [ "$SKIP_KNOT" != 1 ]; then
 	fi
 
 	KDIR=$TMP/knot
-	mkdir -p "$KDIR/run" "$KDIR/storage"
-	cat >"$KDIR/knot.conf" <<-EOF
-	server:
-	    rundir: "$KDIR/run"
-	    pidfile: "$KDIR/run/knot.pid"
-	    listen: 127.0.0.1@$PORT
-	    udp-workers: 1
-	    tcp-workers: 1
-	    background-workers: 1
-	log:
-	  - target: stderr
-	    any: notice
-	database:
-	    storage: "$KDIR/storage"
-	template:
-	  - id: default
-	    storage: "$KDIR/storage"
-	    zonefile-load: whole
-	    zonefile-sync: -1
-	    journal-content: none
-	    semantic-checks: off
-	zone:
-	  - domain: tld.
-	    file: "$TLD_ZONE"
-	  - domain: bench.example.
-	    file: "$HOSTING_ZONE"
-	EOF
+	knot_conf "$KDIR" "$PORT" tld. "$TLD_ZONE" bench.example. "$HOSTING_ZONE"
 
 	note "starting knotd on CPU $ENGINE_CPU, 127.0.0.1@$PORT"
 	taskset -c "$ENGINE_CPU" knotd -c "$KDIR/knot.conf" >"$KDIR/knotd.log" 2>&1 &
 	KNOT_PID=$!
 
-	serving() { # serving ZONE SERIAL
-		local s
-		s=$(kdig +short +timeout=1 +retry=0 @127.0.0.1 -p "$PORT" "$1" SOA 2>/dev/null |
-			awk 'NR == 1 { print $3 }')
-		[ "$s" = "$2" ]
-	}
 	TLD_SERIAL=$(zone_serial "$TLD_ZONE")
 	HOSTING_SERIAL=$(zone_serial "$HOSTING_ZONE")
-	both_served() { serving tld. "$TLD_SERIAL" && serving bench.example. "$HOSTING_SERIAL"; }
+	both_served() { knot_serves "$PORT" tld. "$TLD_SERIAL" && knot_serves "$PORT" bench.example. "$HOSTING_SERIAL"; }
 	t0=$(date +%s)
 	await "$KNOT_TIMEOUT" "$KNOT_PID" "$KDIR/knotd.log" "knotd loading the zones" both_served
 	note "knotd serves both zones after $(($(date +%s) - t0)) s; VmRSS" \

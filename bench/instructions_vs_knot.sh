@@ -110,42 +110,11 @@ KDIR=$TMP/knot
 TLD_SERIAL=$(zone_serial "$TLD_ZONE")
 HOSTING_SERIAL=$(zone_serial "$HOSTING_ZONE")
 
-serving() { # serving ZONE SERIAL
-	local s
-	s=$(kdig +short +timeout=2 +retry=0 @127.0.0.1 -p "$PORT" "$1" SOA 2>/dev/null |
-		awk 'NR == 1 { print $3 }')
-	[ "$s" = "$2" ]
-}
-both_served() { serving tld. "$TLD_SERIAL" && serving bench.example. "$HOSTING_SERIAL"; }
+both_served() { knot_serves "$PORT" tld. "$TLD_SERIAL" && knot_serves "$PORT" bench.example. "$HOSTING_SERIAL"; }
 
 knot_ir() { # knot_ir SEND: knotd's total Ir, sent the mix (1) or nothing (0)
 	local run=$KDIR.$1 lost
-	mkdir -p "$run/run" "$run/storage"
-	cat >"$run/knot.conf" <<-EOF
-	server:
-	    rundir: "$run/run"
-	    listen: 127.0.0.1@$PORT
-	    udp-workers: 1
-	    tcp-workers: 1
-	    background-workers: 1
-	log:
-	  - target: stderr
-	    any: notice
-	database:
-	    storage: "$run/storage"
-	template:
-	  - id: default
-	    storage: "$run/storage"
-	    zonefile-load: whole
-	    zonefile-sync: -1
-	    journal-content: none
-	    semantic-checks: off
-	zone:
-	  - domain: tld.
-	    file: "$TLD_ZONE"
-	  - domain: bench.example.
-	    file: "$HOSTING_ZONE"
-	EOF
+	knot_conf "$run" "$PORT" tld. "$TLD_ZONE" bench.example. "$HOSTING_ZONE"
 	timeout -k 5 "$CG_TIMEOUT" valgrind --tool=callgrind --callgrind-out-file="$run/cg" \
 		knotd -c "$run/knot.conf" >"$run/knotd.log" 2>&1 &
 	KNOT_PID=$!

@@ -188,3 +188,50 @@ zone_image() {
 		note "reusing $IMAGE_PATH"
 	fi
 }
+
+# knot_conf DIR PORT ZONE FILE [ZONE FILE ...]: DIR/knot.conf for knotd on
+# 127.0.0.1@PORT with one worker of each kind, serving each ZONE from FILE
+# (loaded whole, nothing written back, no semantic checks); its run and
+# storage directories under DIR.
+knot_conf() {
+	local dir=$1 port=$2
+	shift 2
+	mkdir -p "$dir/run" "$dir/storage"
+	{
+		cat <<-EOF
+		server:
+		    rundir: "$dir/run"
+		    pidfile: "$dir/run/knot.pid"
+		    listen: 127.0.0.1@$port
+		    udp-workers: 1
+		    tcp-workers: 1
+		    background-workers: 1
+		log:
+		  - target: stderr
+		    any: notice
+		database:
+		    storage: "$dir/storage"
+		template:
+		  - id: default
+		    storage: "$dir/storage"
+		    zonefile-load: whole
+		    zonefile-sync: -1
+		    journal-content: none
+		    semantic-checks: off
+		zone:
+		EOF
+		while [ $# -ge 2 ]; do
+			printf '  - domain: %s\n    file: "%s"\n' "$1" "$2"
+			shift 2
+		done
+	} >"$dir/knot.conf"
+}
+
+# knot_serves PORT ZONE SERIAL: true when the server on 127.0.0.1@PORT
+# answers ZONE's SOA with SERIAL.
+knot_serves() {
+	local s
+	s=$(kdig +short +timeout=1 +retry=0 @127.0.0.1 -p "$1" "$2" SOA 2>/dev/null |
+		awk 'NR == 1 { print $3 }')
+	[ "$s" = "$3" ]
+}
