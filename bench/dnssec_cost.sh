@@ -147,12 +147,7 @@ zone() {
 		fi
 	done
 	for v in "" .nsec .nsec3; do
-		if [ ! -s "$base$v.zwi" ] || [ "$base$v.zone" -nt "$base$v.zwi" ] ||
-			[ "$COMPILER" -nt "$base$v.zwi" ]; then
-			note "compiling $base$v.zwi"
-			bg_run -e -t "$COMPILE_TIMEOUT" "$TMP/compile.log" "$COMPILER" -q -z "$origin" \
-				-o "$base$v.zwi" "$base$v.zone" || { cat "$TMP/compile.log" >&2; die "compile failed"; }
-		fi
+		image_of "$base$v.zone" "$base$v.zwi" "$origin"
 	done
 }
 

@@ -179,14 +179,7 @@ zone_image() {
 	else
 		note "reusing $ZONE_PATH"
 	fi
-	if [ ! -s "$IMAGE_PATH" ] || [ "$ZONE_PATH" -nt "$IMAGE_PATH" ] ||
-		[ "$COMPILER" -nt "$IMAGE_PATH" ]; then
-		note "compiling $IMAGE_PATH"
-		bg_run -e -t "$COMPILE_TIMEOUT" "$TMP/compile.log" "$COMPILER" -q -z "$3" \
-			-o "$IMAGE_PATH" "$ZONE_PATH" || { cat "$TMP/compile.log" >&2; die "compile failed"; }
-	else
-		note "reusing $IMAGE_PATH"
-	fi
+	image_of "$ZONE_PATH" "$IMAGE_PATH" "$3"
 }
 
 # knot_conf DIR PORT ZONE FILE [ZONE FILE ...]: DIR/knot.conf for knotd on
@@ -234,4 +227,16 @@ knot_serves() {
 	s=$(kdig +short +timeout=1 +retry=0 @127.0.0.1 -p "$1" "$2" SOA 2>/dev/null |
 		awk 'NR == 1 { print $3 }')
 	[ "$s" = "$3" ]
+}
+
+# image_of ZONE IMAGE ORIGIN: compiles ZONE into IMAGE with COMPILER unless
+# IMAGE is newer than both the zone and the compiler (COMPILE_TIMEOUT).
+image_of() {
+	if [ ! -s "$2" ] || [ "$1" -nt "$2" ] || [ "$COMPILER" -nt "$2" ]; then
+		note "compiling $2"
+		bg_run -e -t "$COMPILE_TIMEOUT" "$TMP/compile.log" "$COMPILER" -q -z "$3" -o "$2" "$1" ||
+			{ cat "$TMP/compile.log" >&2; die "compile of $1 failed"; }
+	else
+		note "reusing $2"
+	fi
 }
