@@ -50,26 +50,49 @@ bool zw_ans_put_set(struct resp *r, const struct zw_image *img, const struct zw_
 
 /*
  * The NSEC of node n with its signatures. Its owner is not the query
- * name's, so it is spelt out: the node's labels above the apex, straight
- * from the image, then a pointer to the apex in the question. The chunks
- * need no relocation (the verifier refuses NSEC and signature chunks that
- * have any: their names are never compressed, RFC 4034 4.1.1 and 3.1.7),
- * so they are copied whole and only their owners are set: the NSEC's to
- * the apex, the signatures' to the NSEC's owner. False, writing nothing,
- * when it does not fit.
+ * name's, so it is spelt out: the node's labels above the apex, then a
+ * pointer to the apex in the question. The chunks need no relocation (the
+ * verifier refuses NSEC and signature chunks that have any: their names
+ * are never compressed, RFC 4034 4.1.1 and 3.1.7), so only the owners are
+ * set: the NSEC's to the apex, the signatures' to the NSEC's owner.
+ *
+ * Where the image has the NSEC records laid out to write (NSECPROOF),
+ * node n's place holds all of that in one piece, and neither s, the node,
+ * its name nor its chunks are read; else they are copied from the node's
+ * name and the chunks of s. False, writing nothing, when it does not fit.
  */
 static bool put_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
 		     const struct zw_img_rrset *s, const struct ctx *qcx)
 {
-	const struct zw_img_chunk *c = zw_rrset_chunk(img, s), *sig = zw_rrset_sigs(img, s);
-	const uint8_t *rel = img->names + n->name_off + 1;
-	unsigned rel_len = rel[-1], start = r->len, room = r->limit - start;
+	unsigned start = r->len, room = r->limit - start;
 	unsigned apex = zw_ans_suffix_pos(r, qcx->pos, qcx->len, img->hdr->origin_len);
-	unsigned len = rel_len + c->len, slen = sig != NULL ? sig->len : 0;
 
-	if (c->len < 12 || apex > PTR_MAX || start > PTR_MAX || len > room || slen > room - len)
+	if (apex > PTR_MAX || start > PTR_MAX)
 		return false;
 	uint8_t *p = r->buf + start;
+	if (img->nsec_proof != NULL) {
+		const struct zw_img_nsecproof *b =
+			zw_image_nsecproof(img, (uint32_t)(n - img->nodes));
+		const uint8_t *d = zw_nsecproof_data(img, b);
+		unsigned len = b->len, sigs = (unsigned)b->rel + b->nsec_len;
+		if (len == 0 || len > room)
+			return false;
+		/* the verifier saw the RRs fill len exactly (verify_nsecproofs) */
+		memcpy(p, d, len);
+		p[b->rel] = (uint8_t)(0xc0 | apex >> 8);
+		p[b->rel + 1] = (uint8_t)apex;
+		zw_ans_point_owners(p + sigs, d + sigs, len - sigs, start);
+		r->len += len;
+		r->ns = (uint16_t)(r->ns + b->rrs);
+		return true;
+	}
+	const struct zw_img_chunk *c = zw_rrset_chunk(img, s), *sig = zw_rrset_sigs(img, s);
+	const uint8_t *rel = img->names + n->name_off + 1;
+	unsigned rel_len = rel[-1];
+	unsigned len = rel_len + c->len, slen = sig != NULL ? sig->len : 0;
+
+	if (c->len < 12 || len > room || slen > room - len)
+		return false;
 	memcpy(p, rel, rel_len);
 	memcpy(p + rel_len, zw_chunk_data(c), c->len); /* its owner: the apex */
 	zw_ans_point_owners(p + rel_len, zw_chunk_data(c), c->len, apex);
@@ -97,6 +120,20 @@ static const struct zw_img_rrset *nsec_at(const struct zw_image *img, const stru
 	return zw_image_rrset(img, n, ZW_T_NSEC);
 }
 
+/* Whether node n owns an NSEC. With the records laid out to write, its
+ * place says so (the node and its RRset list are not read) and *set is
+ * NULL; else *set is its NSEC RRset, found in its RRset list. */
+static bool nsec_of(const struct zw_image *img, const struct zw_img_node *n,
+		    const struct zw_img_rrset **set)
+{
+	if (img->nsec_proof != NULL) {
+		*set = NULL;
+		return zw_image_nsecproof(img, (uint32_t)(n - img->nodes))->len != 0;
+	}
+	*set = (n->flags & ZW_NODE_GLUE) ? NULL : nsec_at(img, n);
+	return *set != NULL;
+}
+
 /* The nearest NSEC owner at or before node i (glue and empty
  * non-terminals have no NSEC), or NULL; *set is its NSEC. */
 static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t i,
@@ -104,7 +141,7 @@ static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t 
 {
 	for (unsigned k = 0; k < MAX_BACKWARDS; k++) {
 		const struct zw_img_node *n = &img->nodes[i];
-		if (!(n->flags & ZW_NODE_GLUE) && (*set = nsec_at(img, n)) != NULL)
+		if (nsec_of(img, n, set))
 			return n;
 		if (i == 0)
 			break;
@@ -160,8 +197,7 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 
 	if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE) {
 		const struct zw_img_node *n = &img->nodes[img->wild_cover[i]];
-		*set = nsec_at(img, n);
-		return n;
+		return nsec_of(img, n, set) ? n : NULL;
 	}
 	*set = NULL;
 	if (nm[0] + 2u + olen > ZW_NAME_MAX)
@@ -173,17 +209,20 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL, set);
 }
 
-/* Asks for what writing the NSEC of each node reads (its RRsets, its
- * name, then the NSEC's chunk and the signatures after it), a level at a
- * time for all of them, so that the cache misses overlap. */
+/* Asks for what writing the NSEC of each node reads (its place laid out
+ * to write; or its RRsets, its name, then the NSEC's chunk and the
+ * signatures after it), a level at a time for all of them, so that the
+ * cache misses overlap. */
 static void nsec_prefetch(const struct zw_image *img, const struct zw_img_node *const *n,
 			  unsigned count)
 {
 	for (unsigned i = 0; i < count; i++)
-		if (n[i] != NULL)
+		if (n[i] != NULL && img->nsec_proof != NULL)
+			zw_ans_pf_nsec(img, n[i]);
+		else if (n[i] != NULL)
 			zw_ans_pf_node(img, n[i]);
 	for (unsigned i = 0; i < count; i++)
-		if (n[i] != NULL)
+		if (n[i] != NULL && img->nsec_proof == NULL)
 			zw_ans_pf_nsec(img, n[i]);
 }
 
@@ -192,7 +231,7 @@ static bool put_node_nsec(struct resp *r, const struct zw_image *img, const stru
 			  const struct zw_img_rrset *s, const struct ctx *qcx,
 			  const struct zw_img_node **done, unsigned *ndone)
 {
-	if (n == NULL || s == NULL)
+	if (n == NULL || (s == NULL && img->nsec_proof == NULL))
 		return false;
 	for (unsigned i = 0; i < *ndone; i++)
 		if (done[i] == n)
@@ -209,7 +248,9 @@ static bool put_node_nsec(struct resp *r, const struct zw_image *img, const stru
 static bool put_own_nsec(struct resp *r, const struct zw_image *img, const struct zw_img_node *n,
 			 const struct ctx *qcx, const struct zw_img_node **done, unsigned *ndone)
 {
-	return n != NULL && put_node_nsec(r, img, n, nsec_at(img, n), qcx, done, ndone);
+	const struct zw_img_rrset *s;
+
+	return n != NULL && nsec_of(img, n, &s) && put_node_nsec(r, img, n, s, qcx, done, ndone);
 }
 
 /* "*." + name into out; returns its length or 0. */
@@ -617,7 +658,7 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 				nsec_cover(img, name, len, lk->encloser, h, &s[0]);
 			put_node_nsec(r, img, n, s[0], qcx, done, &ndone);
 			put_own_nsec(r, img, lk->node, qcx, done, &ndone);
-		} else if ((s[0] = nsec_at(img, lk->node)) != NULL) {
+		} else if (nsec_of(img, lk->node, &s[0])) {
 			put_node_nsec(r, img, lk->node, s[0], qcx, done, &ndone);
 		} else {
 			/* an empty non-terminal: the NSEC that covers it, the

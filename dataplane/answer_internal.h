@@ -135,9 +135,10 @@ static inline void zw_ans_probe_init(struct zw_probe *p, const struct zw_image *
 /* The NSEC3 record of img matching hash h (*match), or covering it. */
 uint32_t zw_ans_n3_find(const struct zw_image *img, const uint8_t *h, bool *match);
 
-/* NSEC zones: asks for the NSEC of node nd (its RRset list in the caches)
- * and the signatures laid after it; returns that NSEC (NULL: none, or not
- * an NSEC zone). */
+/* NSEC zones: asks for the NSEC of node nd and its signatures: its place
+ * laid out to write (NSECPROOF; returns NULL), or, without those, through
+ * its RRset list (in the caches) the chunks laid after it; returns that
+ * NSEC (NULL: none, or not an NSEC zone). */
 const struct zw_img_rrset *zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd);
 
 /* Asks for what a lookup reads of node nd after the node: its name and

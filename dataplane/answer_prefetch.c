@@ -74,12 +74,20 @@ static void pf_set(const struct zw_image *img, const struct zw_img_rrset *s, boo
 	pf_lines(c, dnssec ? 256 : 128, dnssec ? 4 : 2);
 }
 
-/* NSEC zones: the NSEC of node nd, whose RRset list is in the caches
- * (asked for a step before): its chunk and the signatures laid after it,
- * which a NODATA answer or the referral to an unsigned child writes.
- * Returns that NSEC, or NULL (glue has none, nor an empty non-terminal). */
+/* NSEC zones: the NSEC of node nd and the signatures laid after it, which
+ * a NODATA answer or the referral to an unsigned child writes. Where the
+ * image has them laid out to write, that is nd's place (up to four lines,
+ * asked for without a read), and NULL is returned. Else it is the NSEC's
+ * chunk, found in nd's RRset list, which must be in the caches (asked for
+ * a step before); returns that NSEC, or NULL (glue has none, nor an empty
+ * non-terminal). */
 const struct zw_img_rrset *zw_ans_pf_nsec(const struct zw_image *img, const struct zw_img_node *nd)
 {
+	if (img->nsec_proof != NULL) {
+		pf_lines((const uint8_t *)zw_image_nsecproof(img, (uint32_t)(nd - img->nodes)),
+			 img->hdr->nsec_stride, 4);
+		return NULL;
+	}
 	if (!(img->hdr->flags & ZW_IMGF_NSEC) || nd->rrset_count == 0 || (nd->flags & ZW_NODE_GLUE))
 		return NULL;
 	const struct zw_img_rrset *s = zw_image_rrset(img, nd, ZW_T_NSEC);
@@ -340,9 +348,16 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			p->hint_ok = true;
 			p->deny_rec[0] = c;
 			p->deny_rec[1] = w;
-			pf(&img->nodes[c]);
-			if (w != ZW_NONE)
-				pf(&img->nodes[w]);
+			if (img->nsec_proof != NULL) {
+				/* their NSECs laid out to write: all that is read */
+				zw_ans_pf_nsec(img, &img->nodes[c]);
+				if (w != ZW_NONE && w != c)
+					zw_ans_pf_nsec(img, &img->nodes[w]);
+			} else {
+				pf(&img->nodes[c]);
+				if (w != ZW_NONE)
+					pf(&img->nodes[w]);
+			}
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -358,11 +373,10 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			uint32_t r = p->deny_rec[k];
 			if (r == ZW_NONE || (k == 1 && r == p->deny_rec[0]))
 				continue;
-			if (img->nsec3_proof != NULL) {
+			if (img->nsec3_proof != NULL)
 				zw_ans_pf_n3_far(img, r);
-			} else {
+			else if (img->nsec_proof == NULL)
 				zw_ans_pf_node(img, &img->nodes[r]);
-			}
 		}
 	}
 	/* 7 (NSEC3 zones): the record matching or covering the hash of the
@@ -381,7 +395,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
-		if (p->deny == ZW_NONE || img->nsec3_proof != NULL)
+		if (p->deny == ZW_NONE || img->nsec3_proof != NULL || img->nsec_proof != NULL)
 			continue;
 		uint32_t c = p->deny_rec[0], w = p->deny_rec[1];
 		const struct zw_img_rrset *cs = NULL;

@@ -1529,6 +1529,39 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 	return 0;
 }
 
+/* Strides up to 64 lines for records laid out to write (NSEC3PROOF,
+ * NSECPROOF); fit[k]: how many records take k lines. */
+enum { PLACE_LINES = 64 };
+
+/* The stride (a multiple of 64) that 99 in 100 of count records fit in. */
+static uint32_t place_stride(const uint32_t *fit, uint32_t count)
+{
+	for (uint32_t k = 1, sum = 0; k <= PLACE_LINES; k++) {
+		sum += fit[k];
+		if ((uint64_t)sum * 100 >= (uint64_t)count * 99)
+			return 64 * k;
+	}
+	return 64 * PLACE_LINES;
+}
+
+/* Where record i's data (len octets) goes: in its place after its header
+ * (hsize octets), or, too long for the stride, at *far_at after the
+ * table, whose offset then goes in the place and *far is set. */
+static uint8_t *place_data(uint8_t *p, uint32_t i, uint32_t stride, size_t hsize, size_t len,
+			   size_t *far_at, uint8_t *far)
+{
+	uint8_t *d = p + (size_t)i * stride + hsize;
+
+	*far = 0;
+	if (hsize + len <= stride)
+		return d;
+	uint32_t off = (uint32_t)*far_at;
+	*far = 1;
+	memcpy(d, &off, sizeof(off));
+	*far_at += len;
+	return p + off;
+}
+
 /*
  * The NSEC3 records as denials write them (struct zw_img_n3proof), from
  * their chunks: the owner label, the record's chunk (its first two octets
@@ -1555,8 +1588,7 @@ static int build_n3proofs(const struct zw_builder *b, const struct buf *chunks,
 			  const struct zw_img_rrset *osets, const struct zw_img_nsec3 *on3,
 			  uint8_t **out, size_t *out_size, uint32_t *stride_out)
 {
-	enum { LINES = 64 }; /* strides up to 64 lines */
-	uint32_t n = b->n3_count, fit[LINES + 1] = { 0 }, stride = 0;
+	uint32_t n = b->n3_count, fit[PLACE_LINES + 1] = { 0 }, stride;
 	const struct zw_img_chunk *c, *sig;
 	size_t far = 0, len;
 
@@ -1569,15 +1601,9 @@ static int build_n3proofs(const struct zw_builder *b, const struct buf *chunks,
 		if (len > UINT16_MAX || (sig != NULL && sig->rrs >= UINT8_MAX))
 			return ZW_ETOOBIG;
 		size_t lines = (sizeof(struct zw_img_n3proof) + len + 63) / 64;
-		fit[lines < LINES ? lines : LINES]++;
+		fit[lines < PLACE_LINES ? lines : PLACE_LINES]++;
 	}
-	for (uint32_t k = 1, sum = 0; k <= LINES && stride == 0; k++) {
-		sum += fit[k];
-		if ((uint64_t)sum * 100 >= (uint64_t)n * 99)
-			stride = 64 * k;
-	}
-	if (stride == 0)
-		stride = 64 * LINES;
+	stride = place_stride(fit, n);
 	for (uint32_t i = 0; i < n; i++) {
 		n3_parts(chunks, osets, on3, i, &sig, &len);
 		if (sizeof(struct zw_img_n3proof) + len > stride)
@@ -1596,15 +1622,8 @@ static int build_n3proofs(const struct zw_builder *b, const struct buf *chunks,
 			.len = (uint16_t)len,
 			.rrs = (uint8_t)(1u + (sig != NULL ? sig->rrs : 0u)),
 		};
-		uint8_t *blk = p + (size_t)i * stride, *d = blk + sizeof(h);
-		if (sizeof(h) + h.len > stride) {
-			uint32_t off = (uint32_t)far_at;
-			h.far = 1;
-			memcpy(d, &off, sizeof(off));
-			d = p + far_at;
-			far_at += h.len;
-		}
-		memcpy(blk, &h, sizeof(h));
+		uint8_t *d = place_data(p, i, stride, sizeof(h), h.len, &far_at, &h.far);
+		memcpy(p + (size_t)i * stride, &h, sizeof(h));
 		char label[33];
 		zw_base32hex(b->n3_hash[i], ZW_SHA1_LEN, label);
 		d[0] = 32;
@@ -1723,6 +1742,102 @@ static void nsec_wild_covers(uint8_t *buf, size_t size, uint32_t *out)
 	}
 }
 
+/*
+ * The NSEC of each node as denials write it (struct zw_img_nsecproof), from
+ * the node's name and its NSEC's chunks: a place per node, in node order,
+ * so that a node's index gives its NSEC without a read; empty (len 0) for
+ * nodes without one. The stride is chosen as for NSEC3PROOF, over the nodes
+ * that have an NSEC.
+ */
+/* Node nd's NSEC chunk (NULL: none), its signature chunk in *sig, and the
+ * length of its data ready to write in *len. */
+static const struct zw_img_chunk *nsec_parts(const struct buf *chunks,
+					     const struct zw_img_rrset *osets,
+					     const struct zw_img_node *nd, const uint8_t *onames,
+					     const struct zw_img_chunk **sig, size_t *len)
+{
+	const struct zw_img_chunk *c = NULL;
+
+	*sig = NULL;
+	*len = 0;
+	if (nd->flags & ZW_NODE_GLUE)
+		return NULL;
+	for (uint32_t k = 0; k < nd->rrset_count && c == NULL; k++)
+		if (osets[nd->rrset_first + k].type == ZW_T_NSEC)
+			c = (const void *)(chunks->p + osets[nd->rrset_first + k].chunk);
+	if (c == NULL)
+		return NULL;
+	uint32_t so = zw_chunk_sigs(c);
+	*sig = so != ZW_NONE ? (const void *)(chunks->p + so) : NULL;
+	*len = onames[nd->name_off] + (size_t)c->len + (*sig != NULL ? (*sig)->len : 0u);
+	return c;
+}
+
+static int build_nsecproofs(const struct buf *chunks, const struct zw_img_rrset *osets,
+			    const struct zw_img_node *onodes, uint32_t nout, const uint8_t *onames,
+			    uint8_t **out, size_t *out_size, uint32_t *stride_out)
+{
+	uint32_t fit[PLACE_LINES + 1] = { 0 }, stride, owners = 0;
+	const struct zw_img_chunk *c, *sig;
+	size_t far = 0, len;
+
+	for (uint32_t i = 0; i < nout; i++) {
+		c = nsec_parts(chunks, osets, &onodes[i], onames, &sig, &len);
+		if (c == NULL)
+			continue;
+		/* nothing in an NSEC RR or an RRSIG is compressed (RFC 4034
+		 * 4.1.1, 3.1.7) */
+		if (c->rrs != 1 || c->nreloc != 0 || c->len < 12 ||
+		    (sig != NULL && sig->nreloc != 0))
+			return -EINVAL;
+		if (len > UINT16_MAX || (sig != NULL && sig->rrs >= UINT8_MAX))
+			return ZW_ETOOBIG;
+		size_t lines = (sizeof(struct zw_img_nsecproof) + len + 63) / 64;
+		fit[lines < PLACE_LINES ? lines : PLACE_LINES]++;
+		owners++;
+	}
+	if (owners == 0) {
+		*out = NULL;
+		*out_size = 0;
+		*stride_out = 0;
+		return 0;
+	}
+	stride = place_stride(fit, owners);
+	for (uint32_t i = 0; i < nout; i++)
+		if (nsec_parts(chunks, osets, &onodes[i], onames, &sig, &len) != NULL &&
+		    sizeof(struct zw_img_nsecproof) + len > stride)
+			far += len;
+	size_t size = (size_t)nout * stride + far;
+	if (size > UINT32_MAX)
+		return ZW_ETOOBIG;
+	uint8_t *p = calloc(1, size);
+	if (p == NULL)
+		return -ENOMEM;
+	size_t far_at = (size_t)nout * stride;
+	for (uint32_t i = 0; i < nout; i++) {
+		c = nsec_parts(chunks, osets, &onodes[i], onames, &sig, &len);
+		if (c == NULL)
+			continue;
+		const uint8_t *nm = onames + onodes[i].name_off;
+		struct zw_img_nsecproof h = {
+			.len = (uint16_t)len,
+			.nsec_len = c->len,
+			.rel = nm[0],
+			.rrs = (uint8_t)(1u + (sig != NULL ? sig->rrs : 0u)),
+		};
+		uint8_t *d = place_data(p, i, stride, sizeof(h), h.len, &far_at, &h.far);
+		memcpy(p + (size_t)i * stride, &h, sizeof(h));
+		memcpy(d, nm + 1, nm[0]);
+		memcpy(d + nm[0], zw_chunk_data(c), c->len);
+		if (sig != NULL)
+			memcpy(d + nm[0] + c->len, zw_chunk_data(sig), sig->len);
+	}
+	*out = p;
+	*out_size = size;
+	*stride_out = stride;
+	return 0;
+}
+
 static int build_image(struct zw_builder *b, void **image, size_t *size)
 {
 	struct buf chunks = { 0 };
@@ -1733,8 +1848,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	uint32_t nout = 0, nsets_out = 0;
 	size_t names_bytes = 0;
 	uint64_t wire_bytes = 0;
-	uint8_t *n3proof = NULL;
-	size_t n3proof_size = 0;
+	uint8_t *n3proof = NULL, *nsecproof = NULL;
+	size_t n3proof_size = 0, nsecproof_size = 0;
 	struct zw_img_header hdr;
 	int rc = 0;
 
@@ -1902,6 +2017,9 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	if (nsec3 && (rc = build_n3proofs(b, &chunks, osets, on3, &n3proof, &n3proof_size,
 					  &hdr.nsec3_stride)) != 0)
 		goto out;
+	if (nsec && (rc = build_nsecproofs(&chunks, osets, onodes, nout, onames, &nsecproof,
+					   &nsecproof_size, &hdr.nsec_stride)) != 0)
+		goto out;
 	if (b->has_nsec3) {
 		hdr.flags |= ZW_IMGF_NSEC3;
 		hdr.nsec3_alg = b->n3_alg;
@@ -1942,9 +2060,11 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_NSEC3PROOF] = n3proof;
 	sizes[ZW_SEC_NSEC3KEYS] = n3keys ? (size_t)b->n3_count * sizeof(*n3keys) : 0;
 	srcs[ZW_SEC_NSEC3KEYS] = n3keys;
+	sizes[ZW_SEC_NSECPROOF] = nsecproof_size;
+	srcs[ZW_SEC_NSECPROOF] = nsecproof;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
-		if (i == ZW_SEC_NSEC3PROOF && sizes[i] > 0)
+		if ((i == ZW_SEC_NSEC3PROOF || i == ZW_SEC_NSECPROOF) && sizes[i] > 0)
 			total = (total + 63) & ~(size_t)63; /* records on line boundaries */
 		hdr.sec[i].off = total;
 		hdr.sec[i].size = sizes[i];
@@ -1982,6 +2102,7 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 out:
 	free(chunks.p);
 	free(n3proof);
+	free(nsecproof);
 	free(n3keys);
 	free(wcover);
 	free(canon);

@@ -183,7 +183,7 @@ int zw_image_info(const struct zw_image *img, void *file)
 	const struct zw_img_header *h = img->hdr;
 	static const char *const secnames[ZW_SEC_COUNT] = {
 		"names",    "nodes", "hash",	  "rrsets",	"chunks",    "nsec3",
-		"nsec3map", "canon", "wildcover", "nsec3proof", "nsec3keys", "reserved11",
+		"nsec3map", "canon", "wildcover", "nsec3proof", "nsec3keys", "nsecproof",
 	};
 	char zone[1024];
 	char when[64] = "";

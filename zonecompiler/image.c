@@ -430,6 +430,68 @@ static int verify_n3proofs(const uint8_t *base, const struct zw_img_header *hp,
 	return 0;
 }
 
+/*
+ * The NSEC records ready to write (NSEC zones, optional): a place per node;
+ * where one is not empty, its owner is its node's name, and an NSEC RR
+ * then RRSIG RRs fill its length exactly, so that the answer path can
+ * copy it and set its pointers without a check.
+ */
+static int verify_nsecproofs(const uint8_t *base, const struct zw_img_header *hp,
+			     const uint8_t *names, size_t nsize, const struct zw_img_node *nodes,
+			     const char **why)
+{
+	const struct zw_img_header h = *hp;
+	const uint8_t *sec = base + h.sec[ZW_SEC_NSECPROOF].off;
+	uint64_t size = h.sec[ZW_SEC_NSECPROOF].size, stride = h.nsec_stride;
+
+	if (!(h.flags & ZW_IMGF_NSEC) || (h.flags & ZW_IMGF_NSEC3))
+		FAIL(ZW_EIMGCORRUPT, "NSEC records to write in a zone without NSEC");
+	if (stride == 0 || stride % 64 != 0 || stride > 4096 ||
+	    size < (uint64_t)h.node_count * stride)
+		FAIL(ZW_EIMGCORRUPT, "NSEC records to write: bad stride or size");
+	for (uint32_t i = 0; i < h.node_count; i++) {
+		const struct zw_img_nsecproof *b = (const void *)(sec + (uint64_t)i * stride);
+		const uint8_t *d = (const uint8_t *)(b + 1);
+		unsigned len = b->len, rel = b->rel;
+		if (len == 0) {
+			if (b->nsec_len != 0 || rel != 0 || b->rrs != 0 || b->far != 0)
+				FAIL(ZW_EIMGCORRUPT, "NSEC record to write: bad empty place");
+			continue;
+		}
+		if (b->far > 1 || b->rrs == 0 || b->nsec_len < 12 || rel + b->nsec_len > len)
+			FAIL(ZW_EIMGCORRUPT, "NSEC record to write: bad header");
+		if (b->far) {
+			uint32_t off;
+			memcpy(&off, d, 4);
+			if (off < (uint64_t)h.node_count * stride || off > size || len > size - off)
+				FAIL(ZW_EIMGBOUNDS, "NSEC record to write outside its section");
+			d = sec + off;
+		} else if (sizeof(*b) + len > stride) {
+			FAIL(ZW_EIMGBOUNDS, "NSEC record to write longer than the stride");
+		}
+		/* the owner: its node's labels (names were checked before) */
+		const uint8_t *nm = names + nodes[i].name_off;
+		if ((nodes[i].flags & ZW_NODE_GLUE) || nodes[i].name_off >= nsize || nm[0] != rel ||
+		    memcmp(nm + 1, d, rel) != 0)
+			FAIL(ZW_EIMGCORRUPT, "NSEC record to write: owner is not its node");
+		/* the NSEC RR, then its signatures */
+		unsigned o = rel;
+		for (unsigned k = 0; k < b->rrs; k++) {
+			if (len - o < 12)
+				FAIL(ZW_EIMGCORRUPT, "NSEC record to write: truncated RR");
+			unsigned type = (unsigned)d[o + 2] << 8 | d[o + 3];
+			unsigned rdlen = (unsigned)d[o + 10] << 8 | d[o + 11];
+			if (type != (k == 0 ? ZW_T_NSEC : ZW_T_RRSIG) || rdlen > len - o - 12 ||
+			    (k == 0 && 12 + rdlen != b->nsec_len))
+				FAIL(ZW_EIMGCORRUPT, "NSEC record to write: bad RR");
+			o += 12 + rdlen;
+		}
+		if (o != len)
+			FAIL(ZW_EIMGCORRUPT, "NSEC record to write: length does not match its RRs");
+	}
+	return 0;
+}
+
 /* Checks everything but the checksum; the header was checked already. */
 static int verify_structure(const uint8_t *base, size_t size, const struct zw_img_header *hp,
 			    const char **why)
@@ -661,6 +723,13 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 		if (rc != 0)
 			return rc;
 	}
+	if (h.sec[ZW_SEC_NSECPROOF].size != 0) {
+		int rc = verify_nsecproofs(base, &h, names, nsize, nodes, why);
+		if (rc != 0)
+			return rc;
+	} else if (h.nsec_stride != 0) {
+		FAIL(ZW_EIMGCORRUPT, "NSEC records to write: a stride without records");
+	}
 
 	return 0;
 }
@@ -729,6 +798,8 @@ static void fill(struct zw_image *img)
 				  : NULL;
 	img->nsec3_proof =
 		h->sec[ZW_SEC_NSEC3PROOF].size ? img->base + h->sec[ZW_SEC_NSEC3PROOF].off : NULL;
+	img->nsec_proof =
+		h->sec[ZW_SEC_NSECPROOF].size ? img->base + h->sec[ZW_SEC_NSECPROOF].off : NULL;
 }
 
 /*

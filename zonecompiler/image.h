@@ -73,7 +73,12 @@ enum zw_img_section_id {
 	ZW_SEC_NSEC3KEYS,  /* uint64_t[nsec3_count]: the first 8 bytes of each
 			   * NSEC3 hash as a big-endian number, for the
 			   * search; empty unless NSEC3 */
-	ZW_SEC_COUNT = 12  /* room for later sections */
+	ZW_SEC_NSECPROOF,  /* each node's NSEC with its signatures, ready to
+			    * write (struct zw_img_nsecproof), nsec_stride
+			    * octets apart, 64-aligned; empty unless NSEC
+			    * (optional: images without it are answered
+			    * from the nodes' RRsets) */
+	ZW_SEC_COUNT = 12
 };
 
 struct zw_img_section {
@@ -110,7 +115,7 @@ struct zw_img_header {
 	uint32_t neg_soa_chunk; /* offset in CHUNKS: the SOA with neg_ttl */
 	uint32_t apex_node;	/* always 0 */
 	uint32_t nsec3_stride;	/* NSEC3PROOF: octets from one record to the next */
-	uint32_t pad0;
+	uint32_t nsec_stride;	/* NSECPROOF: octets from one node's NSEC to the next */
 	uint64_t rr_wire_bytes; /* the zone's RRs in uncompressed wire form */
 	uint64_t compiled_at;	/* seconds since the epoch */
 	/* DNSSEC summary for --info */
@@ -325,6 +330,28 @@ struct zw_img_n3proof {
 
 #define ZW_N3PROOF_OWNER 35 /* octets of owner before the NSEC3's type */
 
+/*
+ * A node's NSEC as a denial writes it (NSEC zones, one place per node, in
+ * node order, nsec_stride octets apart): len octets of wire data, the
+ * node's labels below the apex (rel octets, as in NAMES), the NSEC RR
+ * (nsec_len octets) whose owner is a 2-octet placeholder for the pointer
+ * to the apex, then rrs - 1 RRSIG RRs, each owned by a 2-octet
+ * placeholder for a pointer to the NSEC's owner. So a denial that knows a
+ * node's index reads its place and nothing else: not the node, its name,
+ * its RRset list or its chunks. len is 0 where the node has no NSEC
+ * (glue, empty non-terminals). Places are as for NSEC3PROOF: far set
+ * where the data did not fit the stride, and a uint32_t after this header
+ * says where in the section it is.
+ */
+struct zw_img_nsecproof {
+	uint16_t len;
+	uint16_t nsec_len;
+	uint8_t rel;
+	uint8_t rrs;
+	uint8_t far;
+	uint8_t pad;
+};
+
 /* A verified, mapped, read-only image. */
 struct zw_image {
 	const uint8_t *base;
@@ -342,6 +369,7 @@ struct zw_image {
 	const uint32_t *wild_cover;	  /* NULL unless NSEC or NSEC3 */
 	const uint8_t *nsec3_proof;	  /* NULL unless NSEC3 */
 	const uint64_t *nsec3_keys;	  /* NULL unless NSEC3 */
+	const uint8_t *nsec_proof;	  /* NULL unless NSEC, and the image has them */
 	/* built on opening (see zw_image_n3_range): where the keys of each
 	 * range of 2^nsec3_idx_shift key values start; NULL for small
 	 * NSEC3 chains, and unless NSEC3 */
@@ -491,6 +519,26 @@ static inline const uint8_t *zw_n3proof_data(const struct zw_image *img,
 		return (const uint8_t *)(b + 1);
 	__builtin_memcpy(&off, b + 1, 4);
 	return img->nsec3_proof + off;
+}
+
+/* NSEC zones with NSECPROOF: node i's NSEC ready to write, and its data
+ * (len octets; len 0: the node has no NSEC). */
+static inline const struct zw_img_nsecproof *zw_image_nsecproof(const struct zw_image *img,
+								uint32_t i)
+{
+	return (const struct zw_img_nsecproof *)(const void *)(img->nsec_proof +
+							       (size_t)i * img->hdr->nsec_stride);
+}
+
+static inline const uint8_t *zw_nsecproof_data(const struct zw_image *img,
+					       const struct zw_img_nsecproof *b)
+{
+	uint32_t off;
+
+	if (!b->far)
+		return (const uint8_t *)(b + 1);
+	__builtin_memcpy(&off, b + 1, 4);
+	return img->nsec_proof + off;
 }
 
 /* Finds the RRset of a type at a node, or NULL. */

@@ -106,6 +106,14 @@ static void walk(const struct zw_image *img)
 		sink += p + (uint32_t)zw_image_canon_cmp(img, p, &q);
 		if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE)
 			sink += img->wild_cover[i];
+		if (img->nsec_proof != NULL) {
+			/* what the answer path writes from the section directly */
+			const struct zw_img_nsecproof *pr = zw_image_nsecproof(img, i);
+			const uint8_t *d = zw_nsecproof_data(img, pr);
+			if (pr->len > 0)
+				sink += d[0] + d[pr->rel + pr->nsec_len - 1] + d[pr->len - 1] +
+					pr->rrs;
+		}
 	}
 	/* the zone name itself and a name outside the zone */
 	lookups(img, h->origin, h->origin_len);

@@ -2018,6 +2018,95 @@ static void test_canon_entries(void)
 #undef COVER
 }
 
+/* The NSEC records laid out to write (NSECPROOF): a place per node, in
+ * node order; where the node owns an NSEC, its labels, its NSEC chunk and
+ * its signature chunk as they are; empty elsewhere. Then damaged one way
+ * at a time (checksum recomputed). */
+static void test_nsec_proofs(void)
+{
+	struct ref *r = nsec_ref();
+	uint8_t *img = r->buf;
+	uint32_t nc = hdr(img)->node_count, stride = hdr(img)->nsec_stride;
+	uint32_t a = must_node(img, "a.nsec.example."), owners = 0, empty = 0;
+
+	CU_ASSERT_FATAL(stride >= 64 && stride % 64 == 0);
+	CU_ASSERT_EQUAL(hdr(img)->sec[ZW_SEC_NSECPROOF].off % 64, 0);
+	CU_ASSERT_FATAL(hdr(img)->sec[ZW_SEC_NSECPROOF].size >= (uint64_t)nc * stride);
+	const uint8_t *names = sec(img, ZW_SEC_NAMES), *places = sec(img, ZW_SEC_NSECPROOF);
+	for (uint32_t i = 0; i < nc; i++) {
+		const struct zw_img_nsecproof *pr = (const void *)(places + (size_t)i * stride);
+		const struct zw_img_node *nd = &nodes(img)[i];
+		uint32_t s = ZW_NONE;
+		for (unsigned k = 0; k < nd->rrset_count && !(nd->flags & ZW_NODE_GLUE); k++)
+			if (rrsets(img)[nd->rrset_first + k].type == ZW_T_NSEC)
+				s = nd->rrset_first + k;
+		if (s == ZW_NONE) {
+			CU_ASSERT(pr->len == 0 && pr->rrs == 0 && pr->rel == 0);
+			empty++;
+			continue;
+		}
+		owners++;
+		const uint8_t *d = (const uint8_t *)(pr + 1);
+		if (pr->far) {
+			uint32_t off;
+			memcpy(&off, d, 4);
+			d = places + off;
+		}
+		const struct zw_img_chunk *c = set_chunk(img, s);
+		uint32_t so = zw_chunk_sigs(c);
+		const struct zw_img_chunk *sg = so != ZW_NONE ? chunk(img, so) : NULL;
+		unsigned slen = sg != NULL ? sg->len : 0, srrs = sg != NULL ? sg->rrs : 0;
+		const uint8_t *nm = names + nd->name_off;
+		CU_ASSERT_EQUAL(pr->rel, nm[0]);
+		CU_ASSERT(memcmp(d, nm + 1, nm[0]) == 0);
+		CU_ASSERT_EQUAL(pr->nsec_len, c->len);
+		CU_ASSERT(memcmp(d + nm[0], zw_chunk_data(c), c->len) == 0);
+		CU_ASSERT_EQUAL(pr->len, nm[0] + c->len + slen);
+		CU_ASSERT(sg == NULL || memcmp(d + nm[0] + c->len, zw_chunk_data(sg), slen) == 0);
+		CU_ASSERT_EQUAL(pr->rrs, 1 + srrs);
+	}
+	CU_ASSERT(owners > 0 && empty > 0); /* the zone has glue or empty non-terminals */
+	expect_rc(img, r->size, 0, "NSEC zone as compiled");
+	CU_ASSERT_FATAL(rrset_of(img, a, ZW_T_NSEC) != ZW_NONE);
+#define PH(b) ((struct zw_img_nsecproof *)(void *)(sec(b, ZW_SEC_NSECPROOF) + (size_t)a * stride))
+#define PD(b) ((uint8_t *)(PH(b) + 1))
+	CU_ASSERT_FATAL(!PH(img)->far && PH(img)->rel == 2); /* the labels \001a */
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PD(b)[1] ^= 1);	     /* the owner's label */
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PH(b)->rel = 0);	     /* an owner of another length */
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PD(b)[2 + 3] ^= 1);    /* not an NSEC first */
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PH(b)->nsec_len -= 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PH(b)->nsec_len = 11);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PH(b)->len -= 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PH(b)->rrs += 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PH(b)->rrs = 0);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, PH(b)->far = 2);
+	HOSTILE_IN(r, ZW_EIMGBOUNDS, PH(b)->far = 1);		     /* pointing into the table */
+	HOSTILE_IN(r, ZW_EIMGBOUNDS, PH(b)->len = (uint16_t)stride); /* past its place */
+	/* an empty place with something in it; a place given to glue */
+	uint32_t ns1 = must_node(img, "ns.sub.nsec.example.");
+	CU_ASSERT_FATAL(nodes(img)[ns1].flags & ZW_NODE_GLUE);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT,
+		   ((struct zw_img_nsecproof *)(void *)(sec(b, ZW_SEC_NSECPROOF) +
+							(size_t)ns1 * stride))
+			   ->rrs = 1);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, {
+		/* a's record copied to the glue's place: its owner is not the glue's */
+		memcpy(sec(b, ZW_SEC_NSECPROOF) + (size_t)ns1 * stride, PH(b), stride);
+	});
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->nsec_stride = 96);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->nsec_stride = 0);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->nsec_stride *= 2);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->sec[ZW_SEC_NSECPROOF].size -= 1);
+	/* optional: without them (and their stride) the image is answered
+	 * from the nodes' RRsets */
+	HOSTILE_IN(r, 0, hdr(b)->sec[ZW_SEC_NSECPROOF].size = 0; hdr(b)->nsec_stride = 0);
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->sec[ZW_SEC_NSECPROOF].size = 0);
+	/* not in a zone without NSEC */
+	HOSTILE_IN(r, ZW_EIMGCORRUPT, hdr(b)->flags &= ~(uint32_t)ZW_IMGF_NSEC);
+#undef PH
+#undef PD
+}
+
 /* Every 32-bit word of every node and RRset changed to a few hostile
  * values: whatever the verifier decides, it must not read out of bounds,
  * and what it accepts the readers must be able to walk. */
@@ -2333,6 +2422,7 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_canon_keys),
 	ZW_TEST(test_canon_search),
 	ZW_TEST(test_canon_entries),
+	ZW_TEST(test_nsec_proofs),
 	ZW_TEST(test_field_sweep),
 	ZW_TEST(test_open_errors),
 	ZW_TEST(test_write_open_roundtrip),
