@@ -209,20 +209,19 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL, set);
 }
 
-/* Asks for what writing the NSEC of each node reads (its place laid out
- * to write; or its RRsets, its name, then the NSEC's chunk and the
- * signatures after it), a level at a time for all of them, so that the
- * cache misses overlap. */
+/* Asks for what writing the NSEC of each node reads: its place laid out
+ * to write; without those, its RRsets and its name, then the NSEC's chunk
+ * and the signatures after it, a level at a time for all of them, so that
+ * the cache misses overlap. */
 static void nsec_prefetch(const struct zw_image *img, const struct zw_img_node *const *n,
 			  unsigned count)
 {
+	if (img->nsec_proof == NULL)
+		for (unsigned i = 0; i < count; i++)
+			if (n[i] != NULL)
+				zw_ans_pf_node(img, n[i]);
 	for (unsigned i = 0; i < count; i++)
-		if (n[i] != NULL && img->nsec_proof != NULL)
-			zw_ans_pf_nsec(img, n[i]);
-		else if (n[i] != NULL)
-			zw_ans_pf_node(img, n[i]);
-	for (unsigned i = 0; i < count; i++)
-		if (n[i] != NULL && img->nsec_proof == NULL)
+		if (n[i] != NULL)
 			zw_ans_pf_nsec(img, n[i]);
 }
 

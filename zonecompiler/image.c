@@ -376,6 +376,25 @@ static void *sum_thread(void *arg)
 	return NULL;
 }
 
+/* Where a record laid out to write (len octets, its header hsize octets at
+ * the start of its place in a table of count places stride apart, at the
+ * start of section sec of size octets) has its data: in its place, or,
+ * far, at the offset stored there, after the table and inside the
+ * section. NULL when it is neither. */
+static const uint8_t *place_ok(const uint8_t *sec, uint64_t size, uint64_t count, uint64_t stride,
+			       const void *hdr, size_t hsize, unsigned far, unsigned len)
+{
+	const uint8_t *d = (const uint8_t *)hdr + hsize;
+	uint32_t off;
+
+	if (!far)
+		return hsize + len <= stride ? d : NULL;
+	memcpy(&off, d, 4);
+	if (off < count * stride || off > size || len > size - off)
+		return NULL;
+	return sec + off;
+}
+
 /*
  * The NSEC3 records ready to write: each in its place, its owner the
  * base32hex of its hash, then an NSEC3 RR and RRSIG RRs that fill its
@@ -394,20 +413,13 @@ static int verify_n3proofs(const uint8_t *base, const struct zw_img_header *hp,
 		FAIL(ZW_EIMGCORRUPT, "NSEC3 records to write: bad stride or size");
 	for (uint32_t i = 0; i < h.nsec3_count; i++) {
 		const struct zw_img_n3proof *b = (const void *)(sec + (uint64_t)i * stride);
-		const uint8_t *d = (const uint8_t *)(b + 1);
 		unsigned len = b->len;
 		if (b->far > 1 || b->rrs == 0 || len < ZW_N3PROOF_OWNER + 10)
 			FAIL(ZW_EIMGCORRUPT, "NSEC3 record to write: bad header");
-		if (b->far) {
-			uint32_t off;
-			memcpy(&off, d, 4);
-			if (off < (uint64_t)h.nsec3_count * stride || off > size ||
-			    len > size - off)
-				FAIL(ZW_EIMGBOUNDS, "NSEC3 record to write outside its section");
-			d = sec + off;
-		} else if (sizeof(*b) + len > stride) {
-			FAIL(ZW_EIMGBOUNDS, "NSEC3 record to write longer than the stride");
-		}
+		const uint8_t *d =
+			place_ok(sec, size, h.nsec3_count, stride, b, sizeof(*b), b->far, len);
+		if (d == NULL)
+			FAIL(ZW_EIMGBOUNDS, "NSEC3 record to write outside its place and section");
 		char label[33];
 		zw_base32hex(names + n3[i].hash_off + 1, ZW_SHA1_LEN, label);
 		if (d[0] != 32 || memcmp(d + 1, label, 32) != 0)
@@ -437,7 +449,7 @@ static int verify_n3proofs(const uint8_t *base, const struct zw_img_header *hp,
  * copy it and set its pointers without a check.
  */
 static int verify_nsecproofs(const uint8_t *base, const struct zw_img_header *hp,
-			     const uint8_t *names, size_t nsize, const struct zw_img_node *nodes,
+			     const uint8_t *names, const struct zw_img_node *nodes,
 			     const char **why)
 {
 	const struct zw_img_header h = *hp;
@@ -451,7 +463,6 @@ static int verify_nsecproofs(const uint8_t *base, const struct zw_img_header *hp
 		FAIL(ZW_EIMGCORRUPT, "NSEC records to write: bad stride or size");
 	for (uint32_t i = 0; i < h.node_count; i++) {
 		const struct zw_img_nsecproof *b = (const void *)(sec + (uint64_t)i * stride);
-		const uint8_t *d = (const uint8_t *)(b + 1);
 		unsigned len = b->len, rel = b->rel;
 		if (len == 0) {
 			if (b->nsec_len != 0 || rel != 0 || b->rrs != 0 || b->far != 0)
@@ -460,19 +471,13 @@ static int verify_nsecproofs(const uint8_t *base, const struct zw_img_header *hp
 		}
 		if (b->far > 1 || b->rrs == 0 || b->nsec_len < 12 || rel + b->nsec_len > len)
 			FAIL(ZW_EIMGCORRUPT, "NSEC record to write: bad header");
-		if (b->far) {
-			uint32_t off;
-			memcpy(&off, d, 4);
-			if (off < (uint64_t)h.node_count * stride || off > size || len > size - off)
-				FAIL(ZW_EIMGBOUNDS, "NSEC record to write outside its section");
-			d = sec + off;
-		} else if (sizeof(*b) + len > stride) {
-			FAIL(ZW_EIMGBOUNDS, "NSEC record to write longer than the stride");
-		}
+		const uint8_t *d =
+			place_ok(sec, size, h.node_count, stride, b, sizeof(*b), b->far, len);
+		if (d == NULL)
+			FAIL(ZW_EIMGBOUNDS, "NSEC record to write outside its place and section");
 		/* the owner: its node's labels (names were checked before) */
 		const uint8_t *nm = names + nodes[i].name_off;
-		if ((nodes[i].flags & ZW_NODE_GLUE) || nodes[i].name_off >= nsize || nm[0] != rel ||
-		    memcmp(nm + 1, d, rel) != 0)
+		if ((nodes[i].flags & ZW_NODE_GLUE) || nm[0] != rel || memcmp(nm + 1, d, rel) != 0)
 			FAIL(ZW_EIMGCORRUPT, "NSEC record to write: owner is not its node");
 		/* the NSEC RR, then its signatures */
 		unsigned o = rel;
@@ -724,7 +729,7 @@ static int verify_structure(const uint8_t *base, size_t size, const struct zw_im
 			return rc;
 	}
 	if (h.sec[ZW_SEC_NSECPROOF].size != 0) {
-		int rc = verify_nsecproofs(base, &h, names, nsize, nodes, why);
+		int rc = verify_nsecproofs(base, &h, names, nodes, why);
 		if (rc != 0)
 			return rc;
 	} else if (h.nsec_stride != 0) {

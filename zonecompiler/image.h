@@ -510,15 +510,23 @@ static inline const struct zw_img_n3proof *zw_image_n3proof(const struct zw_imag
 							     (size_t)i * img->hdr->nsec3_stride);
 }
 
-static inline const uint8_t *zw_n3proof_data(const struct zw_image *img,
-					     const struct zw_img_n3proof *b)
+/* The data of a record laid out to write (NSEC3PROOF, NSECPROOF): at
+ * after, right after its header in its place, or, far, at the offset of
+ * section sec stored there. */
+static inline const uint8_t *zw_place_data(const uint8_t *sec, const void *after, unsigned far)
 {
 	uint32_t off;
 
-	if (!b->far)
-		return (const uint8_t *)(b + 1);
-	__builtin_memcpy(&off, b + 1, 4);
-	return img->nsec3_proof + off;
+	if (!far)
+		return (const uint8_t *)after;
+	__builtin_memcpy(&off, after, 4);
+	return sec + off;
+}
+
+static inline const uint8_t *zw_n3proof_data(const struct zw_image *img,
+					     const struct zw_img_n3proof *b)
+{
+	return zw_place_data(img->nsec3_proof, b + 1, b->far);
 }
 
 /* NSEC zones with NSECPROOF: node i's NSEC ready to write, and its data
@@ -533,12 +541,7 @@ static inline const struct zw_img_nsecproof *zw_image_nsecproof(const struct zw_
 static inline const uint8_t *zw_nsecproof_data(const struct zw_image *img,
 					       const struct zw_img_nsecproof *b)
 {
-	uint32_t off;
-
-	if (!b->far)
-		return (const uint8_t *)(b + 1);
-	__builtin_memcpy(&off, b + 1, 4);
-	return img->nsec_proof + off;
+	return zw_place_data(img->nsec_proof, b + 1, b->far);
 }
 
 /* Finds the RRset of a type at a node, or NULL. */
