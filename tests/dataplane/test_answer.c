@@ -1347,14 +1347,16 @@ static void run_case(struct gfile *g, struct gcase *c)
 	}
 	if (hidden) {
 		int n2 = zw_answer(cfg, g->zs, c->q, c->qlen, bout, c->outcap, c->flags, &rq.info);
-		if (n2 != n || (n > 0 && memcmp(bout, out, (size_t)n) != 0)) {
+		if (n2 != n || (n > 0 && memcmp(bout, out, (size_t)n) != 0) ||
+		    memcmp(&rq.info, &info, sizeof(info)) != 0) {
 			sb_printf(&msg,
 				  "  without NSECPROOF, zw_answer() differs (%d against %d)\n", n2,
 				  n);
 			ok = false;
 		}
 		zw_answer_burst(cfg, g->zs, &rq, 1);
-		if (rq.ret != n || (n > 0 && memcmp(bout, out, (size_t)n) != 0)) {
+		if (rq.ret != n || (n > 0 && memcmp(bout, out, (size_t)n) != 0) ||
+		    memcmp(&rq.info, &info, sizeof(info)) != 0) {
 			sb_printf(
 				&msg,
 				"  without NSECPROOF, zw_answer_burst() differs (%d against %d)\n",
@@ -2071,6 +2073,29 @@ static void n3_search_index(void)
 	zw_image_close(img);
 }
 
+/* The authority section of response rp holds the record want_text once
+ * (a denial's NSEC or NSEC3), and one RRSIG over its type owned by it. */
+static void expect_signed_denial(ldns_pkt *rp, const char *want_text)
+{
+	ldns_rr *want = NULL;
+	CU_ASSERT_FATAL(ldns_rr_new_frm_str(&want, want_text, 0, NULL, NULL) == LDNS_STATUS_OK);
+	ldns_rr_type type = ldns_rr_get_type(want);
+	ldns_rr_list *auth = ldns_pkt_authority(rp);
+	unsigned found = 0, signed_by_owner = 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) == type)
+			found += ldns_rr_compare(rr, want) == 0;
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == type)
+			signed_by_owner +=
+				ldns_dname_compare(ldns_rr_owner(rr), ldns_rr_owner(want)) == 0;
+	}
+	CU_ASSERT_EQUAL(found, 1);
+	CU_ASSERT_EQUAL(signed_by_owner, 1);
+	ldns_rr_free(want);
+}
+
 /*
  * An NSEC3 record too long for its place in the image: a name with types
  * in three windows of the type bitmap, in a chain of N3_FAR records that
@@ -2152,23 +2177,110 @@ static void n3_far_record(void)
 	CU_ASSERT_FATAL(ldns_wire2pkt(&rp, out, (size_t)n) == LDNS_STATUS_OK);
 	CU_ASSERT_EQUAL(ldns_pkt_get_rcode(rp), LDNS_RCODE_NOERROR);
 	CU_ASSERT_EQUAL(ldns_pkt_ancount(rp), 0);
-	ldns_rr *want = NULL;
-	CU_ASSERT_FATAL(ldns_rr_new_frm_str(&want, want_text, 0, NULL, NULL) == LDNS_STATUS_OK);
-	ldns_rr_list *auth = ldns_pkt_authority(rp);
-	unsigned found = 0, signed_by_owner = 0;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(auth, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3)
-			found += ldns_rr_compare(rr, want) == 0;
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
-		    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_NSEC3)
-			signed_by_owner +=
-				ldns_dname_compare(ldns_rr_owner(rr), ldns_rr_owner(want)) == 0;
-	}
-	CU_ASSERT_EQUAL(found, 1);
-	CU_ASSERT_EQUAL(signed_by_owner, 1);
-	ldns_rr_free(want);
+	expect_signed_denial(rp, want_text);
 	ldns_pkt_free(rp);
+	zw_zoneset_free(zs);
+	zw_image_close(img);
+}
+
+/*
+ * An NSEC zone whose one long NSEC (a wide type bitmap) does not fit the
+ * stride of the places laid out to write, so its data lies after the
+ * table (far): a NODATA at that name and an NXDOMAIN it covers are
+ * answered, one at a time and in a burst, with the same bytes as without
+ * NSECPROOF, and carry that NSEC, signed by its owner.
+ */
+#define NSEC_FAR 200
+
+static void nsec_far_record(void)
+{
+	static uint8_t q[2][512], out[4][4096];
+	char path[] = "/tmp/zw-nfar-XXXXXX", sig[100], next[32];
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	memset(sig, 'A', 86);
+	memcpy(sig + 86, "==", 3);
+	/* single labels under the apex: canonical order is byte order */
+	fprintf(f,
+		"$ORIGIN nfar.test.\n$TTL 300\n"
+		"@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+		"@ DNSKEY 257 3 13 sJNUsBKY3dvVdTOcp4E2/TWv6npIJ8Poa2nEd3f4zK7tfJXfiMhvjmpb"
+		"hRxrCw0bMxOpQetltxhb2MF5bDGwMQ==\n"
+		"@ NSEC big SOA NS DNSKEY RRSIG NSEC\n"
+		"@ RRSIG NSEC 13 2 300 20360101000000 20260101000000 1 nfar.test. %s\n"
+		"big A 192.0.2.9\nbig CAA 0 issue \"ca.test\"\nbig TYPE127 \\# 0\n"
+		"big TYPE65279 \\# 0\nbig TYPE65534 \\# 0\n"
+		"big NSEC h000 A CAA TYPE127 TYPE65279 TYPE65534 RRSIG NSEC\n"
+		"big RRSIG NSEC 13 3 300 20360101000000 20260101000000 1 nfar.test. %s\n"
+		"ns1 NSEC @ A RRSIG NSEC\n"
+		"ns1 RRSIG NSEC 13 3 300 20360101000000 20260101000000 1 nfar.test. %s\n",
+		sig, sig, sig);
+	for (unsigned i = 0; i < NSEC_FAR; i++) {
+		if (i + 1 < NSEC_FAR)
+			snprintf(next, sizeof(next), "h%03u", i + 1);
+		else
+			snprintf(next, sizeof(next), "ns1");
+		fprintf(f,
+			"h%03u A 192.0.2.%u\nh%03u NSEC %s A RRSIG NSEC\n"
+			"h%03u RRSIG NSEC 13 3 300 20360101000000 20260101000000 1 nfar.test. "
+			"%s\n",
+			i, i % 250 + 1, i, next, i, sig);
+	}
+	CU_ASSERT_FATAL(fclose(f) == 0);
+
+	struct zw_image *img = compile_tmp_zone(path, "nfar.test.");
+	CU_ASSERT_FATAL((img->hdr->flags & ZW_IMGF_SIGNED) && img->nsec_proof != NULL);
+	uint8_t wire[ZW_NAME_MAX + 1];
+	size_t wlen = 0;
+	CU_ASSERT_FATAL(append_name("big.nfar.test.", wire, &wlen, sizeof(wire)));
+	struct zw_lookup lk;
+	struct zw_zoneset *zs = zw_zoneset_create(&img, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(zs);
+	zw_lookup(zs, wire, (unsigned)wlen, ZW_T_A, &lk);
+	CU_ASSERT_FATAL(lk.shape == ZW_SHAPE_ANSWER);
+	/* the long NSEC alone is far: the others set the stride */
+	uint32_t big = (uint32_t)(lk.node - img->nodes), nfar = 0;
+	for (uint32_t i = 0; i < img->hdr->node_count; i++)
+		nfar += zw_image_nsecproof(img, i)->far;
+	CU_ASSERT_EQUAL(nfar, 1);
+	CU_ASSERT_EQUAL(zw_image_nsecproof(img, big)->far, 1);
+
+	/* big MX: NODATA, proven by big's NSEC; bigz: NXDOMAIN, covered by it */
+	size_t qlen[2] = {
+		wire_query(q[0], sizeof(q[0]), "big.nfar.test.", ZW_T_MX, true, true),
+		wire_query(q[1], sizeof(q[1]), "bigz.nfar.test.", ZW_T_A, true, true),
+	};
+	struct zw_answer_cfg cfg = { 0 };
+	const uint8_t *laid = img->nsec_proof;
+	for (unsigned k = 0; k < 2; k++) {
+		struct zw_answer_req rq[2];
+		int n[2];
+		for (unsigned hide = 0; hide < 2; hide++) {
+			img->nsec_proof = hide ? NULL : laid;
+			n[hide] = zw_answer(&cfg, zs, q[k], qlen[k], out[hide], sizeof(out[0]), 0,
+					    NULL);
+			rq[hide] = (struct zw_answer_req){ .q = q[k],
+							   .qlen = qlen[k],
+							   .out = out[2 + hide],
+							   .outcap = sizeof(out[0]) };
+			zw_answer_burst(&cfg, zs, &rq[hide], 1);
+		}
+		img->nsec_proof = laid;
+		CU_ASSERT_FATAL(n[0] > 0);
+		CU_ASSERT(n[1] == n[0] && memcmp(out[1], out[0], (size_t)n[0]) == 0);
+		for (unsigned hide = 0; hide < 2; hide++)
+			CU_ASSERT(rq[hide].ret == n[0] &&
+				  memcmp(out[2 + hide], out[0], (size_t)n[0]) == 0);
+		ldns_pkt *rp = NULL;
+		CU_ASSERT_FATAL(ldns_wire2pkt(&rp, out[0], (size_t)n[0]) == LDNS_STATUS_OK);
+		CU_ASSERT_EQUAL(ldns_pkt_get_rcode(rp),
+				k == 0 ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN);
+		expect_signed_denial(rp, "big.nfar.test. 300 IN NSEC h000.nfar.test. A CAA "
+					 "TYPE127 TYPE65279 TYPE65534 RRSIG NSEC");
+		ldns_pkt_free(rp);
+	}
 	zw_zoneset_free(zs);
 	zw_image_close(img);
 }
@@ -2683,6 +2795,7 @@ int main(void)
 		ZW_TEST(golden_hash),
 		ZW_TEST(n3_search_index),
 		ZW_TEST(n3_far_record),
+		ZW_TEST(nsec_far_record),
 		ZW_TEST(property_random_queries),
 		ZW_TEST(property_burst_matches_single),
 		{ NULL, NULL },
