@@ -87,8 +87,8 @@ static bool put_nsec(struct resp *r, const struct zw_image *img, const struct zw
 		return true;
 	}
 	const struct zw_img_chunk *c = zw_rrset_chunk(img, s), *sig = zw_rrset_sigs(img, s);
-	const uint8_t *rel = img->names + n->name_off + 1;
-	unsigned rel_len = rel[-1];
+	unsigned rel_len;
+	const uint8_t *rel = zw_node_rel(img, n, &rel_len);
 	unsigned len = rel_len + c->len, slen = sig != NULL ? sig->len : 0;
 
 	if (c->len < 12 || len > room || slen > room - len)
@@ -130,7 +130,7 @@ static bool nsec_of(const struct zw_image *img, const struct zw_img_node *n,
 		*set = NULL;
 		return zw_image_nsecproof(img, (uint32_t)(n - img->nodes))->len != 0;
 	}
-	*set = (n->flags & ZW_NODE_GLUE) ? NULL : nsec_at(img, n);
+	*set = (zw_node_flags(img, n) & ZW_NODE_GLUE) ? NULL : nsec_at(img, n);
 	return *set != NULL;
 }
 
@@ -192,21 +192,21 @@ static const struct zw_img_node *nsec_wild_cover(const struct zw_image *img,
 {
 	uint32_t i = (uint32_t)(ce - img->nodes);
 	uint8_t wc[ZW_NAME_MAX + 1];
-	const uint8_t *nm = img->names + ce->name_off;
-	unsigned olen = img->hdr->origin_len;
+	unsigned olen = img->hdr->origin_len, rel;
 
 	if (img->wild_cover != NULL && img->wild_cover[i] != ZW_NONE) {
 		const struct zw_img_node *n = &img->nodes[img->wild_cover[i]];
 		return nsec_of(img, n, set) ? n : NULL;
 	}
 	*set = NULL;
-	if (nm[0] + 2u + olen > ZW_NAME_MAX)
+	const uint8_t *nm = zw_node_rel(img, ce, &rel);
+	if (rel + 2u + olen > ZW_NAME_MAX)
 		return NULL;
 	wc[0] = 1;
 	wc[1] = '*';
-	memcpy(wc + 2, nm + 1, nm[0]);
-	memcpy(wc + 2 + nm[0], img->hdr->origin, olen);
-	return nsec_cover(img, wc, nm[0] + 2u + olen, ce, NULL, set);
+	memcpy(wc + 2, nm, rel);
+	memcpy(wc + 2 + rel, img->hdr->origin, olen);
+	return nsec_cover(img, wc, rel + 2u + olen, ce, NULL, set);
 }
 
 /* Asks for what writing the NSEC of each node reads: its place laid out
@@ -454,7 +454,7 @@ static unsigned ce_proof(const struct n3 *z, const uint8_t *name, unsigned len,
 	const struct zw_image *img = z->img;
 	uint8_t full[ZW_NAME_MAX + 1], h[ZW_SHA1_LEN];
 	uint32_t match, cover = ZW_NONE, ci = (uint32_t)(ce - img->nodes);
-	unsigned celen = img->names[ce->name_off] + img->hdr->origin_len, off, nclen;
+	unsigned celen, off, nclen;
 	bool m = false;
 
 	/* The encloser's NSEC3 and wildcard denial are asked for first, and
@@ -465,6 +465,8 @@ static unsigned ce_proof(const struct n3 *z, const uint8_t *name, unsigned len,
 		__builtin_prefetch(&img->nsec3_map[ci]);
 	if (img->wild_cover != NULL)
 		__builtin_prefetch(&img->wild_cover[ci]);
+	zw_node_rel(img, ce, &celen);
+	celen += img->hdr->origin_len;
 	nclen = next_closer(name, len, celen, &off);
 	bool hashed = nclen != 0 && n3_hinted(z, name + off, nclen, h, &cover, &m);
 	if (!hashed && nclen != 0 && zw_ans_n3_hash(img, name + off, nclen, h)) {

@@ -112,6 +112,9 @@ struct zw_probe {
 	 * record denying its wildcard; NSEC, the node whose NSEC covers the
 	 * missing name and the one denying the wildcard */
 	uint32_t deny_rec[2];
+	/* the RRset the answer writes, where it has additional data (the
+	 * glue of a referral, the addresses of MX and SRV targets) */
+	const struct zw_img_rrset *extra;
 	bool hint_ok; /* hint is worked out */
 	struct zw_deny_hint hint;
 };

@@ -65,8 +65,12 @@ static void pf_set(const struct zw_image *img, const struct zw_img_rrset *s, boo
 {
 	const uint8_t *c = img->chunks + s->chunk;
 	const struct zw_img_rrset *nx = s + 1;
+	/* s is in the RRset list, or a copy in a node's record (where the
+	 * entry after the last is there for this) */
+	uintptr_t at = (uintptr_t)s - (uintptr_t)img->rrsets;
+	bool listed = at < (uintptr_t)img->hdr->rrset_count * sizeof(*s);
 
-	if (((uintptr_t)nx & 63) != 0 && nx < img->rrsets + img->hdr->rrset_count &&
+	if ((!listed || (((uintptr_t)nx & 63) != 0 && nx < img->rrsets + img->hdr->rrset_count)) &&
 	    nx->chunk > s->chunk && (dnssec || !(s->flags & ZW_RRSET_SIGS))) {
 		pf_lines(c, nx->chunk - s->chunk, 8);
 		return;
@@ -88,7 +92,7 @@ const struct zw_img_rrset *zw_ans_pf_nsec(const struct zw_image *img, const stru
 			 img->hdr->nsec_stride, 4);
 		return NULL;
 	}
-	if (!(img->hdr->flags & ZW_IMGF_NSEC) || nd->rrset_count == 0 || (nd->flags & ZW_NODE_GLUE))
+	if (!(img->hdr->flags & ZW_IMGF_NSEC) || (zw_node_flags(img, nd) & ZW_NODE_GLUE))
 		return NULL;
 	const struct zw_img_rrset *s = zw_image_rrset(img, nd, ZW_T_NSEC);
 	if (s != NULL)
@@ -132,9 +136,19 @@ static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32
 		pf(&img->wild_cover[i]);
 }
 
-/* What a lookup reads of a node after the node: its name and RRset list. */
+/* What a lookup reads of a node first: its record, where the image has
+ * them, else the node. */
+static void pf_nd(const struct zw_image *img, const struct zw_img_node *nd)
+{
+	pf(img->nrec != NULL ? (const void *)zw_image_nrec(img, nd) : (const void *)nd);
+}
+
+/* What a lookup reads of a node after the node: its name and RRset list,
+ * unless its record has them (asked for a step before). */
 void zw_ans_pf_node(const struct zw_image *img, const struct zw_img_node *nd)
 {
+	if (img->nrec != NULL && zw_image_nrec(img, nd)->nsets != ZW_NREC_FAR)
+		return;
 	pf(img->names + nd->name_off);
 	if (nd->rrset_count)
 		pf(&img->rrsets[nd->rrset_first]);
@@ -157,9 +171,30 @@ static void probe_slots(struct zw_probe *p, unsigned k)
 		}
 		if (sl->hash == p->hash[k]) {
 			p->node[k] = &img->nodes[sl->node - 1];
-			pf(p->node[k]);
+			pf_nd(img, p->node[k]);
 			return;
 		}
+	}
+}
+
+/* The entries of the RRsets in the additional-data list of p->extra, or,
+ * once those are in, their chunks (the first EXTRA_PF of them: a
+ * referral's glue comes first). */
+#define EXTRA_PF 4
+static void pf_extra(const struct zw_probe *p, bool chunks)
+{
+	const struct zw_image *img = p->img;
+	const struct zw_img_extra *x = zw_rrset_extra(img, p->extra);
+
+	if (x == NULL)
+		return;
+	const struct zw_img_extra_ent *e = zw_extra_ents(x);
+	for (unsigned i = 0; i < x->count && i < EXTRA_PF; i++) {
+		const struct zw_img_rrset *as = &img->rrsets[e[i].rrset];
+		if (chunks)
+			pf_set(img, as, p->dnssec);
+		else
+			pf(as);
 	}
 }
 
@@ -203,7 +238,8 @@ static bool pre_lookup(struct zw_probe *p)
 	} else {
 		return false;
 	}
-	if ((nd->flags & ZW_NODE_GLUE) || (i > 0 && (nd->flags & ZW_NODE_HAS_WILD)))
+	unsigned flags = zw_node_flags(img, nd);
+	if ((flags & ZW_NODE_GLUE) || (i > 0 && (flags & ZW_NODE_HAS_WILD)))
 		return false;
 	zw_lookup_at(img, nd, i, p->qtype, &p->lk);
 	return true;
@@ -254,6 +290,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		const struct zw_image *img = p->img;
 		const struct zw_img_node *nd = NULL;
 		p->deny = ZW_NONE;
+		p->extra = NULL;
 		p->lk_ok = pre_lookup(p);
 		for (unsigned k = 0; k < p->nprobe && nd == NULL; k++)
 			nd = p->node[k];
@@ -263,30 +300,40 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			continue;
 		}
 		uint16_t want = p->qtype;
-		if (nd->flags & ZW_NODE_DELEG) {
+		unsigned flags = zw_node_flags(img, nd);
+		if (flags & ZW_NODE_DELEG) {
 			want = ZW_T_NS;
-			if (p->dnssec && !(nd->flags & ZW_NODE_DS)) {
+			if (p->dnssec && !(flags & ZW_NODE_DS)) {
 				deny_prefetch(p, img, (uint32_t)(nd - img->nodes),
 					      false); /* no DS */
 				zw_ans_pf_nsec(img, nd);
 			}
-		} else if (nd != p->node[0] || (nd->flags & ZW_NODE_GLUE)) {
+		} else if (nd != p->node[0] || (flags & ZW_NODE_GLUE)) {
 			/* a parent: a negative or wildcard answer, or glue */
-			if (p->dnssec && !(nd->flags & ZW_NODE_GLUE))
+			if (p->dnssec && !(flags & ZW_NODE_GLUE))
 				deny_prefetch(p, img, (uint32_t)(nd - img->nodes), true);
 			continue;
-		} else if (nd->flags & ZW_NODE_CNAME)
+		} else if (flags & ZW_NODE_CNAME)
 			want = ZW_T_CNAME;
-		const struct zw_img_rrset *s = p->lk_ok		 ? p->lk.rrset
-					       : nd->rrset_count ? zw_image_rrset(img, nd, want)
-								 : NULL;
+		const struct zw_img_rrset *s =
+			p->lk_ok ? p->lk.rrset : zw_image_rrset(img, nd, want);
 		if (s != NULL) {
 			pf_set(img, s, p->dnssec);
+			if (s->flags & ZW_RRSET_EXTRA)
+				p->extra = s;
 		} else if (p->dnssec) {
 			deny_prefetch(p, img, (uint32_t)(nd - img->nodes), false); /* NODATA */
 			zw_ans_pf_nsec(img, nd);
 		}
 	}
+	/* 4b, 4c: the additional data: the RRsets its list names (in the
+	 * chunk group asked for in 4), then their chunks */
+	for (unsigned i = 0; i < n; i++)
+		if (ps[i]->extra != NULL)
+			pf_extra(ps[i], false);
+	for (unsigned i = 0; i < n; i++)
+		if (ps[i]->extra != NULL)
+			pf_extra(ps[i], true);
 	/* 5, 6 (with DO) what the denial starts from, then its chunks and
 	 * signatures. NSEC3 zones: the records matching the node and denying
 	 * the wildcard below it (from nsec3map and wildcover). NSEC zones,
@@ -354,9 +401,9 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				if (w != ZW_NONE && w != c)
 					zw_ans_pf_nsec(img, &img->nodes[w]);
 			} else {
-				pf(&img->nodes[c]);
+				pf_nd(img, &img->nodes[c]);
 				if (w != ZW_NONE)
-					pf(&img->nodes[w]);
+					pf_nd(img, &img->nodes[w]);
 			}
 		}
 	}

@@ -245,11 +245,12 @@ static int canon_cmp_split(const uint8_t *a, const uint8_t *ao, unsigned an, con
 
 int zw_image_canon_cmp(const struct zw_image *img, uint32_t i, const struct zw_canon_name *q)
 {
-	const uint8_t *nm = img->names + img->nodes[i].name_off;
+	unsigned len;
+	const uint8_t *nm = zw_node_rel(img, &img->nodes[i], &len);
 	uint8_t off[128];
-	unsigned n = split_labels(nm + 1, nm[0], off);
+	unsigned n = split_labels(nm, len, off);
 
-	return canon_cmp_split(nm + 1, off, n, q->rel, q->off, q->nlabels);
+	return canon_cmp_split(nm, off, n, q->rel, q->off, q->nlabels);
 }
 
 uint32_t zw_image_canon_pred(const struct zw_image *img, const struct zw_canon_name *q,
@@ -839,6 +840,55 @@ static void index_nsec3(struct zw_image *img)
 	img->nsec3_idx_shift = 64 - bits;
 }
 
+/*
+ * The nodes' records (struct zw_img_nrec), in memory advised for huge
+ * pages: a lookup reads one record at random among a million, and in 4 KiB
+ * pages each of those reads would also walk the page tables (the answer
+ * engine's benchmark: docs/benchmarks.md). Without memory for them,
+ * lookups read the nodes themselves.
+ */
+#define NREC_ALIGN (2u << 20)
+
+static void index_nodes(struct zw_image *img)
+{
+	uint32_t n = img->hdr->node_count;
+	size_t size = ((size_t)n * sizeof(struct zw_img_nrec) + NREC_ALIGN - 1) &
+		      ~(size_t)(NREC_ALIGN - 1);
+
+	if (n == 0)
+		return;
+	/* anonymous memory comes zeroed: padding and unused bytes are 0 */
+	struct zw_img_nrec *rec =
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rec == MAP_FAILED)
+		return;
+	(void)madvise(rec, size, MADV_HUGEPAGE); /* a hint: 4 KiB pages work too */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct zw_img_node *nd = &img->nodes[i];
+		const uint8_t *nm = img->names + nd->name_off;
+		struct zw_img_nrec *r = &rec[i];
+		unsigned at = (nm[0] + 3u) & ~3u, count = nd->rrset_count;
+		r->flags = nd->flags;
+		r->aux = nd->aux;
+		r->name_len = nm[0];
+		/* the entries, then one whose chunk bounds the last one's group */
+		if (at + (count + 1u) * sizeof(struct zw_img_rrset) > sizeof(r->data)) {
+			r->nsets = ZW_NREC_FAR;
+			continue;
+		}
+		memcpy(r->data, nm + 1, nm[0]);
+		r->nsets = (uint8_t)count;
+		if (count == 0)
+			continue;
+		struct zw_img_rrset *c = (struct zw_img_rrset *)(void *)(r->data + at);
+		memcpy(c, &img->rrsets[nd->rrset_first], count * sizeof(*c));
+		uint32_t next = nd->rrset_first + count;
+		c[count].chunk = next < img->hdr->rrset_count ? img->rrsets[next].chunk : 0;
+	}
+	img->nrec = rec;
+	img->nrec_size = size;
+}
+
 int zw_image_from_buffer(void *buf, size_t size, struct zw_image **out, const char **why)
 {
 	int rc;
@@ -855,6 +905,7 @@ int zw_image_from_buffer(void *buf, size_t size, struct zw_image **out, const ch
 	img->size = size;
 	fill(img);
 	index_nsec3(img);
+	index_nodes(img);
 	*out = img;
 	return 0;
 }
@@ -901,6 +952,7 @@ int zw_image_open(const char *path, struct zw_image **out, const char **why)
 	img->mapped = true;
 	fill(img);
 	index_nsec3(img);
+	index_nodes(img);
 	*out = img;
 	return 0;
 }
@@ -931,6 +983,8 @@ void zw_image_close(struct zw_image *img)
 	else
 		free((void *)img->base);
 	free(img->nsec3_idx);
+	if (img->nrec != NULL)
+		munmap(img->nrec, img->nrec_size);
 	free(img->path);
 	free(img);
 }
@@ -938,6 +992,16 @@ void zw_image_close(struct zw_image *img)
 const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
 					  uint16_t type)
 {
+	if (img->nrec != NULL) {
+		const struct zw_img_nrec *r = zw_image_nrec(img, n);
+		if (r->nsets != ZW_NREC_FAR) {
+			const struct zw_img_rrset *c = zw_nrec_sets(r);
+			for (unsigned i = 0; i < r->nsets; i++)
+				if (c[i].type == type)
+					return &c[i];
+			return NULL;
+		}
+	}
 	const struct zw_img_rrset *s = img->rrsets + (n->rrset_count ? n->rrset_first : 0);
 
 	for (unsigned i = 0; i < n->rrset_count; i++)
@@ -974,9 +1038,10 @@ const struct zw_img_node *zw_image_find_name(const struct zw_image *img, const u
 
 unsigned zw_image_node_name(const struct zw_image *img, const struct zw_img_node *n, uint8_t *buf)
 {
-	unsigned rel = img->names[n->name_off], olen = img->hdr->origin_len;
+	unsigned rel, olen = img->hdr->origin_len;
+	const uint8_t *nm = zw_node_rel(img, n, &rel);
 
-	memcpy(buf, img->names + n->name_off + 1, rel);
+	memcpy(buf, nm, rel);
 	memcpy(buf + rel, img->hdr->origin, olen);
 	return rel + olen;
 }

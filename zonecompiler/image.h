@@ -375,6 +375,10 @@ struct zw_image {
 	 * NSEC3 chains, and unless NSEC3 */
 	uint32_t *nsec3_idx;
 	unsigned nsec3_idx_shift;
+	/* built on opening (see struct zw_img_nrec): one per node; NULL
+	 * when there was no memory for them, and in images not opened */
+	struct zw_img_nrec *nrec;
+	size_t nrec_size;
 	char *path;    /* where it was loaded from, or NULL */
 	bool mapped;   /* munmap on close, else free */
 	unsigned pins; /* users besides its owner (see zw_image_pin) */
@@ -544,7 +548,82 @@ static inline const uint8_t *zw_nsecproof_data(const struct zw_image *img,
 	return zw_place_data(img->nsec_proof, b + 1, b->far);
 }
 
-/* Finds the RRset of a type at a node, or NULL. */
+/*
+ * What a lookup reads of a node, in one cache line: a record per node,
+ * built when the image is opened (derived from the verified nodes, names
+ * and RRset lists, like the NSEC3 index; not part of the image file). A
+ * lookup otherwise reads three lines at three places for it: the node,
+ * its name and its RRset list. Here are the node's flags and aux, its
+ * name and copies of its RRset entries, followed by one more entry of
+ * type 0 whose chunk is the next RRset's in the image (0 after the last):
+ * where the last RRset's chunk group ends. A node whose name and entries
+ * do not fit in the line (nsets ZW_NREC_FAR) is read the usual way. The
+ * RRset a lookup finds in a record is the copy (same type, flags and
+ * chunk): RRset pointers from lookups are only read through, never
+ * counted from img->rrsets.
+ */
+#define ZW_NREC_SIZE 64
+#define ZW_NREC_FAR  0xff
+struct zw_img_nrec {
+	uint16_t flags;	  /* the node's */
+	uint8_t name_len; /* of its name below the origin */
+	uint8_t nsets;	  /* its RRsets, all copied here; ZW_NREC_FAR: not here */
+	uint32_t aux;	  /* the node's */
+	/* name_len octets of name, then, 4-aligned, nsets RRset entries */
+	uint8_t data[ZW_NREC_SIZE - 8];
+} __attribute__((aligned(ZW_NREC_SIZE)));
+
+/* The record of node n (img->nrec set). */
+static inline const struct zw_img_nrec *zw_image_nrec(const struct zw_image *img,
+						      const struct zw_img_node *n)
+{
+	return &img->nrec[n - img->nodes];
+}
+
+static inline const struct zw_img_rrset *zw_nrec_sets(const struct zw_img_nrec *r)
+{
+	return (const struct zw_img_rrset *)(const void *)(r->data + ((r->name_len + 3u) & ~3u));
+}
+
+/* A node's flags and aux, from its record where the image has them (the
+ * record's line is the one a lookup has asked for). */
+static inline unsigned zw_node_flags(const struct zw_image *img, const struct zw_img_node *n)
+{
+	return img->nrec != NULL ? zw_image_nrec(img, n)->flags : n->flags;
+}
+
+static inline uint32_t zw_node_aux(const struct zw_image *img, const struct zw_img_node *n)
+{
+	return img->nrec != NULL ? zw_image_nrec(img, n)->aux : n->aux;
+}
+
+/* The labels of node n's name below the origin, *len octets: from its
+ * record where it has them. */
+static inline const uint8_t *zw_node_rel(const struct zw_image *img, const struct zw_img_node *n,
+					 unsigned *len)
+{
+	if (img->nrec != NULL) {
+		const struct zw_img_nrec *r = zw_image_nrec(img, n);
+		if (r->nsets != ZW_NREC_FAR) {
+			*len = r->name_len;
+			return r->data;
+		}
+	}
+	const uint8_t *nm = img->names + n->name_off;
+	*len = nm[0];
+	return nm + 1;
+}
+
+/* a and b are the same RRset: its entry in the list or a copy in a node's
+ * record (an RRset's chunk is its own). */
+static inline bool zw_rrset_same(const struct zw_img_rrset *a, const struct zw_img_rrset *b)
+{
+	return a != NULL && b != NULL && a->chunk == b->chunk && a->type == b->type &&
+	       a->flags == b->flags;
+}
+
+/* Finds the RRset of a type at a node, or NULL; from the node's record,
+ * when it has its RRsets (then the copy there). */
 const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
 					  uint16_t type);
 
@@ -558,6 +637,11 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 static inline bool zw_image_node_is(const struct zw_image *img, const struct zw_img_node *n,
 				    const uint8_t *rel, unsigned rel_len)
 {
+	if (img->nrec != NULL) {
+		const struct zw_img_nrec *r = zw_image_nrec(img, n);
+		if (r->nsets != ZW_NREC_FAR)
+			return r->name_len == rel_len && zw_bytes_eq(r->data, rel, rel_len);
+	}
 	const uint8_t *nm = img->names + n->name_off;
 
 	return nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len);

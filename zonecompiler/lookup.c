@@ -201,7 +201,7 @@ static void at_node(const struct zw_image *img, const struct zw_img_node *n, uin
 	/* ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a); NSEC and
 	 * RRSIG live beside a CNAME and are the name's own (RFC 4035 2.5) */
 	if (qtype != ZW_T_CNAME && qtype != ZW_T_ANY && qtype != ZW_T_NSEC && qtype != ZW_T_RRSIG &&
-	    (n->flags & ZW_NODE_CNAME)) {
+	    (zw_node_flags(img, n) & ZW_NODE_CNAME)) {
 		out->shape = ZW_SHAPE_CNAME;
 		out->rrset = zw_image_rrset(img, n, ZW_T_CNAME);
 		return;
@@ -234,14 +234,15 @@ void zw_lookup_at(const struct zw_image *img, const struct zw_img_node *n, unsig
 	out->zone = img;
 	out->rrset = NULL;
 	out->encloser = n;
-	if (n->flags & ZW_NODE_GLUE) {
-		n = &img->nodes[n->aux];
+	unsigned flags = zw_node_flags(img, n);
+	if (flags & ZW_NODE_GLUE) {
+		n = &img->nodes[zw_node_aux(img, n)];
 		out->shape = ZW_SHAPE_REFERRAL;
 		out->node = out->encloser = n;
 		out->rrset = zw_image_rrset(img, n, ZW_T_NS);
 		return;
 	}
-	if (n->flags & ZW_NODE_DELEG) {
+	if (flags & ZW_NODE_DELEG) {
 		if (i == 0 && qtype == ZW_T_DS) {
 			/* DS belongs to the parent side of the cut */
 			out->node = n;
@@ -258,15 +259,15 @@ void zw_lookup_at(const struct zw_image *img, const struct zw_img_node *n, unsig
 		at_node(img, n, qtype, out);
 		return;
 	}
-	if (n->flags & ZW_NODE_DNAME) {
+	if (flags & ZW_NODE_DNAME) {
 		out->shape = ZW_SHAPE_DNAME;
 		out->node = n;
 		out->rrset = zw_image_rrset(img, n, ZW_T_DNAME);
 		return;
 	}
-	if (n->flags & ZW_NODE_HAS_WILD) {
+	if (flags & ZW_NODE_HAS_WILD) {
 		out->wildcard = true;
-		at_node(img, &img->nodes[n->aux], qtype, out);
+		at_node(img, &img->nodes[zw_node_aux(img, n)], qtype, out);
 		return;
 	}
 	out->shape = ZW_SHAPE_NXDOMAIN;

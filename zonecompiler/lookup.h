@@ -30,8 +30,10 @@ struct zw_lookup {
 	enum zw_shape shape;
 	bool wildcard; /* answered from a wildcard: node is '*' */
 	const struct zw_image *zone;
-	const struct zw_img_node *node;	    /* matched node, wildcard, cut or DNAME */
-	const struct zw_img_rrset *rrset;   /* NULL for NODATA / NXDOMAIN */
+	const struct zw_img_node *node; /* matched node, wildcard, cut or DNAME */
+	/* NULL for NODATA / NXDOMAIN; the entry in img->rrsets or its copy
+	 * in the node's record (zw_rrset_same() compares them) */
+	const struct zw_img_rrset *rrset;
 	const struct zw_img_node *encloser; /* closest encloser */
 };
 

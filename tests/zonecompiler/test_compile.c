@@ -424,10 +424,10 @@ static void test_glue_in_referral_only_in_domain(void)
 	const struct zw_img_extra_ent *e = zw_extra_ents(x);
 	CU_ASSERT(e[0].flags & ZW_EXTRA_REQUIRED);
 	CU_ASSERT(!(e[1].flags & ZW_EXTRA_REQUIRED));
-	CU_ASSERT_EQUAL(&r.img->rrsets[e[0].rrset],
-			zw_image_rrset(r.img, find(r.img, "ns.a.example."), ZW_T_A));
-	CU_ASSERT_EQUAL(&r.img->rrsets[e[1].rrset],
-			zw_image_rrset(r.img, find(r.img, "ns1.example."), ZW_T_A));
+	CU_ASSERT(zw_rrset_same(&r.img->rrsets[e[0].rrset],
+				zw_image_rrset(r.img, find(r.img, "ns.a.example."), ZW_T_A)));
+	CU_ASSERT(zw_rrset_same(&r.img->rrsets[e[1].rrset],
+				zw_image_rrset(r.img, find(r.img, "ns1.example."), ZW_T_A)));
 	/* owners point at the target names inside the NS RRset's chunk */
 	CU_ASSERT_EQUAL(ZW_EXTRA_PTR_KIND(e[0].ptr), ZW_RELOC_ANCHOR);
 	done(&r);

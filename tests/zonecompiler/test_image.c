@@ -520,7 +520,7 @@ static void test_good_image(void)
 	CU_ASSERT_EQUAL(zw_rrset_ttl(img, soa), 3600);
 	CU_ASSERT_PTR_NULL(zw_rrset_extra(img, soa));
 	CU_ASSERT_PTR_NULL(zw_rrset_sigs(img, soa));
-	CU_ASSERT_PTR_EQUAL(zw_image_rrset(img, &img->nodes[0], ZW_T_SOA), soa);
+	CU_ASSERT(zw_rrset_same(zw_image_rrset(img, &img->nodes[0], ZW_T_SOA), soa));
 	CU_ASSERT_PTR_NULL(zw_image_rrset(img, &img->nodes[0], ZW_T_AAAA));
 	const struct zw_img_rrset *ns = zw_image_rrset(img, &img->nodes[0], ZW_T_NS);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ns);
@@ -545,6 +545,119 @@ static void test_good_image(void)
 }
 
 /* Every node is found by its own name and hash, and only by it. */
+/* The nodes' records of img (built on opening) say what the nodes, their
+ * names and RRset lists say; lookups give the same with them as without.
+ * Returns how many are not in their record (ZW_NREC_FAR). */
+static unsigned check_node_records(struct zw_image *img)
+{
+	static const uint16_t types[] = { ZW_T_A,    ZW_T_NS,	 ZW_T_CNAME,  ZW_T_SOA, ZW_T_MX,
+					  ZW_T_TXT,  ZW_T_AAAA,	 ZW_T_SRV,    ZW_T_DS,	ZW_T_RRSIG,
+					  ZW_T_NSEC, ZW_T_DNAME, ZW_T_DNSKEY, 99,	65000 };
+	struct zw_img_nrec *rec = img->nrec;
+	unsigned far = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	CU_ASSERT_EQUAL((uintptr_t)rec % ZW_NREC_SIZE, 0);
+	CU_ASSERT_EQUAL(sizeof(*rec), ZW_NREC_SIZE);
+	for (uint32_t i = 0; i < img->hdr->node_count; i++) {
+		const struct zw_img_node *n = &img->nodes[i];
+		const struct zw_img_nrec *r = &rec[i];
+		const uint8_t *nm = img->names + n->name_off;
+		CU_ASSERT_PTR_EQUAL(zw_image_nrec(img, n), r);
+		CU_ASSERT_EQUAL(r->flags, n->flags);
+		CU_ASSERT_EQUAL(r->aux, n->aux);
+		CU_ASSERT_EQUAL(r->name_len, nm[0]);
+		if (r->nsets == ZW_NREC_FAR) {
+			far++;
+			/* only where the name and the entries do not fit */
+			CU_ASSERT(((nm[0] + 3u) & ~3u) + (n->rrset_count + 1u) * 8u >
+				  sizeof(r->data));
+		} else {
+			CU_ASSERT_EQUAL(r->nsets, n->rrset_count);
+			CU_ASSERT_EQUAL(memcmp(r->data, nm + 1, nm[0]), 0);
+			const struct zw_img_rrset *c = zw_nrec_sets(r);
+			CU_ASSERT_EQUAL((uintptr_t)c % 4, 0);
+			CU_ASSERT((const uint8_t *)(c + r->nsets + (r->nsets > 0)) <=
+				  r->data + sizeof(r->data));
+			for (unsigned k = 0; k < r->nsets; k++)
+				CU_ASSERT_EQUAL(
+					memcmp(&c[k], &img->rrsets[n->rrset_first + k], sizeof(*c)),
+					0);
+			/* after the last, the next RRset's chunk: its group's end */
+			if (r->nsets > 0) {
+				uint32_t next = n->rrset_first + n->rrset_count;
+				CU_ASSERT_EQUAL(c[r->nsets].type, 0);
+				CU_ASSERT_EQUAL(c[r->nsets].chunk, next < img->hdr->rrset_count
+									   ? img->rrsets[next].chunk
+									   : 0);
+			}
+		}
+		/* the node of its name, found through the record or not */
+		CU_ASSERT(zw_image_node_is(img, n, nm + 1, nm[0]));
+		CU_ASSERT_PTR_EQUAL(zw_image_find(img, nm + 1, nm[0], n->hash), n);
+		if (nm[0] > 0)
+			CU_ASSERT_FALSE(zw_image_node_is(img, n, nm + 1, nm[0] - 1u));
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+			const struct zw_img_rrset *with = zw_image_rrset(img, n, types[t]);
+			img->nrec = NULL;
+			const struct zw_img_rrset *without = zw_image_rrset(img, n, types[t]);
+			img->nrec = rec;
+			CU_ASSERT((with == NULL) == (without == NULL));
+			if (with != NULL)
+				CU_ASSERT(zw_rrset_same(with, without));
+		}
+	}
+	return far;
+}
+
+/* Names and RRset lists too long for a record: a long name, a node of
+ * eight RRsets (the apex); a name of two RRsets that just fits (31
+ * octets: 32 with its length, then three entries of 8: 56), and one that
+ * does not (32). */
+static void test_node_records(void)
+{
+	static const char text[] =
+		"$TTL 300\n"
+		"@ SOA ns1 h 1 2 3 4 5\n"
+		"@ NS ns1\n"
+		"@ MX 10 mail\n"
+		"@ TXT \"t\"\n"
+		"@ A 192.0.2.1\n"
+		"@ AAAA 2001:db8::1\n"
+		"@ SRV 0 0 1 ns1\n"
+		"@ CAA 0 issue \"ca.example\"\n"
+		"ns1 A 192.0.2.2\n"
+		"mail A 192.0.2.3\n"
+		"a-name-that-is-long-enough-not-to-fit.in-a-record-of-its-node A 192.0.2.4\n"
+		"l123456789012345678901234567890 A 192.0.2.5\n"
+		"l123456789012345678901234567890 AAAA 2001:db8::5\n"
+		"m1234567890123456789012345678901 A 192.0.2.7\n"
+		"m1234567890123456789012345678901 AAAA 2001:db8::7\n"
+		"d NS ns.d\n"
+		"ns.d A 192.0.2.6\n";
+	void *image = NULL;
+	size_t size = 0;
+	struct zw_image *img = NULL;
+
+	CU_ASSERT_FATAL(compile_text("rec.example.", text, &image, &size) == 0);
+	CU_ASSERT_FATAL(zw_image_from_buffer(image, size, &img, NULL) == 0);
+	/* the apex (eight RRsets), the long name and m123... */
+	CU_ASSERT_EQUAL(check_node_records(img), 3);
+	CU_ASSERT_EQUAL(img->nrec[0].nsets, ZW_NREC_FAR);
+	const struct zw_img_node *l = zw_image_find_name(
+		img, (const uint8_t *)"\037l123456789012345678901234567890\003rec\007example", 45);
+	const struct zw_img_node *m = zw_image_find_name(
+		img, (const uint8_t *)"\040m1234567890123456789012345678901\003rec\007example", 46);
+	CU_ASSERT_FATAL(l != NULL && m != NULL);
+	CU_ASSERT_EQUAL(zw_image_nrec(img, l)->nsets, 2);
+	CU_ASSERT_EQUAL(zw_image_nrec(img, m)->nsets, ZW_NREC_FAR);
+	zw_image_close(img);
+	/* the reference images */
+	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(fresh(), good_size, &img, NULL), 0);
+	check_node_records(img);
+	zw_image_close(img);
+}
+
 static void test_find_every_node(void)
 {
 	uint8_t *b = fresh();
@@ -2397,6 +2510,7 @@ static void test_example_zones(void)
 static const struct zw_test_case cases[] = {
 	ZW_TEST(test_good_image),
 	ZW_TEST(test_find_every_node),
+	ZW_TEST(test_node_records),
 	ZW_TEST(test_empty_buffer),
 	ZW_TEST(test_truncated),
 	ZW_TEST(test_bad_magic),

@@ -177,9 +177,10 @@ static bool check(const char *what, const struct zw_lookup *l, const struct zw_i
 		MISMATCH("RRset TTL %u, expected %u", zw_rrset_ttl(l->zone, l->rrset), e->ttl);
 	/* the RRset must be one of the node's own */
 	if (l->node != NULL) {
-		size_t i = (size_t)(l->rrset - l->zone->rrsets);
-		if (l->node->rrset_count == 0 || i < l->node->rrset_first ||
-		    i >= (size_t)l->node->rrset_first + l->node->rrset_count)
+		bool own = false;
+		for (unsigned i = 0; i < l->node->rrset_count; i++)
+			own |= zw_rrset_same(&l->zone->rrsets[l->node->rrset_first + i], l->rrset);
+		if (!own)
 			MISMATCH("RRset is not one of the node's");
 	}
 #undef MISMATCH
@@ -263,7 +264,7 @@ static int in_extra(const struct zw_image *img, const struct zw_img_rrset *s, co
 		return -1;
 	const struct zw_img_extra_ent *e = zw_extra_ents(x);
 	for (unsigned i = 0; i < x->count; i++)
-		if (e[i].rrset == (uint32_t)(t - img->rrsets))
+		if (zw_rrset_same(&img->rrsets[e[i].rrset], t))
 			return (e[i].flags & ZW_EXTRA_REQUIRED) ? 1 : 0;
 	return -1;
 }
