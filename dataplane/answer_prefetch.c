@@ -147,7 +147,7 @@ static void pf_nd(const struct zw_image *img, const struct zw_img_node *nd)
  * unless its record has them (asked for a step before). */
 void zw_ans_pf_node(const struct zw_image *img, const struct zw_img_node *nd)
 {
-	if (img->nrec != NULL && zw_image_nrec(img, nd)->nsets != ZW_NREC_FAR)
+	if (zw_node_full_rec(img, nd) != NULL)
 		return;
 	pf(img->names + nd->name_off);
 	if (nd->rrset_count)

@@ -992,19 +992,13 @@ void zw_image_close(struct zw_image *img)
 const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const struct zw_img_node *n,
 					  uint16_t type)
 {
-	if (img->nrec != NULL) {
-		const struct zw_img_nrec *r = zw_image_nrec(img, n);
-		if (r->nsets != ZW_NREC_FAR) {
-			const struct zw_img_rrset *c = zw_nrec_sets(r);
-			for (unsigned i = 0; i < r->nsets; i++)
-				if (c[i].type == type)
-					return &c[i];
-			return NULL;
-		}
-	}
-	const struct zw_img_rrset *s = img->rrsets + (n->rrset_count ? n->rrset_first : 0);
+	const struct zw_img_nrec *r = zw_node_full_rec(img, n);
+	const struct zw_img_rrset *s = r != NULL	? zw_nrec_sets(r)
+				       : n->rrset_count ? img->rrsets + n->rrset_first
+							: img->rrsets;
+	unsigned count = r != NULL ? r->nsets : n->rrset_count;
 
-	for (unsigned i = 0; i < n->rrset_count; i++)
+	for (unsigned i = 0; i < count; i++)
 		if (s[i].type == type)
 			return &s[i];
 	return NULL;

@@ -580,6 +580,16 @@ static inline const struct zw_img_nrec *zw_image_nrec(const struct zw_image *img
 	return &img->nrec[n - img->nodes];
 }
 
+/* The record of node n where it holds n's name and RRsets; else NULL
+ * (no records, or n's do not fit: ZW_NREC_FAR). */
+static inline const struct zw_img_nrec *zw_node_full_rec(const struct zw_image *img,
+							 const struct zw_img_node *n)
+{
+	const struct zw_img_nrec *r = img->nrec != NULL ? zw_image_nrec(img, n) : NULL;
+
+	return r != NULL && r->nsets != ZW_NREC_FAR ? r : NULL;
+}
+
 static inline const struct zw_img_rrset *zw_nrec_sets(const struct zw_img_nrec *r)
 {
 	return (const struct zw_img_rrset *)(const void *)(r->data + ((r->name_len + 3u) & ~3u));
@@ -602,12 +612,11 @@ static inline uint32_t zw_node_aux(const struct zw_image *img, const struct zw_i
 static inline const uint8_t *zw_node_rel(const struct zw_image *img, const struct zw_img_node *n,
 					 unsigned *len)
 {
-	if (img->nrec != NULL) {
-		const struct zw_img_nrec *r = zw_image_nrec(img, n);
-		if (r->nsets != ZW_NREC_FAR) {
-			*len = r->name_len;
-			return r->data;
-		}
+	const struct zw_img_nrec *r = zw_node_full_rec(img, n);
+
+	if (r != NULL) {
+		*len = r->name_len;
+		return r->data;
 	}
 	const uint8_t *nm = img->names + n->name_off;
 	*len = nm[0];
@@ -637,14 +646,10 @@ const struct zw_img_node *zw_image_find(const struct zw_image *img, const uint8_
 static inline bool zw_image_node_is(const struct zw_image *img, const struct zw_img_node *n,
 				    const uint8_t *rel, unsigned rel_len)
 {
-	if (img->nrec != NULL) {
-		const struct zw_img_nrec *r = zw_image_nrec(img, n);
-		if (r->nsets != ZW_NREC_FAR)
-			return r->name_len == rel_len && zw_bytes_eq(r->data, rel, rel_len);
-	}
-	const uint8_t *nm = img->names + n->name_off;
+	unsigned len;
+	const uint8_t *nm = zw_node_rel(img, n, &len);
 
-	return nm[0] == rel_len && zw_bytes_eq(nm + 1, rel, rel_len);
+	return len == rel_len && zw_bytes_eq(nm, rel, rel_len);
 }
 
 /* Same for a full lower-cased wire name that may lie outside the zone. */
