@@ -153,7 +153,7 @@ static const struct zw_img_node *nsec_back(const struct zw_image *img, uint32_t 
 
 /* The node whose NSEC covers name (lower-cased, len bytes, in the zone):
  * the last NSEC owner at or before it in canonical order, and its NSEC
- * in *set. from is a node at or before the name (its closest encloser),
+ * in *set. from is the name's closest encloser (the name is below it),
  * where the search starts. */
 static const struct zw_img_node *nsec_cover(const struct zw_image *img, const uint8_t *name,
 					    unsigned len, const struct zw_img_node *from,
@@ -168,6 +168,8 @@ static const struct zw_img_node *nsec_cover(const struct zw_image *img, const ui
 	}
 	if (hint != NULL)
 		return nsec_back(img, hint->pred, set);
+	if (zw_node_leaf(img, from)) /* nothing between it and the name */
+		return nsec_back(img, (uint32_t)(from - img->nodes), set);
 	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
 	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)), set);
 }

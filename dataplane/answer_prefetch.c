@@ -381,9 +381,15 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 				p->hint_ok = true;
 			}
 		} else if (img->canon != NULL && missing) {
-			struct zw_canon_name q;
-			zw_canon_prepare(&q, p->qn->name, p->qn->len - img->hdr->origin_len);
-			uint32_t c = zw_image_canon_pred(img, &q, p->deny);
+			/* below a leaf, the leaf is the last node before the
+			 * name: no search */
+			uint32_t c = p->deny;
+			if (!zw_node_leaf(img, &img->nodes[c])) {
+				struct zw_canon_name q;
+				zw_canon_prepare(&q, p->qn->name,
+						 p->qn->len - img->hdr->origin_len);
+				c = zw_image_canon_pred(img, &q, p->deny);
+			}
 			p->hint.img = img;
 			p->hint.name = p->qn->name;
 			p->hint.len = p->qn->len;

@@ -849,6 +849,19 @@ static void index_nsec3(struct zw_image *img)
  */
 #define NREC_ALIGN (2u << 20)
 
+/* Whether the name b (labels below the origin, blen octets) is below the
+ * name a (alen octets): a's labels end it, after whole labels of its own. */
+static bool rel_below(const uint8_t *a, unsigned alen, const uint8_t *b, unsigned blen)
+{
+	unsigned off = 0;
+
+	if (blen <= alen)
+		return false;
+	while (off < blen - alen)
+		off += b[off] + 1u;
+	return off == blen - alen && memcmp(b + off, a, alen) == 0;
+}
+
 static void index_nodes(struct zw_image *img)
 {
 	uint32_t n = img->hdr->node_count;
@@ -868,7 +881,10 @@ static void index_nodes(struct zw_image *img)
 		const uint8_t *nm = img->names + nd->name_off;
 		struct zw_img_nrec *r = &rec[i];
 		unsigned at = (nm[0] + 3u) & ~3u, count = nd->rrset_count;
-		r->flags = nd->flags;
+		/* its descendants would follow it (canonical order) */
+		const uint8_t *after = i + 1 < n ? img->names + nd[1].name_off : NULL;
+		bool leaf = after == NULL || !rel_below(nm + 1, nm[0], after + 1, after[0]);
+		r->flags = (uint16_t)((nd->flags & ~ZW_NREC_LEAF) | (leaf ? ZW_NREC_LEAF : 0));
 		r->aux = nd->aux;
 		r->name_len = nm[0];
 		/* the entries, then one whose chunk bounds the last one's group */

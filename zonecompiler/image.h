@@ -561,9 +561,15 @@ static inline const uint8_t *zw_nsecproof_data(const struct zw_image *img,
  * RRset a lookup finds in a record is the copy (same type, flags and
  * chunk): RRset pointers from lookups are only read through, never
  * counted from img->rrsets.
+ *
+ * A record's flags are its node's, plus ZW_NREC_LEAF when no node is
+ * below it: a node's descendants follow it in canonical order, so a
+ * missing name below a leaf comes right after the leaf, whose NSEC
+ * covers it with no search (RFC 4034 6.1).
  */
 #define ZW_NREC_SIZE 64
 #define ZW_NREC_FAR  0xff
+#define ZW_NREC_LEAF 0x8000 /* in a record's flags only: no node below */
 struct zw_img_nrec {
 	uint16_t flags;	  /* the node's */
 	uint8_t name_len; /* of its name below the origin */
@@ -600,6 +606,12 @@ static inline const struct zw_img_rrset *zw_nrec_sets(const struct zw_img_nrec *
 static inline unsigned zw_node_flags(const struct zw_image *img, const struct zw_img_node *n)
 {
 	return img->nrec != NULL ? zw_image_nrec(img, n)->flags : n->flags;
+}
+
+/* Whether no node is below n, as its record says; false without records. */
+static inline bool zw_node_leaf(const struct zw_image *img, const struct zw_img_node *n)
+{
+	return img->nrec != NULL && (zw_image_nrec(img, n)->flags & ZW_NREC_LEAF) != 0;
 }
 
 static inline uint32_t zw_node_aux(const struct zw_image *img, const struct zw_img_node *n)

@@ -544,7 +544,20 @@ static void test_good_image(void)
 	expect_rc(s->buf, s->size, 0, "signed reference image");
 }
 
-/* Every node is found by its own name and hash, and only by it. */
+/* Whether some node of img is below node i, over all of them. */
+static bool has_below(const struct zw_image *img, uint32_t i)
+{
+	uint8_t a[ZW_NAME_MAX + 1], b[ZW_NAME_MAX + 1];
+	unsigned alen = zw_image_node_name(img, &img->nodes[i], a);
+
+	for (uint32_t j = 0; j < img->hdr->node_count; j++) {
+		unsigned blen = zw_image_node_name(img, &img->nodes[j], b);
+		if (j != i && blen > alen && zw_name_is_sub(b, blen, a, alen))
+			return true;
+	}
+	return false;
+}
+
 /* The nodes' records of img (built on opening) say what the nodes, their
  * names and RRset lists say; lookups give the same with them as without.
  * Returns how many are not in their record (ZW_NREC_FAR). */
@@ -564,7 +577,8 @@ static unsigned check_node_records(struct zw_image *img)
 		const struct zw_img_nrec *r = &rec[i];
 		const uint8_t *nm = img->names + n->name_off;
 		CU_ASSERT_PTR_EQUAL(zw_image_nrec(img, n), r);
-		CU_ASSERT_EQUAL(r->flags, n->flags);
+		CU_ASSERT_EQUAL(r->flags & ~ZW_NREC_LEAF, n->flags);
+		CU_ASSERT_EQUAL(zw_node_leaf(img, n), !has_below(img, i));
 		CU_ASSERT_EQUAL(r->aux, n->aux);
 		CU_ASSERT_EQUAL(r->name_len, nm[0]);
 		if (r->nsets == ZW_NREC_FAR) {
@@ -658,6 +672,7 @@ static void test_node_records(void)
 	zw_image_close(img);
 }
 
+/* Every node is found by its own name and hash, and only by it. */
 static void test_find_every_node(void)
 {
 	uint8_t *b = fresh();
