@@ -68,10 +68,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${ZW_BUILD:-$ROOT/build}
-COMPILER=$BUILD/zonecompiler/zonewire-compile
-BENCH=$BUILD/bench/bench_answer
-GEN=$ROOT/bench/gen_zone.py
+. "$ROOT/bench/lib.sh"
 RUNS=${ZW_BENCH_RUNS:-3}
 RUN_SECONDS=${ZW_BENCH_SECONDS:-5}
 QUERIES=${ZW_BENCH_QUERIES:-1000000}
@@ -93,8 +90,6 @@ ENGINE_TIMEOUT=600
 CALLGRIND_TIMEOUT=1800
 KNOT_TIMEOUT=600
 
-. "$ROOT/bench/lib.sh"
-
 posint ZW_BENCH_RUNS "$RUNS"
 posint ZW_BENCH_SECONDS "$RUN_SECONDS"
 posint ZW_BENCH_QUERIES "$QUERIES"
@@ -113,7 +108,7 @@ for tool in $TOOLS; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
 [ -x "$COMPILER" ] || die "$COMPILER not built (meson setup build && ninja -C build)"
-[ -x "$BENCH" ] || die "$BENCH not built (ninja -C build)"
+[ -x "$BENCH_ANSWER" ] || die "$BENCH_ANSWER not built (ninja -C build)"
 NCPU=$(nproc)
 if [ "$ENGINE_CPU" -ge "$NCPU" ] || [ "$CLIENT_CPU" -ge "$NCPU" ]; then
 	die "CPUs $ENGINE_CPU and $CLIENT_CPU needed, $NCPU online (set ZW_BENCH_CPU, ZW_BENCH_CLIENT_CPU)"
@@ -134,7 +129,6 @@ fi
 
 # --- zones and images ---------------------------------------------------------
 
-CACHE=${ZW_BENCH_CACHE:-$BUILD/bench-cache}
 mkdir -p "$CACHE"
 
 zone_image tld "$TLD_DELEGATIONS" tld.
@@ -165,7 +159,7 @@ engine_runs() {
 	shift
 	for i in $(seq "$RUNS"); do
 		out=$TMP/$tag.$i
-		bg_run -t "$ENGINE_TIMEOUT" "$out" "$BENCH" -s "$RUN_SECONDS" -c "$ENGINE_CPU" \
+		bg_run -t "$ENGINE_TIMEOUT" "$out" "$BENCH_ANSWER" -s "$RUN_SECONDS" -c "$ENGINE_CPU" \
 			"${DO_ARG[@]}" "$@" "${IMAGES[@]}" || die "bench_answer failed"
 		v_qps+=("$(kv "$out" answers_per_s)")
 		v_ns+=("$(kv "$out" ns_per_answer)")
@@ -204,7 +198,7 @@ fi
 
 callgrind_ir() { # callgrind_ir COUNT OUTFILE: prints the program's total Ir
 	bg_run -t "$CALLGRIND_TIMEOUT" "$TMP/cg.stdout" valgrind --tool=callgrind \
-		--callgrind-out-file="$2" "$BENCH" -n "$IR_COUNT" --count "$1" -c "$ENGINE_CPU" \
+		--callgrind-out-file="$2" "$BENCH_ANSWER" -n "$IR_COUNT" --count "$1" -c "$ENGINE_CPU" \
 		"${DO_ARG[@]}" "${IMAGES[@]}" 2>>"$TMP/cg.log" || { tail -n 20 "$TMP/cg.log" >&2; die "callgrind run failed"; }
 	awk '$1 == "summary:" { print $2; exit }' "$2"
 }
@@ -226,30 +220,10 @@ KNOT_QPS_MED="" KNOT_CPU_MED="" KNOT_NORM_MED="" KNOT_VERSION=""
 if [ "$SKIP_KNOT" != 1 ]; then
 	KNOT_VERSION=$(knotd --version | head -n 1)
 	# port: the preferred one if free for UDP and TCP on 127.0.0.1, else the kernel's
-	PORT=$(python3 - "${ZW_BENCH_PORT:-53540}" <<-'EOF'
-	import socket, sys
-	def free(p):
-	    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-	        s = socket.socket(socket.AF_INET, kind)
-	        try:
-	            s.bind(("127.0.0.1", p))
-	        except OSError:
-	            return False
-	        finally:
-	            s.close()
-	    return True
-	p = int(sys.argv[1])
-	while not free(p):
-	    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-	    s.bind(("127.0.0.1", 0))
-	    p = s.getsockname()[1]
-	    s.close()
-	print(p)
-	EOF
-	)
+	PORT=$(free_port "${ZW_BENCH_PORT:-53540}")
 
 	# the same queries: same images, seed and count as the engine runs
-	"$BENCH" -n "$QUERIES" "${DO_ARG[@]}" --write-queries "$TMP/queries" "${IMAGES[@]}" ||
+	"$BENCH_ANSWER" -n "$QUERIES" "${DO_ARG[@]}" --write-queries "$TMP/queries" "${IMAGES[@]}" ||
 		die "writing the queries failed"
 	if [ "$DNSPERF_FORMAT" = raw ]; then
 		DNSPERF_INPUT=(-B -d "$TMP/queries.raw")

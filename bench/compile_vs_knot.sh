@@ -35,10 +35,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${ZW_BUILD:-$ROOT/build}
-COMPILER=$BUILD/zonecompiler/zonewire-compile
+. "$ROOT/bench/lib.sh"
 OPENBENCH=$BUILD/bench/bench_image_open
-GEN=$ROOT/bench/gen_zone.py
 RUNS=${ZW_BENCH_RUNS:-3}
 OPEN_ITER=${ZW_BENCH_OPEN_ITER:-20}
 HOSTING_RRS=${ZW_BENCH_HOSTING_RRS:-1000000}
@@ -48,8 +46,6 @@ GEN_TIMEOUT=600
 COMPILE_TIMEOUT=600
 OPEN_TIMEOUT=300
 KNOT_TIMEOUT=120
-
-. "$ROOT/bench/lib.sh"
 
 for tool in python3 knotd kdig timeout; do
 	command -v "$tool" >/dev/null || die "$tool not found"
@@ -178,29 +174,6 @@ if loaded is None:
 print("%.3f %d %.2f" % (loaded, hwm, cpu))
 EOF
 
-# free_port.py PREFERRED: prints PREFERRED if free on 127.0.0.1 (UDP and TCP),
-# else a free port chosen by the kernel.
-cat >"$TMP/free_port.py" <<'EOF'
-import socket, sys
-def free(p):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-p = int(sys.argv[1])
-while not free(p):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-print(p)
-EOF
-
 # stats.py: "median" or "max" of the numbers on stdin.
 cat >"$TMP/stats.py" <<'EOF'
 import statistics, sys
@@ -241,8 +214,6 @@ TLD_ZONE=$ZONE_PATH
 
 RESULTS=$TMP/results
 : >"$RESULTS"
-
-
 
 bench_zone() {
 	local label=$1 origin=$2 zone=$3
@@ -301,7 +272,7 @@ bench_zone() {
 		rm -rf "$kdir"
 		mkdir -p "$kdir/run" "$kdir/storage"
 		# Other servers may come and go on this machine: check the port each run.
-		PORT=$(python3 "$TMP/free_port.py" "${ZW_BENCH_PORT:-53535}")
+		PORT=$(free_port "${ZW_BENCH_PORT:-53535}")
 		cat >"$kdir/knot.conf" <<-EOF
 		server:
 		    rundir: "$kdir/run"

@@ -67,12 +67,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${ZW_BUILD:-$ROOT/build}
-CACHE=${ZW_BENCH_CACHE:-$BUILD/bench-cache}
-GEN=$ROOT/bench/gen_zone.py
+. "$ROOT/bench/lib.sh"
 AXFR_SRC=$ROOT/bench/control/axfr_time.c
-COMPILER=$BUILD/zonecompiler/zonewire-compile
-BENCH_ANSWER=$BUILD/bench/bench_answer
 ZONEWIRED=$BUILD/zonewired
 [ -x "$ZONEWIRED" ] || ZONEWIRED=$BUILD/dataplane/zonewired
 ZWCTL=$BUILD/control/zonewirectl
@@ -90,8 +86,6 @@ ZW_IP=192.0.2.1 ZW_CLI_IP=192.0.2.2
 KN_IP=198.51.100.1 KN_CLI_IP=198.51.100.2
 ZW_MAC=02:00:00:00:53:01
 EAL='["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=3"]'
-
-. "$ROOT/bench/lib.sh"
 
 while getopts "r:h" opt; do
 	case $opt in
@@ -486,13 +480,8 @@ fi
 # --- report -----------------------------------------------------------------------------
 
 echo
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
-echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - T_START)) s of measurement"
-if REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
-	git -C "$ROOT" diff --quiet HEAD -- control dataplane 2>/dev/null ||
-		REV+=" with uncommitted changes to control/ or dataplane/"
-	echo "source: commit $REV; $(knotd --version 2>/dev/null | head -n 1); $(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2; exit }'); $(kdig --version 2>/dev/null | head -n 1)"
-fi
+report_when "$T_START"
+echo "source: commit $(source_rev control dataplane); $(knotd --version 2>/dev/null | head -n 1); $(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2; exit }'); $(kdig --version 2>/dev/null | head -n 1)"
 echo "zone: $ZONE, $HOSTING_RRS RRs (gen_zone.py hosting, seed $SEED); $NQUERIES queries; $RUNS rounds, medians"
 python3 - "$RESULTS" "$SECS" "$DEPTH" "$CONNS" "$ZW_CPUS" <<'EOF'
 import statistics, sys

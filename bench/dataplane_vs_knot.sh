@@ -62,12 +62,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${ZW_BUILD:-$ROOT/build}
-CACHE=${ZW_BENCH_CACHE:-$BUILD/bench-cache}
+. "$ROOT/bench/lib.sh"
 DPDIR=$ROOT/bench/dataplane
-GEN=$ROOT/bench/gen_zone.py
-COMPILER=$BUILD/zonecompiler/zonewire-compile
-BENCH_ANSWER=$BUILD/bench/bench_answer
 ZONEWIRED=$BUILD/zonewired
 [ -x "$ZONEWIRED" ] || ZONEWIRED=$BUILD/dataplane/zonewired
 QGEN=${ZW_DP_QGEN:-$BUILD/bench/dpdk_qgen}
@@ -90,8 +86,6 @@ SRV_IP=192.0.2.1
 CLI_IP=192.0.2.2
 EAL_NOHUGE='["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=3"]'
 EAL_HUGE='["--in-memory", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=3"]'
-
-. "$ROOT/bench/lib.sh"
 
 DO_A=0 DO_B=0 DO_C=0
 while getopts "abcr:h" opt; do
@@ -411,7 +405,6 @@ probe() {
 		awk '/status:/ { sub(/;.*/, "", $6); print $6; found = 1; exit } END { if (!found) print "timeout" }'
 }
 
-
 # knot_start MODE (xdp|udp): knotd in NS_SRV pinned to CPU 1; waits (at
 # most 300 s) until it serves both zones' SOA over the veth.
 knot_start() {
@@ -572,13 +565,8 @@ fi
 # --- report -----------------------------------------------------------------------
 
 echo
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
-echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - T_START)) s"
-if REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
-	git -C "$ROOT" diff --quiet HEAD -- dataplane zonecompiler 2>/dev/null ||
-		REV+=" with uncommitted changes to dataplane/ or zonecompiler/"
-	echo "source: commit $REV; $(knotd --version 2>/dev/null | head -n 1); $(kxdpgun --version 2>/dev/null | head -n 1); $(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2; exit }')"
-fi
+report_when "$T_START"
+echo "source: commit $(source_rev dataplane zonecompiler); $(knotd --version 2>/dev/null | head -n 1); $(kxdpgun --version 2>/dev/null | head -n 1); $(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2; exit }')"
 echo "binaries: $ZONEWIRED${QGEN:+, $QGEN}"
 echo "zones: tld. ($TLD_DELEGATIONS delegations), bench.example. ($HOSTING_RRS RRs); $QUERIES queries, 1 in 3 with EDNS (not for dnsperf)"
 python3 - "$RESULTS" "$RUNS" "$SECS" "$DNSPERF_SECS" "$KXDPGUN_QPS" "$HOT_QUERIES" "$STEP_SECS" <<'EOF'

@@ -46,11 +46,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${ZW_BUILD:-$ROOT/build}
-COMPILER=$BUILD/zonecompiler/zonewire-compile
-BENCH=$BUILD/bench/bench_answer
-GEN=$ROOT/bench/gen_zone.py
-CACHE=${ZW_BENCH_CACHE:-$BUILD/bench-cache}
+. "$ROOT/bench/lib.sh"
 TLD_N=${ZW_DS_TLD:-100000}
 HOSTING_N=${ZW_DS_HOSTING:-300000}
 ROUNDS=${ZW_DS_ROUNDS:-5}
@@ -63,8 +59,6 @@ COMPILE_TIMEOUT=600
 RUN_TIMEOUT=600
 INCEPTION=20260101000000
 EXPIRATION=20360101000000
-
-. "$ROOT/bench/lib.sh"
 
 while getopts kh opt; do
 	case $opt in
@@ -86,7 +80,7 @@ for tool in python3 timeout ldns-keygen ldns-signzone; do
 	command -v "$tool" >/dev/null || die "$tool not found (ldnsutils)"
 done
 [ -x "$COMPILER" ] || die "$COMPILER not built (meson setup build && ninja -C build)"
-[ -x "$BENCH" ] || die "$BENCH not built (ninja -C build)"
+[ -x "$BENCH_ANSWER" ] || die "$BENCH_ANSWER not built (ninja -C build)"
 
 bench_tmp zwdnssec
 
@@ -185,7 +179,7 @@ run() {
 		[ ${#sets[@]} -gt 0 ] && sets+=(vs)
 		sets+=("$TLD$(sfx "$v").zwi" "$HOST$(sfx "$v").zwi")
 	done
-	bg_run -t "$RUN_TIMEOUT" "$out" "$BENCH" -s "$((SECONDS_PER_RUN * NVARIANTS))" -c "$CPU" \
+	bg_run -t "$RUN_TIMEOUT" "$out" "$BENCH_ANSWER" -s "$((SECONDS_PER_RUN * NVARIANTS))" -c "$CPU" \
 		--edns-all --do "$@" "${sets[@]}" || die "bench_answer failed"
 	[ "$(awk '/^set[0-9]+\.mix_hash:/ { print $2 }' "$out" | sort -u | wc -l)" = 1 ] ||
 		die "the three variants did not get the same queries (mix_hash)"
@@ -215,10 +209,9 @@ for r in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
-echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - START)) s"
+report_when "$START"
 echo "a random cache line (bench_lines, groups of 32): ${LINE_START:-?} ns at start, $(line_cost) ns at end"
-echo "source: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "source: commit $(source_rev dataplane zonecompiler)"
 echo "zones: tld. ($TLD_N delegations), bench.example. ($HOSTING_N RRs); ECDSA P-256; NSEC3 without salt or iterations"
 echo "bench_answer -s $((SECONDS_PER_RUN * NVARIANTS)) -c $CPU --edns-all --do UNSIGNED vs NSEC vs NSEC3 (every query with EDNS and DO, the three a pass each in turn); $ROUNDS runs, medians"
 echo

@@ -39,11 +39,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${ZW_BUILD:-$ROOT/build}
-COMPILER=$BUILD/zonecompiler/zonewire-compile
-BENCH=$BUILD/bench/bench_answer
-GEN=$ROOT/bench/gen_zone.py
-CACHE=${ZW_BENCH_CACHE:-$BUILD/bench-cache}
+. "$ROOT/bench/lib.sh"
 TLD_N=${ZW_IK_TLD:-5000}
 HOSTING_N=${ZW_IK_HOSTING:-20000}
 QUERIES=${ZW_IK_QUERIES:-20000}
@@ -54,8 +50,6 @@ COMPILE_TIMEOUT=600
 STEP_TIMEOUT=600
 CG_TIMEOUT=1800
 KNOT_TIMEOUT=600
-
-. "$ROOT/bench/lib.sh"
 
 case "${1:-}" in
 -h | --help)
@@ -73,7 +67,7 @@ for tool in python3 valgrind callgrind_annotate knotd kdig dnsperf; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
 [ -x "$COMPILER" ] || die "$COMPILER not built (meson setup build && ninja -C build)"
-[ -x "$BENCH" ] || die "$BENCH not built (ninja -C build)"
+[ -x "$BENCH_ANSWER" ] || die "$BENCH_ANSWER not built (ninja -C build)"
 
 bench_tmp zwinstr
 KNOT_PID=""
@@ -85,7 +79,7 @@ TLD_ZONE=$ZONE_PATH TLD_IMG=$IMAGE_PATH
 zone_image hosting "$HOSTING_N" bench.example.
 HOSTING_ZONE=$ZONE_PATH HOSTING_IMG=$IMAGE_PATH
 
-bg_run -e -t "$STEP_TIMEOUT" "$TMP/write.out" "$BENCH" -n "$QUERIES" \
+bg_run -e -t "$STEP_TIMEOUT" "$TMP/write.out" "$BENCH_ANSWER" -n "$QUERIES" \
 	--write-queries "$TMP/queries" "$TLD_IMG" "$HOSTING_IMG" ||
 	{ cat "$TMP/write.out" >&2; die "bench_answer --write-queries failed"; }
 
@@ -96,7 +90,7 @@ cg_total() { awk '$1 == "summary:" { print $2; exit }' "$1"; }
 
 zw_ir() { # zw_ir COUNT: the program's total Ir
 	bg_run -t "$CG_TIMEOUT" "$TMP/zw.$1.out" valgrind --tool=callgrind \
-		--callgrind-out-file="$TMP/zw.$1.cg" "$BENCH" -n "$QUERIES" --count "$1" -c -1 \
+		--callgrind-out-file="$TMP/zw.$1.cg" "$BENCH_ANSWER" -n "$QUERIES" --count "$1" -c -1 \
 		"$TLD_IMG" "$HOSTING_IMG" 2>>"$TMP/zw.log" || { tail -n 20 "$TMP/zw.log" >&2; die "callgrind of bench_answer failed"; }
 	cg_total "$TMP/zw.$1.cg"
 }

@@ -14,6 +14,20 @@
 
 BENCH_NAME=${BENCH_NAME:-$(basename "$0" .sh)}
 
+# The paths the scripts share, from ROOT (the checkout, set by the script
+# before it sources this file) and the environment: the meson build
+# (ZW_BUILD), the zone compiler, the answer engine's benchmark, the zone
+# generator and the cache of zones and images (ZW_BENCH_CACHE).
+: "${ROOT:?ROOT must be set before lib.sh is sourced}"
+BUILD=${ZW_BUILD:-$ROOT/build}
+CACHE=${ZW_BENCH_CACHE:-$BUILD/bench-cache}
+# shellcheck disable=SC2034 # read by the scripts
+COMPILER=$BUILD/zonecompiler/zonewire-compile
+# shellcheck disable=SC2034
+BENCH_ANSWER=$BUILD/bench/bench_answer
+# shellcheck disable=SC2034
+GEN=$ROOT/bench/gen_zone.py
+
 die() {
 	echo "$BENCH_NAME: $*" >&2
 	exit 1
@@ -139,6 +153,49 @@ proc_ticks() {
 # proc_ticks taken at wall-clock times WALL0 and WALL1 (date +%s.%N).
 cpu_share() {
 	python3 -c "import os, sys; t0, t1, w0, w1 = map(float, sys.argv[1:]); print('%.2f' % ((t1 - t0) / os.sysconf('SC_CLK_TCK') / (w1 - w0)))" "$@"
+}
+
+# free_port PREFERRED: prints PREFERRED if it is free on 127.0.0.1 for both
+# UDP and TCP, else a port the kernel picks.
+free_port() {
+	python3 - "$1" <<-'EOF'
+	import socket, sys
+	def free(p):
+	    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+	        s = socket.socket(socket.AF_INET, kind)
+	        try:
+	            s.bind(("127.0.0.1", p))
+	        except OSError:
+	            return False
+	        finally:
+	            s.close()
+	    return True
+	p = int(sys.argv[1])
+	while not free(p):
+	    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	    s.bind(("127.0.0.1", 0))
+	    p = s.getsockname()[1]
+	    s.close()
+	print(p)
+	EOF
+}
+
+# report_when START: a report's first two lines: the date and the CPUs, then
+# the load average at the start (LOAD_START) and now, and the seconds since
+# START (from date +%s).
+report_when() {
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
+	echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - $1)) s"
+}
+
+# source_rev DIR...: the checkout's commit, saying so when any DIR has
+# uncommitted changes; "unknown" outside a git checkout.
+source_rev() {
+	local rev
+	rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) || { echo unknown; return 0; }
+	git -C "$ROOT" diff --quiet HEAD -- "$@" 2>/dev/null ||
+		rev+=" with uncommitted changes to $(printf '%s/ ' "$@")"
+	echo "${rev% }"
 }
 
 # zone_serial FILE: the serial of the first SOA record of a zone file laid
