@@ -245,6 +245,56 @@ static bool pre_lookup(struct zw_probe *p)
 	return true;
 }
 
+/*
+ * Step 4 for probe p: the RRset the answer needs gives its chunk; with
+ * DNSSEC, its signatures (the chunk that follows it), or what a denial
+ * starts from: the records of the name or of its closest encloser. Sets
+ * p->deny and p->extra, and clears what the steps of the denial fill in.
+ */
+static void ask_rrset(struct zw_probe *p)
+{
+	const struct zw_image *img = p->img;
+	const struct zw_img_node *nd = NULL;
+
+	p->deny = ZW_NONE;
+	p->deny_rec[0] = p->deny_rec[1] = ZW_NONE;
+	p->hint_ok = false;
+	p->hint.n3 = p->hint.nsec = false;
+	p->extra = NULL;
+	p->lk_ok = pre_lookup(p);
+	for (unsigned k = 0; k < p->nprobe && nd == NULL; k++)
+		nd = p->node[k];
+	if (nd == NULL) {
+		if (p->dnssec)
+			deny_prefetch(p, img, 0, true); /* the apex encloses the name */
+		return;
+	}
+	uint16_t want = p->qtype;
+	unsigned flags = zw_node_flags(img, nd);
+	if (flags & ZW_NODE_DELEG) {
+		want = ZW_T_NS;
+		if (p->dnssec && !(flags & ZW_NODE_DS)) {
+			deny_prefetch(p, img, (uint32_t)(nd - img->nodes), false); /* no DS */
+			zw_ans_pf_nsec(img, nd);
+		}
+	} else if (nd != p->node[0] || (flags & ZW_NODE_GLUE)) {
+		/* a parent: a negative or wildcard answer, or glue */
+		if (p->dnssec && !(flags & ZW_NODE_GLUE))
+			deny_prefetch(p, img, (uint32_t)(nd - img->nodes), true);
+		return;
+	} else if (flags & ZW_NODE_CNAME)
+		want = ZW_T_CNAME;
+	const struct zw_img_rrset *s = p->lk_ok ? p->lk.rrset : zw_image_rrset(img, nd, want);
+	if (s != NULL) {
+		pf_set(img, s, p->dnssec);
+		if (s->flags & ZW_RRSET_EXTRA)
+			p->extra = s;
+	} else if (p->dnssec) {
+		deny_prefetch(p, img, (uint32_t)(nd - img->nodes), false); /* NODATA */
+		zw_ans_pf_nsec(img, nd);
+	}
+}
+
 void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 {
 	/* 1: the hash slot of the name */
@@ -282,58 +332,26 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		if (p->node[0] == NULL && nd != NULL)
 			zw_ans_pf_node(p->img, nd);
 	}
-	/* 4: the RRset the answer needs gives its chunk; with DNSSEC, its
-	 * signatures (the chunk that follows it), or what a denial starts
-	 * from: the records of the name or of its closest encloser */
+	/* 4: the RRsets, and whether any query has additional data or a
+	 * denial (the steps for those are passed over when none has) */
+	bool extras = false, denies = false;
 	for (unsigned i = 0; i < n; i++) {
-		struct zw_probe *p = ps[i];
-		const struct zw_image *img = p->img;
-		const struct zw_img_node *nd = NULL;
-		p->deny = ZW_NONE;
-		p->extra = NULL;
-		p->lk_ok = pre_lookup(p);
-		for (unsigned k = 0; k < p->nprobe && nd == NULL; k++)
-			nd = p->node[k];
-		if (nd == NULL) {
-			if (p->dnssec)
-				deny_prefetch(p, img, 0, true); /* the apex encloses the name */
-			continue;
-		}
-		uint16_t want = p->qtype;
-		unsigned flags = zw_node_flags(img, nd);
-		if (flags & ZW_NODE_DELEG) {
-			want = ZW_T_NS;
-			if (p->dnssec && !(flags & ZW_NODE_DS)) {
-				deny_prefetch(p, img, (uint32_t)(nd - img->nodes),
-					      false); /* no DS */
-				zw_ans_pf_nsec(img, nd);
-			}
-		} else if (nd != p->node[0] || (flags & ZW_NODE_GLUE)) {
-			/* a parent: a negative or wildcard answer, or glue */
-			if (p->dnssec && !(flags & ZW_NODE_GLUE))
-				deny_prefetch(p, img, (uint32_t)(nd - img->nodes), true);
-			continue;
-		} else if (flags & ZW_NODE_CNAME)
-			want = ZW_T_CNAME;
-		const struct zw_img_rrset *s =
-			p->lk_ok ? p->lk.rrset : zw_image_rrset(img, nd, want);
-		if (s != NULL) {
-			pf_set(img, s, p->dnssec);
-			if (s->flags & ZW_RRSET_EXTRA)
-				p->extra = s;
-		} else if (p->dnssec) {
-			deny_prefetch(p, img, (uint32_t)(nd - img->nodes), false); /* NODATA */
-			zw_ans_pf_nsec(img, nd);
-		}
+		ask_rrset(ps[i]);
+		extras |= ps[i]->extra != NULL;
+		denies |= ps[i]->deny != ZW_NONE;
 	}
 	/* 4b, 4c: the additional data: the RRsets its list names (in the
 	 * chunk group asked for in 4), then their chunks */
-	for (unsigned i = 0; i < n; i++)
-		if (ps[i]->extra != NULL)
-			pf_extra(ps[i], false);
-	for (unsigned i = 0; i < n; i++)
-		if (ps[i]->extra != NULL)
-			pf_extra(ps[i], true);
+	if (extras) {
+		for (unsigned i = 0; i < n; i++)
+			if (ps[i]->extra != NULL)
+				pf_extra(ps[i], false);
+		for (unsigned i = 0; i < n; i++)
+			if (ps[i]->extra != NULL)
+				pf_extra(ps[i], true);
+	}
+	if (!denies)
+		return;
 	/* 5, 6 (with DO) what the denial starts from, then its chunks and
 	 * signatures. NSEC3 zones: the records matching the node and denying
 	 * the wildcard below it (from nsec3map and wildcover). NSEC zones,
@@ -344,9 +362,6 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_probe *p = ps[i];
 		const struct zw_image *img = p->img;
-		p->deny_rec[0] = p->deny_rec[1] = ZW_NONE;
-		p->hint_ok = false;
-		p->hint.n3 = p->hint.nsec = false;
 		if (p->deny == ZW_NONE || img->wild_cover == NULL)
 			continue;
 		/* NODATA, and a referral to an unsigned child, prove it with
