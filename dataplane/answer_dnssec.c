@@ -625,7 +625,13 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		const struct zw_img_node *n[2];
 		const struct zw_deny_hint *h = nsec_hint(r->hint, img, name, len, lk->encloser);
 		uint32_t ce = (uint32_t)(lk->encloser - img->nodes);
-		if (h != NULL && h->wild_set != NULL) {
+		if (zw_node_leaf(img, lk->encloser)) {
+			/* nothing is below the encloser: the name and the
+			 * wildcard both come right after it, one NSEC covers
+			 * both (written once) */
+			n[0] = n[1] = nsec_back(img, ce, &s[0]);
+			s[1] = s[0];
+		} else if (h != NULL && h->wild_set != NULL) {
 			/* both found by the prefetch, their parts asked for */
 			n[0] = nsec_cover(img, name, len, lk->encloser, h, &s[0]);
 			n[1] = &img->nodes[h->wild];

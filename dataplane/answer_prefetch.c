@@ -130,6 +130,10 @@ static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32
 		pf(&img->nsec3_map[i]);
 	if (!missing)
 		return;
+	/* NSEC zones: below a leaf, the leaf's NSEC covers the name and the
+	 * wildcard, with nothing to search or look up */
+	if (img->canon != NULL && zw_node_leaf(img, &img->nodes[i]))
+		return;
 	if (img->canon != NULL)
 		pf(&img->canon[i]);
 	if (img->wild_cover != NULL)
@@ -367,7 +371,9 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		/* NODATA, and a referral to an unsigned child, prove it with
 		 * the node's own record: nothing depends on the name */
 		bool missing = p->deny_missing;
-		uint32_t w = missing ? img->wild_cover[p->deny] : ZW_NONE;
+		bool leaf = missing && img->canon != NULL &&
+			    zw_node_leaf(img, &img->nodes[p->deny]); /* see deny_prefetch() */
+		uint32_t w = !missing ? ZW_NONE : leaf ? p->deny : img->wild_cover[p->deny];
 		if (img->nsec3_proof != NULL && img->nsec3_map != NULL) {
 			uint32_t m = img->nsec3_map[p->deny];
 			p->deny_rec[0] = m;
@@ -399,7 +405,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			/* below a leaf, the leaf is the last node before the
 			 * name: no search */
 			uint32_t c = p->deny;
-			if (!zw_node_leaf(img, &img->nodes[c])) {
+			if (!leaf) {
 				struct zw_canon_name q;
 				zw_canon_prepare(&q, p->qn->name,
 						 p->qn->len - img->hdr->origin_len);
