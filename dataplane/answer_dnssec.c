@@ -168,8 +168,6 @@ static const struct zw_img_node *nsec_cover(const struct zw_image *img, const ui
 	}
 	if (hint != NULL)
 		return nsec_back(img, hint->pred, set);
-	if (zw_node_leaf(img, from)) /* nothing between it and the name */
-		return nsec_back(img, (uint32_t)(from - img->nodes), set);
 	zw_canon_prepare(&q, name, len - img->hdr->origin_len);
 	return nsec_back(img, zw_image_canon_pred(img, &q, (uint32_t)(from - img->nodes)), set);
 }
@@ -623,15 +621,16 @@ static void deny_nsec(struct resp *r, const struct zw_lookup *lk, const uint8_t 
 		 * closest encloser (RFC 4035 3.1.3.2); the wildcard's denial is
 		 * asked for before the search, both records' parts after it */
 		const struct zw_img_node *n[2];
-		const struct zw_deny_hint *h = nsec_hint(r->hint, img, name, len, lk->encloser);
 		uint32_t ce = (uint32_t)(lk->encloser - img->nodes);
+		const struct zw_deny_hint *h = NULL;
 		if (zw_node_leaf(img, lk->encloser)) {
 			/* nothing is below the encloser: the name and the
 			 * wildcard both come right after it, one NSEC covers
 			 * both (written once) */
 			n[0] = n[1] = nsec_back(img, ce, &s[0]);
 			s[1] = s[0];
-		} else if (h != NULL && h->wild_set != NULL) {
+		} else if ((h = nsec_hint(r->hint, img, name, len, lk->encloser)) != NULL &&
+			   h->wild_set != NULL) {
 			/* both found by the prefetch, their parts asked for */
 			n[0] = nsec_cover(img, name, len, lk->encloser, h, &s[0]);
 			n[1] = &img->nodes[h->wild];

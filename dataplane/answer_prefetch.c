@@ -122,17 +122,21 @@ void zw_ans_pf_n3_far(const struct zw_image *img, uint32_t r)
  * the NSEC search starts from and the denial of the wildcard below it. A
  * NODATA answer or a referral to an unsigned child needs only the node's
  * own NSEC or NSEC3. */
+/* NSEC zones: whether nothing is below node i, so that a missing name
+ * below it and the wildcard below it both come right after it, and its
+ * NSEC covers both: no search, no compiled denial to read. */
+static bool nsec_leaf(const struct zw_image *img, uint32_t i)
+{
+	return img->canon != NULL && zw_node_leaf(img, &img->nodes[i]);
+}
+
 static void deny_prefetch(struct zw_probe *p, const struct zw_image *img, uint32_t i, bool missing)
 {
 	p->deny = i;
 	p->deny_missing = missing;
 	if (img->nsec3_map != NULL)
 		pf(&img->nsec3_map[i]);
-	if (!missing)
-		return;
-	/* NSEC zones: below a leaf, the leaf's NSEC covers the name and the
-	 * wildcard, with nothing to search or look up */
-	if (img->canon != NULL && zw_node_leaf(img, &img->nodes[i]))
+	if (!missing || nsec_leaf(img, i))
 		return;
 	if (img->canon != NULL)
 		pf(&img->canon[i]);
@@ -371,8 +375,7 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 		/* NODATA, and a referral to an unsigned child, prove it with
 		 * the node's own record: nothing depends on the name */
 		bool missing = p->deny_missing;
-		bool leaf = missing && img->canon != NULL &&
-			    zw_node_leaf(img, &img->nodes[p->deny]); /* see deny_prefetch() */
+		bool leaf = missing && nsec_leaf(img, p->deny);
 		uint32_t w = !missing ? ZW_NONE : leaf ? p->deny : img->wild_cover[p->deny];
 		if (img->nsec3_proof != NULL && img->nsec3_map != NULL) {
 			uint32_t m = img->nsec3_map[p->deny];
@@ -403,23 +406,23 @@ void zw_ans_prefetch(struct zw_probe *const *ps, unsigned n)
 			}
 		} else if (img->canon != NULL && missing) {
 			/* below a leaf, the leaf is the last node before the
-			 * name: no search */
+			 * name and the answer needs no hint (deny_nsec()) */
 			uint32_t c = p->deny;
 			if (!leaf) {
 				struct zw_canon_name q;
 				zw_canon_prepare(&q, p->qn->name,
 						 p->qn->len - img->hdr->origin_len);
 				c = zw_image_canon_pred(img, &q, p->deny);
+				p->hint.img = img;
+				p->hint.name = p->qn->name;
+				p->hint.len = p->qn->len;
+				p->hint.nsec = true;
+				p->hint.from = p->deny;
+				p->hint.pred = c;
+				p->hint.wild = w;
+				p->hint.pred_set = p->hint.wild_set = NULL;
+				p->hint_ok = true;
 			}
-			p->hint.img = img;
-			p->hint.name = p->qn->name;
-			p->hint.len = p->qn->len;
-			p->hint.nsec = true;
-			p->hint.from = p->deny;
-			p->hint.pred = c;
-			p->hint.wild = w;
-			p->hint.pred_set = p->hint.wild_set = NULL;
-			p->hint_ok = true;
 			p->deny_rec[0] = c;
 			p->deny_rec[1] = w;
 			if (img->nsec_proof != NULL) {

@@ -853,13 +853,8 @@ static void index_nsec3(struct zw_image *img)
  * name a (alen octets): a's labels end it, after whole labels of its own. */
 static bool rel_below(const uint8_t *a, unsigned alen, const uint8_t *b, unsigned blen)
 {
-	unsigned off = 0;
-
-	if (blen <= alen)
-		return false;
-	while (off < blen - alen)
-		off += b[off] + 1u;
-	return off == blen - alen && memcmp(b + off, a, alen) == 0;
+	return blen > alen && zw_labels_end_with_len(b, blen, alen) &&
+	       memcmp(b + blen - alen, a, alen) == 0;
 }
 
 static void index_nodes(struct zw_image *img)

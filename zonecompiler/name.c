@@ -78,15 +78,8 @@ bool zw_name_equal(const uint8_t *a, const uint8_t *b)
 bool zw_name_is_sub(const uint8_t *name, unsigned name_len, const uint8_t *parent,
 		    unsigned parent_len)
 {
-	if (name_len < parent_len)
-		return false;
-	unsigned pos = 0;
-	/* walk label boundaries of name until the remainder has parent's length */
-	while (name_len - pos > parent_len)
-		pos += 1u + name[pos];
-	if (name_len - pos != parent_len)
-		return false;
-	return zw_name_equal(name + pos, parent);
+	return zw_labels_end_with_len(name, name_len, parent_len) &&
+	       zw_name_equal(name + name_len - parent_len, parent);
 }
 
 static unsigned label_offsets(const uint8_t *name, uint8_t off[128])

@@ -32,6 +32,20 @@ unsigned zw_name_lower(uint8_t *dst, const uint8_t *src);
 /* Case-insensitive equality of two valid wire names. */
 bool zw_name_equal(const uint8_t *a, const uint8_t *b);
 
+/* Whether the last tail octets of name (len octets of whole labels, the
+ * root label or not) start at one of its labels: where a name of tail
+ * octets would be its suffix. */
+static inline bool zw_labels_end_with_len(const uint8_t *name, unsigned len, unsigned tail)
+{
+	unsigned pos = 0;
+
+	if (len < tail)
+		return false;
+	while (len - pos > tail)
+		pos += 1u + name[pos];
+	return len - pos == tail;
+}
+
 /* True if name equals or is below (a subdomain of) parent. Both valid. */
 bool zw_name_is_sub(const uint8_t *name, unsigned name_len, const uint8_t *parent,
 		    unsigned parent_len);
