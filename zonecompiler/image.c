@@ -844,10 +844,13 @@ static void index_nsec3(struct zw_image *img)
  * The nodes' records (struct zw_img_nrec), in memory advised for huge
  * pages: a lookup reads one record at random among a million, and in 4 KiB
  * pages each of those reads would also walk the page tables (the answer
- * engine's benchmark: docs/benchmarks.md). Without memory for them,
- * lookups read the nodes themselves.
+ * engine's benchmark: docs/benchmarks.md). Only records that fill a huge
+ * page at least are rounded up to whole huge pages: a small zone's take
+ * 4 KiB pages, so that a server of many small zones does not hold 2 MiB
+ * for each. Without memory for them, lookups read the nodes themselves.
  */
 #define NREC_ALIGN (2u << 20)
+#define NREC_PAGE  4096u
 
 /* Whether the name b (labels below the origin, blen octets) is below the
  * name a (alen octets): a's labels end it, after whole labels of its own. */
@@ -860,8 +863,10 @@ static bool rel_below(const uint8_t *a, unsigned alen, const uint8_t *b, unsigne
 static void index_nodes(struct zw_image *img)
 {
 	uint32_t n = img->hdr->node_count;
-	size_t size = ((size_t)n * sizeof(struct zw_img_nrec) + NREC_ALIGN - 1) &
-		      ~(size_t)(NREC_ALIGN - 1);
+	size_t need = (size_t)n * sizeof(struct zw_img_nrec);
+	bool huge = need >= NREC_ALIGN;
+	size_t unit = huge ? NREC_ALIGN : NREC_PAGE;
+	size_t size = (need + unit - 1) & ~(unit - 1);
 
 	if (n == 0)
 		return;
@@ -870,7 +875,8 @@ static void index_nodes(struct zw_image *img)
 		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (rec == MAP_FAILED)
 		return;
-	(void)madvise(rec, size, MADV_HUGEPAGE); /* a hint: 4 KiB pages work too */
+	if (huge)
+		(void)madvise(rec, size, MADV_HUGEPAGE); /* a hint: 4 KiB pages work too */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct zw_img_node *nd = &img->nodes[i];
 		const uint8_t *nm = img->names + nd->name_off;

@@ -572,6 +572,11 @@ static unsigned check_node_records(struct zw_image *img)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_EQUAL((uintptr_t)rec % ZW_NREC_SIZE, 0);
 	CU_ASSERT_EQUAL(sizeof(*rec), ZW_NREC_SIZE);
+	/* whole huge pages where they fill one at least, else 4 KiB pages */
+	size_t need = (size_t)img->hdr->node_count * ZW_NREC_SIZE;
+	CU_ASSERT(img->nrec_size >= need);
+	CU_ASSERT_EQUAL(img->nrec_size % (need >= (2u << 20) ? (2u << 20) : 4096u), 0);
+	CU_ASSERT(img->nrec_size - need < (need >= (2u << 20) ? (2u << 20) : 4096u));
 	for (uint32_t i = 0; i < img->hdr->node_count; i++) {
 		const struct zw_img_node *n = &img->nodes[i];
 		const struct zw_img_nrec *r = &rec[i];
@@ -657,6 +662,8 @@ static void test_node_records(void)
 	CU_ASSERT_FATAL(zw_image_from_buffer(image, size, &img, NULL) == 0);
 	/* the apex (eight RRsets), the long name and m123... */
 	CU_ASSERT_EQUAL(check_node_records(img), 3);
+	/* a small zone's records take a 4 KiB page, not a 2 MiB huge one */
+	CU_ASSERT_EQUAL(img->nrec_size, 4096);
 	CU_ASSERT_EQUAL(img->nrec[0].nsets, ZW_NREC_FAR);
 	const struct zw_img_node *l = zw_image_find_name(
 		img, (const uint8_t *)"\037l123456789012345678901234567890\003rec\007example", 45);
