@@ -22,9 +22,6 @@
  */
 #include <limits.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "answer.h"
 #include "answer_internal.h"
@@ -87,83 +84,6 @@ static inline void put16(uint8_t *p, unsigned v)
 }
 
 /* ---- query parsing ---- */
-
-/* Eight octets at p with 'A'..'Z' lowered: a byte's high bit in m is set
- * when it is in 'A'..'Z' (and below 0x80), and 0x80 >> 2 is the case bit. */
-static inline uint64_t lower8(const uint8_t *p)
-{
-	uint64_t w, lo;
-
-	memcpy(&w, p, 8);
-	lo = w & 0x7f7f7f7f7f7f7f7full;
-	uint64_t ge_a = lo + 0x3f3f3f3f3f3f3f3full; /* 0x80 - 'A' */
-	uint64_t gt_z = lo + 0x2525252525252525ull; /* 0x80 - 'Z' - 1 */
-	return w | ((ge_a & ~gt_z & ~w & 0x8080808080808080ull) >> 2);
-}
-
-#ifdef __SSE2__
-/* Sixteen octets at src lowered into dst: bytes in 'A'..'Z' (signed
- * compares: 0x80 and above are negative, never letters) get the case bit. */
-static inline void lower16(uint8_t *dst, const uint8_t *src)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)src);
-	__m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
-				   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-	_mm_storeu_si128((__m128i *)(void *)dst,
-			 _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20))));
-}
-#endif
-
-/* Reads the uncompressed question name at HDR into qn: checked, split into
- * labels and lower-cased in one pass. Returns its length, or 0 if it is
- * malformed. */
-static unsigned scan_qname(const uint8_t *q, size_t qlen, struct zw_qname *qn)
-{
-	size_t pos = HDR;
-	unsigned n = 0;
-
-	for (;;) {
-		if (pos >= qlen)
-			return 0;
-		uint8_t l = q[pos];
-		if (l == 0)
-			break;
-		if (l > ZW_LABEL_MAX) /* pointers and extended labels */
-			return 0;
-		qn->off[n++] = (uint8_t)(pos - HDR);
-		pos += 1u + l;
-		if (pos - HDR >= ZW_NAME_MAX)
-			return 0;
-	}
-	unsigned len = (unsigned)(pos + 1 - HDR);
-	qn->off[n] = (uint8_t)(len - 1);
-	qn->labels = n;
-	qn->len = len;
-	/* label lengths (0-63) are never letters, so the whole name is lowered
-	 * as bytes, sixteen or eight at a time, the last block overlapping the
-	 * one before, so no byte is read outside the name */
-	const uint8_t *src = q + HDR;
-	uint8_t *dst = qn->name;
-	unsigned done = 0;
-#ifdef __SSE2__
-	if (len >= 16) {
-		for (; done + 16 < len; done += 16)
-			lower16(dst + done, src + done);
-		lower16(dst + len - 16, src + len - 16);
-		done = len;
-	}
-#endif
-	if (done < len && len >= 8) {
-		for (; done + 8 < len; done += 8)
-			memcpy(dst + done, &(uint64_t){ lower8(src + done) }, 8);
-		memcpy(dst + len - 8, &(uint64_t){ lower8(src + len - 8) }, 8);
-	} else if (done < len) {
-		for (; done < len; done++)
-			dst[done] = zw_lower(src[done]);
-	}
-	memset(dst + len, 0, 8);
-	return len;
-}
 
 /* Skips a possibly compressed name at *off; pointers must point before the
  * name. Returns the number of labels walked plus one, or 0 if malformed. */
@@ -940,7 +860,7 @@ static int front(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 
 	/* the question: exactly one, uncompressed */
 	unsigned qdcount = get16(q + 4);
-	unsigned nlen = qdcount == 1 ? scan_qname(q, qlen, &j->qn) : 0;
+	unsigned nlen = qdcount == 1 ? zw_ans_scan_qname(q, qlen, &j->qn) : 0;
 	bool qok = nlen > 0 && qlen - HDR - nlen >= 4;
 	unsigned qsize = nlen + 4;
 	if (qok && outcap < HDR + qsize + 0u)
@@ -1046,12 +966,17 @@ void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *z
 	struct job jobs[ZW_BURST_STEP];
 	struct job *pend[ZW_BURST_STEP];
 	struct zw_probe *probes[ZW_BURST_STEP];
+	struct zw_xq xq[ZW_BURST_STEP];
 
 	for (unsigned base = 0; base < n; base += ZW_BURST_STEP) {
-		unsigned m = n - base < ZW_BURST_STEP ? n - base : ZW_BURST_STEP, np = 0;
+		unsigned m = n - base < ZW_BURST_STEP ? n - base : ZW_BURST_STEP, np = 0, nx = 0;
 		for (unsigned i = 0; i < m; i++) {
 			struct zw_answer_req *x = &rq[base + i];
-			struct job *j = &jobs[i];
+			if (zw_ax_parse(cfg, zs, &xq[nx], x)) {
+				nx++;
+				continue;
+			}
+			struct job *j = &jobs[np];
 			int rc = front(cfg, zs, j, x->q, x->qlen, x->out, x->outcap, x->flags,
 				       &x->info);
 			if (rc != PENDING) {
@@ -1062,7 +987,15 @@ void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *z
 			probes[np] = &j->probe;
 			pend[np++] = j;
 		}
+		zw_ax_prefetch(xq, nx);
 		zw_ans_prefetch(probes, np);
+		for (unsigned k = 0; k < nx; k++) {
+			struct zw_answer_req *x = xq[k].rq;
+			x->ret = zw_ax_write(cfg, &xq[k]);
+			if (x->ret == ZW_AX_FULL)
+				x->ret = zw_answer(cfg, zs, x->q, x->qlen, x->out, x->outcap,
+						   x->flags, &x->info);
+		}
 		for (unsigned k = 0; k < np; k++)
 			rq[pend[k]->idx].ret = back(cfg, pend[k]);
 	}

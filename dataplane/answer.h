@@ -87,7 +87,9 @@ struct zw_answer_req {
  * time (hash slots, nodes, RRsets, chunks), so that their cache misses
  * overlap instead of following one another, and only then are the
  * responses written (dataplane/answer_prefetch.c). Any n; the queries are
- * taken ZW_BURST_STEP at a time. Same rules as zw_answer().
+ * taken ZW_BURST_STEP at a time. Same rules as zw_answer(), but the
+ * bytes of an out buffer past the response's length may be overwritten
+ * (dataplane/answer_express.c).
  */
 #define ZW_BURST_STEP 32
 void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,

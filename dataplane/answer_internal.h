@@ -7,8 +7,14 @@
 #define ZW_ANSWER_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
+#include "answer.h"
 #include "image.h"
 #include "lookup.h"
 
@@ -32,6 +38,93 @@ struct zw_deny_hint {
 	uint32_t from, pred, wild;
 	const struct zw_img_rrset *pred_set, *wild_set; /* or NULL */
 };
+
+#define ZW_ANS_HDR 12 /* the header; the question follows it */
+
+/* Eight octets at p with 'A'..'Z' lowered: a byte's high bit in m is set
+ * when it is in 'A'..'Z' (and below 0x80), and 0x80 >> 2 is the case bit. */
+static inline uint64_t zw_ans_lower8(const uint8_t *p)
+{
+	uint64_t w, lo;
+
+	memcpy(&w, p, 8);
+	lo = w & 0x7f7f7f7f7f7f7f7full;
+	uint64_t ge_a = lo + 0x3f3f3f3f3f3f3f3full; /* 0x80 - 'A' */
+	uint64_t gt_z = lo + 0x2525252525252525ull; /* 0x80 - 'Z' - 1 */
+	return w | ((ge_a & ~gt_z & ~w & 0x8080808080808080ull) >> 2);
+}
+
+#ifdef __SSE2__
+/* Sixteen octets at src lowered into dst: bytes in 'A'..'Z' (signed
+ * compares: 0x80 and above are negative, never letters) get the case bit. */
+static inline void zw_ans_lower16(uint8_t *dst, const uint8_t *src)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)src);
+	__m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+				   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+	_mm_storeu_si128((__m128i *)(void *)dst,
+			 _mm_or_si128(v, _mm_and_si128(up, _mm_set1_epi8(0x20))));
+}
+#else
+static inline void zw_ans_lower16(uint8_t *dst, const uint8_t *src)
+{
+	uint64_t a = zw_ans_lower8(src), b = zw_ans_lower8(src + 8);
+
+	memcpy(dst, &a, 8);
+	memcpy(dst + 8, &b, 8);
+}
+#endif
+
+/* Reads the uncompressed question name at offset 12 into qn: checked, split into
+ * labels and lower-cased in one pass. Returns its length, or 0 if it is
+ * malformed. */
+static inline unsigned zw_ans_scan_qname(const uint8_t *q, size_t qlen, struct zw_qname *qn)
+{
+	size_t pos = ZW_ANS_HDR;
+	unsigned n = 0;
+
+	for (;;) {
+		if (pos >= qlen)
+			return 0;
+		uint8_t l = q[pos];
+		if (l == 0)
+			break;
+		if (l > ZW_LABEL_MAX) /* pointers and extended labels */
+			return 0;
+		qn->off[n++] = (uint8_t)(pos - ZW_ANS_HDR);
+		pos += 1u + l;
+		if (pos - ZW_ANS_HDR >= ZW_NAME_MAX)
+			return 0;
+	}
+	unsigned len = (unsigned)(pos + 1 - ZW_ANS_HDR);
+	qn->off[n] = (uint8_t)(len - 1);
+	qn->labels = n;
+	qn->len = len;
+	/* label lengths (0-63) are never letters, so the whole name is lowered
+	 * as bytes, sixteen or eight at a time, the last block overlapping the
+	 * one before, so no byte is read outside the name */
+	const uint8_t *src = q + ZW_ANS_HDR;
+	uint8_t *dst = qn->name;
+	unsigned done = 0;
+#ifdef __SSE2__
+	if (len >= 16) {
+		for (; done + 16 < len; done += 16)
+			zw_ans_lower16(dst + done, src + done);
+		zw_ans_lower16(dst + len - 16, src + len - 16);
+		done = len;
+	}
+#endif
+	if (done < len && len >= 8) {
+		for (; done + 8 < len; done += 8)
+			memcpy(dst + done, &(uint64_t){ zw_ans_lower8(src + done) }, 8);
+		memcpy(dst + len - 8, &(uint64_t){ zw_ans_lower8(src + len - 8) }, 8);
+	} else if (done < len) {
+		for (; done < len; done++)
+			dst[done] = zw_lower(src[done]);
+	}
+	memset(dst + len, 0, 8);
+	return len;
+}
 
 #define PTR_MAX 0x3fff /* the furthest a compression pointer reaches */
 
@@ -161,5 +254,42 @@ bool zw_ans_n3_hash(const struct zw_image *img, const uint8_t *name, unsigned le
 /* Brings into the caches what the lookups of n queries will read, a step at
  * a time for all of them (dataplane/answer_prefetch.c). */
 void zw_ans_prefetch(struct zw_probe *const *p, unsigned n);
+
+/* The express lane of a burst (dataplane/answer_express.c): a common
+ * query, parsed by zw_ax_parse(), its lookup done by zw_ax_prefetch() for
+ * the whole burst, written by zw_ax_write(); or, at any of those steps,
+ * left to the full way. */
+struct zw_xq {
+	struct zw_answer_req *rq;
+	const struct zw_image *img;
+	const struct zw_img_nrec *rec;	  /* the name's record, or its parent's */
+	const struct zw_img_rrset *set;	  /* the data, or the NS of a cut; or NULL */
+	const struct zw_img_chunk *chunk; /* what is written: set's, or the SOA's */
+	uint32_t h[2];			  /* hashes of the name and its parent */
+	uint16_t qtype;
+	uint16_t limit; /* where the sections must end (room for OPT kept) */
+	uint8_t nlen;	/* wire length of the question name */
+	uint8_t rel;	/* its labels below the origin */
+	uint8_t at;	/* whose record rec is */
+	uint8_t shape;	/* enum zw_shape, where settled */
+	uint8_t sect;	/* where chunk goes: 0 answer, 1 authority */
+	uint8_t rcode;
+	bool aa, extra; /* extra: set has additional data */
+	bool edns, do_bit;
+	struct zw_qname qn;
+};
+
+#define ZW_AX_FULL (-2) /* zw_ax_write(): answer this query the full way */
+
+/* Takes the query of rq into the lane (its header and question written),
+ * or returns false, having written nothing, when it is not a common one. */
+bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, struct zw_xq *x,
+		 struct zw_answer_req *rq);
+
+/* The lookups of n queries of the lane, a step at a time for all. */
+void zw_ax_prefetch(struct zw_xq *xs, unsigned n);
+
+/* The response's length (rq->info filled), or ZW_AX_FULL. */
+int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x);
 
 #endif /* ZW_ANSWER_INTERNAL_H */

@@ -504,7 +504,10 @@ static void test_burst_matches_single(void)
 		for (unsigned k = 0; k < BURST; k++) {
 			frames++;
 			replies += va[k] == ZW_PKT_REPLY;
-			if (va[k] != vb[k] || oa[k] != ob[k] || memcmp(a[k], b[k], ROOM) != 0 ||
+			/* a reply is its frame: the engine may leave its scratch in
+			 * the room past it */
+			size_t same = va[k] == ZW_PKT_REPLY ? oa[k] : ROOM;
+			if (va[k] != vb[k] || oa[k] != ob[k] || memcmp(a[k], b[k], same) != 0 ||
 			    memcmp(&ia[k], &ib[k], sizeof(ia[k])) != 0)
 				diffs++;
 		}
