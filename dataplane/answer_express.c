@@ -174,7 +174,7 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 	bool do_bit = edns & (unsigned)(o[7] >> 7);
 	unsigned rel;
 	const struct zw_image *img = zw_zoneset_pick(zs, qn, false, &rel);
-	if (img == NULL || img->nrec == NULL || (do_bit && (img->hdr->flags & ZW_IMGF_SIGNED)))
+	if (img == NULL || img->nrec == NULL)
 		return false;
 	/* the message's limit, as msg_limit(); below 16 KiB every pointer a
 	 * chunk needs is in reach */
@@ -228,6 +228,7 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 	x->rel = (uint8_t)rel;
 	x->edns = edns != 0;
 	x->do_bit = do_bit;
+	x->dnssec = do_bit && (img->hdr->flags & ZW_IMGF_SIGNED) != 0;
 	return true;
 }
 
@@ -335,10 +336,13 @@ static void x_settle(struct zw_xq *x)
 		x->at = AT_NONE;
 		return;
 	} else if (fl & ZW_NODE_DELEG) {
+		/* with DNSSEC, only a secure child's: its DS and signatures
+		 * (an unsigned child's needs the proof that there is none) */
 		x->shape = ZW_SHAPE_REFERRAL;
 		x->aa = false;
 		x->set = x_find(rec, ZW_T_NS);
-		if (x->set == NULL)
+		x->ds = x->dnssec ? x_find(rec, ZW_T_DS) : NULL;
+		if (x->set == NULL || (x->dnssec && x->ds == NULL))
 			x->at = AT_NONE;
 	} else if (x->at == AT_NAME) {
 		if ((fl & ZW_NODE_CNAME) && x->qtype != ZW_T_CNAME) {
@@ -348,12 +352,16 @@ static void x_settle(struct zw_xq *x)
 		x->set = x_find(rec, x->qtype);
 		x->shape = x->set != NULL ? ZW_SHAPE_ANSWER : ZW_SHAPE_NODATA;
 		x->sect = x->set != NULL ? 0 : 1;
+		if (x->set == NULL && x->dnssec)
+			x->at = AT_NONE; /* NODATA with its proof */
 	} else if (fl & (ZW_NODE_DNAME | ZW_NODE_HAS_WILD)) {
 		x->at = AT_NONE;
 		return;
 	} else {
 		x->shape = ZW_SHAPE_NXDOMAIN;
 		x->rcode = 3;
+		if (x->dnssec)
+			x->at = AT_NONE; /* with its proofs */
 	}
 	/* the data, or the NS of the cut; negative answers: the SOA */
 	x->chunk = x->set != NULL ? zw_rrset_chunk(img, x->set)
@@ -419,6 +427,8 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 		if (x->at == AT_NONE)
 			continue;
 		x_pf_chunk(x->img, x->chunk, x->set);
+		if (x->shape == ZW_SHAPE_REFERRAL && x->ds != NULL)
+			x_pf_chunk(x->img, zw_rrset_chunk(x->img, x->ds), x->ds);
 		if (x->extra && nex < ZW_BURST_STEP)
 			ex[nex++] = (uint8_t)i;
 	}
@@ -499,10 +509,11 @@ static inline unsigned x_owner(const struct xr *r, const struct zw_img_chunk *c)
 	return c->owner_v != 0 ? HDR + r->nlen - c->owner_v : HDR;
 }
 
-/* put_extra() without signatures: the additional data of the RRset s
- * written at anchor; a required entry that does not fit sets TC. */
+/* put_extra(): the additional data of the RRset s written at anchor,
+ * each RRset with its signatures where DNSSEC is on; a required entry
+ * that does not fit sets TC. */
 static void x_extra(struct xr *r, const struct zw_image *img, const struct zw_img_rrset *s,
-		    unsigned anchor)
+		    unsigned anchor, bool dnssec)
 {
 	const struct zw_img_extra *xl = zw_rrset_extra(img, s);
 
@@ -513,10 +524,42 @@ static void x_extra(struct xr *r, const struct zw_image *img, const struct zw_im
 		unsigned v = ZW_EXTRA_PTR_VAL(e[i].ptr);
 		unsigned optr = ZW_EXTRA_PTR_KIND(e[i].ptr) == ZW_RELOC_QEND ? HDR + r->nlen - v
 									     : anchor + v;
-		const struct zw_img_chunk *c = zw_rrset_chunk(img, &img->rrsets[e[i].rrset]);
-		if (!x_put(r, c, optr, anchor, &r->count[2]) && (e[i].flags & ZW_EXTRA_REQUIRED))
-			r->tc = true;
+		const struct zw_img_rrset *as = &img->rrsets[e[i].rrset];
+		unsigned start = r->len;
+		uint16_t before = r->count[2];
+		if (!x_put(r, zw_rrset_chunk(img, as), optr, anchor, &r->count[2])) {
+			if (e[i].flags & ZW_EXTRA_REQUIRED)
+				r->tc = true;
+			continue;
+		}
+		/* signed zones: the signatures go along, or neither does;
+		 * glue is not signed */
+		const struct zw_img_chunk *sig = dnssec ? zw_rrset_sigs(img, as) : NULL;
+		if (sig != NULL && !x_put(r, sig, optr, anchor, &r->count[2])) {
+			r->len = start;
+			r->count[2] = before;
+		}
 	}
+}
+
+/* zw_ans_put_set(): RRset s (chunk c) with, where DNSSEC is on, its
+ * signatures, both or neither, into section sect; false where they do
+ * not fit. */
+static bool x_put_set(struct xr *r, const struct zw_image *img, const struct zw_img_rrset *s,
+		      const struct zw_img_chunk *c, unsigned sect, bool dnssec)
+{
+	unsigned start = r->len, optr = x_owner(r, c);
+	uint16_t before = r->count[sect];
+
+	if (!x_put(r, c, optr, 0, &r->count[sect]))
+		return false;
+	const struct zw_img_chunk *sig = dnssec && s != NULL ? zw_rrset_sigs(img, s) : NULL;
+	if (sig != NULL && !x_put(r, sig, optr, 0, &r->count[sect])) {
+		r->len = start;
+		r->count[sect] = before;
+		return false;
+	}
+	return true;
 }
 
 int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
@@ -536,10 +579,17 @@ int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
 	/* the one chunk (the data, the SOA, the NS of a cut), then the
 	 * additional data of the data or the cut; what does not fit sets TC,
 	 * as the full way's writers do */
-	if (!x_put(&r, c, x_owner(&r, c), 0, &r.count[x->sect]))
+	unsigned at = r.len;
+	if (!x_put_set(&r, img, x->set, c, x->sect, x->dnssec)) {
 		r.tc = true;
-	else if (x->extra)
-		x_extra(&r, img, x->set, r.len - c->len);
+	} else {
+		/* a secure child's DS, signed, after the cut's NS */
+		if (x->shape == ZW_SHAPE_REFERRAL && x->ds != NULL &&
+		    !x_put_set(&r, img, x->ds, zw_rrset_chunk(img, x->ds), 1, true))
+			r.tc = true;
+		if (x->extra)
+			x_extra(&r, img, x->set, at, x->dnssec);
+	}
 	/* our OPT: root, OPT, our size, no extended rcode, version 0, the DO
 	 * bit echoed, no options; written whether or not it is sent (there is
 	 * room past the limit) */

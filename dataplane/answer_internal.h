@@ -265,6 +265,7 @@ struct zw_xq {
 	const struct zw_img_nrec *rec;	  /* the name's record, or its parent's */
 	const struct zw_img_rrset *set;	  /* the data, or the NS of a cut; or NULL */
 	const struct zw_img_chunk *chunk; /* what is written: set's, or the SOA's */
+	const struct zw_img_rrset *ds;	  /* with DNSSEC, a secure child's DS */
 	uint32_t h[2];			  /* hashes of the name and its parent */
 	uint16_t qtype;
 	uint16_t limit; /* where the sections must end (room for OPT kept) */
@@ -276,6 +277,7 @@ struct zw_xq {
 	uint8_t rcode;
 	bool aa, extra; /* extra: set has additional data */
 	bool edns, do_bit;
+	bool dnssec; /* DO set and the zone signed: signatures */
 	struct zw_qname qn;
 };
 

@@ -110,7 +110,7 @@ static inline bool zw_bytes_eq(const uint8_t *a, const uint8_t *b, unsigned n)
 
 /* Hash of the label at l ([len][bytes]). When padded, the 8 bytes after
  * the label may be read (they do not change the result). */
-static inline uint64_t zw_label_hash(const uint8_t *l, bool padded)
+static inline __attribute__((always_inline)) uint64_t zw_label_hash(const uint8_t *l, bool padded)
 {
 	unsigned n = l[0], i = 0;
 	uint64_t h = (uint64_t)(n + 1) * 0xff51afd7ed558ccdull, w;
