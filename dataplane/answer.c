@@ -960,6 +960,33 @@ int zw_answer(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, cons
 	return rc == PENDING ? back(cfg, &j) : rc;
 }
 
+/* What front() leaves for back(), for a query the express lane parsed but
+ * did not settle: its header and question are written, its name read into
+ * the job (x->qn), and nothing is parsed again. */
+static void front_from_x(struct job *j, const struct zw_xq *x)
+{
+	struct zw_answer_req *rq = x->rq;
+	unsigned optlen = x->edns ? 11 : 0;
+
+	j->qr = (struct query){ .q = rq->q,
+				.qlen = rq->qlen,
+				.qname_len = x->nlen,
+				.qtype = x->qtype,
+				.qclass = CLASS_IN,
+				.edns = x->edns,
+				.do_bit = x->do_bit,
+				.udp_size = x->udp };
+	j->r = (struct resp){ .buf = rq->out, .len = HDR + x->nlen + 4u, .limit = x->limit };
+	j->info = &rq->info;
+	*j->info =
+		(struct zw_answer_info){ .shape = 0xff, .edns = x->edns, .dnssec_ok = x->do_bit };
+	j->limit = x->limit + optlen;
+	j->optlen = optlen;
+	j->zone = x->img;
+	j->rel = x->rel; /* the name and its hashes are in the job already */
+	zw_ans_probe_init(&j->probe, j->zone, &j->qn, j->h, j->rel, x->qtype, x->do_bit);
+}
+
 void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
 		     struct zw_answer_req *rq, unsigned n)
 {
@@ -970,32 +997,45 @@ void zw_answer_burst(const struct zw_answer_cfg *cfg, const struct zw_zoneset *z
 
 	for (unsigned base = 0; base < n; base += ZW_BURST_STEP) {
 		unsigned m = n - base < ZW_BURST_STEP ? n - base : ZW_BURST_STEP, np = 0, nx = 0;
+		unsigned full[ZW_BURST_STEP], nf = 0;
 		for (unsigned i = 0; i < m; i++) {
-			struct zw_answer_req *x = &rq[base + i];
-			if (zw_ax_parse(cfg, zs, &xq[nx], x)) {
+			xq[nx].qn = &jobs[i].qn;
+			xq[nx].h = jobs[i].h;
+			if (zw_ax_parse(cfg, zs, &xq[nx], &rq[base + i]))
 				nx++;
-				continue;
-			}
-			struct job *j = &jobs[np];
+			else
+				full[nf++] = i;
+		}
+		for (unsigned k = 0; k < nf; k++) {
+			struct zw_answer_req *x = &rq[base + full[k]];
+			struct job *j = &jobs[full[k]];
 			int rc = front(cfg, zs, j, x->q, x->qlen, x->out, x->outcap, x->flags,
 				       &x->info);
 			if (rc != PENDING) {
 				x->ret = rc;
 				continue;
 			}
-			j->idx = base + i;
+			j->idx = base + full[k];
 			probes[np] = &j->probe;
 			pend[np++] = j;
 		}
+		/* the lane's lookups; what it does not settle goes the full way
+		 * with the rest, from where the lane's parse left it */
 		zw_ax_prefetch(xq, nx);
-		zw_ans_prefetch(probes, np);
 		for (unsigned k = 0; k < nx; k++) {
-			struct zw_answer_req *x = xq[k].rq;
-			x->ret = zw_ax_write(cfg, &xq[k]);
-			if (x->ret == ZW_AX_FULL)
-				x->ret = zw_answer(cfg, zs, x->q, x->qlen, x->out, x->outcap,
-						   x->flags, &x->info);
+			if (zw_ax_taken(&xq[k]))
+				continue;
+			unsigned i = (unsigned)(xq[k].rq - rq);
+			struct job *j = &jobs[i - base];
+			front_from_x(j, &xq[k]);
+			j->idx = i;
+			probes[np] = &j->probe;
+			pend[np++] = j;
 		}
+		zw_ans_prefetch(probes, np);
+		for (unsigned k = 0; k < nx; k++)
+			if (zw_ax_taken(&xq[k]))
+				xq[k].rq->ret = zw_ax_write(cfg, &xq[k]);
 		for (unsigned k = 0; k < np; k++)
 			rq[pend[k]->idx].ret = back(cfg, pend[k]);
 	}

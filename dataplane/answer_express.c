@@ -42,12 +42,6 @@
 #define X_MOVE	 64 /* a chunk this short is copied in four fixed moves */
 #define X_WIN	 64 /* the query's octets after the header read at once */
 
-enum {
-	AT_NAME = 0,   /* rec is the name's */
-	AT_PARENT = 1, /* the name is missing; rec is its parent's */
-	AT_NONE = 2,   /* not settled: the full way */
-};
-
 static inline uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -135,7 +129,7 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 	/* the name, lowered: a window of up to X_WIN octets of the query
 	 * after the header, in four moves that cover it whatever its length
 	 * (the last ones overlapping), then the labels walked in the copy */
-	struct zw_qname *qn = &x->qn;
+	struct zw_qname *qn = x->qn;
 	size_t win = qlen - HDR < X_WIN ? qlen - HDR : X_WIN;
 	unsigned nlen;
 	if (win >= 16) {
@@ -207,18 +201,13 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 		x_copy(out + HDR, q + HDR, nlen + 4u);
 	}
 
-	/* the hashes of the name and of its parent (below the origin): the
-	 * labels above those two folded first */
+	/* the hashes of every suffix below the origin, from the rightmost
+	 * label: the lane's probes read the name's and its parent's, the
+	 * full way the others (zw_qname_hashes()) */
 	uint64_t st = ZW_HASH_SEED;
-	for (unsigned k = rel; k > 2; k--)
-		st = zw_hash_fold(st, zw_label_hash(qn->name + qn->off[k - 1], true));
-	if (rel >= 2) {
-		st = zw_hash_fold(st, zw_label_hash(qn->name + qn->off[1], true));
-		x->h[1] = zw_hash_final(st);
-	}
-	if (rel >= 1) {
-		st = zw_hash_fold(st, zw_label_hash(qn->name, true));
-		x->h[0] = zw_hash_final(st);
+	for (unsigned k = rel; k-- > 0;) {
+		st = zw_hash_fold(st, zw_label_hash(qn->name + qn->off[k], true));
+		x->h[k] = zw_hash_final(st);
 	}
 	x->rq = rq;
 	x->img = img;
@@ -227,6 +216,7 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 	x->nlen = (uint8_t)nlen;
 	x->rel = (uint8_t)rel;
 	x->edns = edns != 0;
+	x->udp = (uint16_t)udp;
 	x->do_bit = do_bit;
 	x->dnssec = do_bit && (img->hdr->flags & ZW_IMGF_SIGNED) != 0;
 	return true;
@@ -311,7 +301,7 @@ static void x_pf_chunk(const struct zw_image *img, const struct zw_img_chunk *c,
 
 /*
  * The lookup where the record settles it: zw_lookup_at() for the shapes
- * the lane writes (an answer, NODATA, NXDOMAIN, a referral), and AT_NONE
+ * the lane writes (an answer, NODATA, NXDOMAIN, a referral), and ZW_AX_AT_NONE
  * for anything else (glue, a CNAME to follow, a DNAME or a wildcard above
  * a missing name, a record without the node's data, a name that is not
  * the record's).
@@ -320,11 +310,12 @@ static void x_settle(struct zw_xq *x)
 {
 	const struct zw_image *img = x->img;
 	const struct zw_img_nrec *rec = x->rec;
-	unsigned rlen = x->nlen - img->hdr->origin_len, o = x->at == AT_PARENT ? x->qn.off[1] : 0;
+	unsigned rlen = x->nlen - img->hdr->origin_len,
+		 o = x->at == ZW_AX_AT_PARENT ? x->qn->off[1] : 0;
 
-	if (x->at == AT_NONE || rec->nsets == ZW_NREC_FAR ||
-	    (x->rel > x->at && !x_name_is(rec, x->qn.name + o, rlen - o))) {
-		x->at = AT_NONE;
+	if (x->at == ZW_AX_AT_NONE || rec->nsets == ZW_NREC_FAR ||
+	    (x->rel > x->at && !x_name_is(rec, x->qn->name + o, rlen - o))) {
+		x->at = ZW_AX_AT_NONE;
 		return;
 	}
 	unsigned fl = rec->flags;
@@ -333,7 +324,7 @@ static void x_settle(struct zw_xq *x)
 	x->aa = true;
 	x->rcode = 0;
 	if (fl & ZW_NODE_GLUE) {
-		x->at = AT_NONE;
+		x->at = ZW_AX_AT_NONE;
 		return;
 	} else if (fl & ZW_NODE_DELEG) {
 		/* with DNSSEC, only a secure child's: its DS and signatures
@@ -343,25 +334,25 @@ static void x_settle(struct zw_xq *x)
 		x->set = x_find(rec, ZW_T_NS);
 		x->ds = x->dnssec ? x_find(rec, ZW_T_DS) : NULL;
 		if (x->set == NULL || (x->dnssec && x->ds == NULL))
-			x->at = AT_NONE;
-	} else if (x->at == AT_NAME) {
+			x->at = ZW_AX_AT_NONE;
+	} else if (x->at == ZW_AX_AT_NAME) {
 		if ((fl & ZW_NODE_CNAME) && x->qtype != ZW_T_CNAME) {
-			x->at = AT_NONE;
+			x->at = ZW_AX_AT_NONE;
 			return;
 		}
 		x->set = x_find(rec, x->qtype);
 		x->shape = x->set != NULL ? ZW_SHAPE_ANSWER : ZW_SHAPE_NODATA;
 		x->sect = x->set != NULL ? 0 : 1;
 		if (x->set == NULL && x->dnssec)
-			x->at = AT_NONE; /* NODATA with its proof */
+			x->at = ZW_AX_AT_NONE; /* NODATA with its proof */
 	} else if (fl & (ZW_NODE_DNAME | ZW_NODE_HAS_WILD)) {
-		x->at = AT_NONE;
+		x->at = ZW_AX_AT_NONE;
 		return;
 	} else {
 		x->shape = ZW_SHAPE_NXDOMAIN;
 		x->rcode = 3;
 		if (x->dnssec)
-			x->at = AT_NONE; /* with its proofs */
+			x->at = ZW_AX_AT_NONE; /* with its proofs */
 	}
 	/* the data, or the NS of the cut; negative answers: the SOA */
 	x->chunk = x->set != NULL ? zw_rrset_chunk(img, x->set)
@@ -377,7 +368,7 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 		const struct zw_image *img = x->img;
 		if (x->rel == 0) {
 			x->rec = img->nrec;
-			x->at = AT_NAME;
+			x->at = ZW_AX_AT_NAME;
 			pf(x->rec);
 		} else {
 			pf(&img->hash[x->h[0] & (img->hdr->hash_size - 1)]);
@@ -393,16 +384,16 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 			continue;
 		x->rec = x_probe(img, x->h[0], &absent);
 		if (x->rec != NULL) {
-			x->at = AT_NAME;
+			x->at = ZW_AX_AT_NAME;
 			pf(x->rec);
 		} else if (!absent) {
-			x->at = AT_NONE;
+			x->at = ZW_AX_AT_NONE;
 		} else if (x->rel == 1) {
-			x->at = AT_PARENT;
+			x->at = ZW_AX_AT_PARENT;
 			x->rec = img->nrec;
 			pf(x->rec);
 		} else {
-			x->at = AT_PARENT;
+			x->at = ZW_AX_AT_PARENT;
 			pf(&img->hash[x->h[1] & (img->hdr->hash_size - 1)]);
 		}
 	}
@@ -410,11 +401,11 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_xq *x = &xs[i];
 		bool absent;
-		if (x->rec != NULL || x->at != AT_PARENT)
+		if (x->rec != NULL || x->at != ZW_AX_AT_PARENT)
 			continue;
 		x->rec = x_probe(x->img, x->h[1], &absent);
 		if (x->rec == NULL)
-			x->at = AT_NONE;
+			x->at = ZW_AX_AT_NONE;
 		else
 			pf(x->rec);
 	}
@@ -424,7 +415,7 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_xq *x = &xs[i];
 		x_settle(x);
-		if (x->at == AT_NONE)
+		if (x->at == ZW_AX_AT_NONE)
 			continue;
 		x_pf_chunk(x->img, x->chunk, x->set);
 		if (x->shape == ZW_SHAPE_REFERRAL && x->ds != NULL)
@@ -545,8 +536,9 @@ static void x_extra(struct xr *r, const struct zw_image *img, const struct zw_im
 /* zw_ans_put_set(): RRset s (chunk c) with, where DNSSEC is on, its
  * signatures, both or neither, into section sect; false where they do
  * not fit. */
-static bool x_put_set(struct xr *r, const struct zw_image *img, const struct zw_img_rrset *s,
-		      const struct zw_img_chunk *c, unsigned sect, bool dnssec)
+static inline __attribute__((always_inline)) bool
+x_put_set(struct xr *r, const struct zw_image *img, const struct zw_img_rrset *s,
+	  const struct zw_img_chunk *c, unsigned sect, bool dnssec)
 {
 	unsigned start = r->len, optr = x_owner(r, c);
 	uint16_t before = r->count[sect];
@@ -564,7 +556,7 @@ static bool x_put_set(struct xr *r, const struct zw_image *img, const struct zw_
 
 int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
 {
-	if (x->at == AT_NONE)
+	if (x->at == ZW_AX_AT_NONE)
 		return ZW_AX_FULL;
 	const struct zw_image *img = x->img;
 	struct zw_answer_req *rq = x->rq;

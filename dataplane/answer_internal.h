@@ -266,32 +266,49 @@ struct zw_xq {
 	const struct zw_img_rrset *set;	  /* the data, or the NS of a cut; or NULL */
 	const struct zw_img_chunk *chunk; /* what is written: set's, or the SOA's */
 	const struct zw_img_rrset *ds;	  /* with DNSSEC, a secure child's DS */
-	uint32_t h[2];			  /* hashes of the name and its parent */
+	uint32_t *h; /* the hashes of its suffixes (ZW_LABELS_MAX), in the caller's buffer */
 	uint16_t qtype;
 	uint16_t limit; /* where the sections must end (room for OPT kept) */
 	uint8_t nlen;	/* wire length of the question name */
 	uint8_t rel;	/* its labels below the origin */
-	uint8_t at;	/* whose record rec is */
+	uint8_t at;	/* whose record rec is: enum zw_ax_at */
 	uint8_t shape;	/* enum zw_shape, where settled */
 	uint8_t sect;	/* where chunk goes: 0 answer, 1 authority */
 	uint8_t rcode;
 	bool aa, extra; /* extra: set has additional data */
 	bool edns, do_bit;
-	bool dnssec; /* DO set and the zone signed: signatures */
-	struct zw_qname qn;
+	bool dnssec;	     /* DO set and the zone signed: signatures */
+	uint16_t udp;	     /* the OPT's payload size */
+	struct zw_qname *qn; /* the name, in the caller's buffer */
 };
 
 #define ZW_AX_FULL (-2) /* zw_ax_write(): answer this query the full way */
 
-/* Takes the query of rq into the lane (its header and question written),
- * or returns false, having written nothing, when it is not a common one. */
+enum zw_ax_at {
+	ZW_AX_AT_NAME = 0,   /* rec is the name's */
+	ZW_AX_AT_PARENT = 1, /* the name is missing; rec is its parent's */
+	ZW_AX_AT_NONE = 2,   /* not settled: the full way */
+};
+
+/* Takes the query of rq into the lane (its header and question written,
+ * its name read into x->qn and its hashes into x->h, which the caller
+ * points at buffers), or
+ * returns false, having written nothing, when it is not a common one. */
 bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, struct zw_xq *x,
 		 struct zw_answer_req *rq);
 
 /* The lookups of n queries of the lane, a step at a time for all. */
 void zw_ax_prefetch(struct zw_xq *xs, unsigned n);
 
-/* The response's length (rq->info filled), or ZW_AX_FULL. */
+/* Whether the lane's lookup settled x, so that zw_ax_write() writes it;
+ * else it must go the full way. */
+static inline bool zw_ax_taken(const struct zw_xq *x)
+{
+	return x->at != ZW_AX_AT_NONE;
+}
+
+/* The response's length (rq->info filled), or ZW_AX_FULL where x was not
+ * taken. */
 int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x);
 
 #endif /* ZW_ANSWER_INTERNAL_H */

@@ -2858,6 +2858,8 @@ static void express_takes_common_queries(void)
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		static uint8_t q[512], out[MSG_MAX], one[MSG_MAX];
 		static struct zw_xq x;
+		static struct zw_qname xqn;
+		static uint32_t xh[ZW_LABELS_MAX];
 		size_t len = HDR;
 		memset(q, 0, HDR);
 		put16(q, 0x1234 + i);
@@ -2881,6 +2883,8 @@ static void express_takes_common_queries(void)
 					    .outcap = sizeof(out),
 					    .flags = cases[i].flags };
 		int taken = 0, r = 0;
+		x.qn = &xqn;
+		x.h = xh;
 		if (zw_ax_parse(&cfg, g.zs, &x, &rq)) {
 			zw_ax_prefetch(&x, 1);
 			r = zw_ax_write(&cfg, &x);
