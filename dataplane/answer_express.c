@@ -14,7 +14,7 @@
  *   - zw_ax_parse() reads a query that can hold nothing else (a header
  *     with one question and at most one additional RR, which must be a
  *     bare OPT ending the message), writes the header and the question,
- *     and hashes the name and its parent;
+ *     and hashes the name's suffixes;
  *   - zw_ax_prefetch() finds, for the whole burst a step at a time, the
  *     node's record of the name, or, where the name is certainly missing,
  *     its parent's, then the chunks they need;
@@ -22,9 +22,11 @@
  *     referral: the question name is uncompressed at offset 12, so every
  *     pointer a chunk needs is worked out by addition.
  *
- * Whatever it does not take, or is not sure of (a chain, a wildcard, glue,
- * a node without a record, a long run of slots), is answered the full
- * way, from the start. So the lane never gives an answer of its own: its
+ * Whatever it does not parse goes the full way from the start; whatever
+ * its lookup does not settle (a chain, a wildcard, glue, a node without a
+ * record, a long run of slots, a denial with DNSSEC) goes the full way
+ * from where the lane left it (zw_answer_burst()). So the lane never
+ * gives an answer of its own: its
  * bytes are the full way's, which the tests check by answering every query
  * both in a burst and alone (zw_answer() has no express lane).
  */
@@ -76,35 +78,6 @@ static inline void x_copy(uint8_t *dst, const uint8_t *src, unsigned len)
 	}
 }
 
-/*
- * The labels of the lowered name in qn->name, which holds the first win
- * octets of the message after the header: checked and split as
- * zw_ans_scan_qname() does. Returns the name's length, or 0 where it is
- * malformed or does not end inside the window.
- */
-static unsigned x_walk(struct zw_qname *qn, size_t win)
-{
-	unsigned p = 0, n = 0;
-
-	for (;;) {
-		if (p >= win)
-			return 0;
-		unsigned l = qn->name[p];
-		if (l - 1u >= ZW_LABEL_MAX) { /* the root, or a pointer */
-			if (l != 0)
-				return 0;
-			break;
-		}
-		qn->off[n++] = (uint8_t)p;
-		p += 1u + l;
-	}
-	qn->off[n] = (uint8_t)p;
-	qn->labels = n;
-	qn->len = p + 1;
-	memset(qn->name + p + 1, 0, 8);
-	return p + 1;
-}
-
 /* Query types the lane answers: data types, none that the lookup or the
  * answer treats apart (DS from the parent side, RRSIG and NSEC beside a
  * CNAME, ANY, transfers and other meta types). */
@@ -137,7 +110,9 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 			size_t at = 16 * k < win - 16 ? 16 * k : win - 16;
 			zw_ans_lower16(qn->name + at, q + HDR + at);
 		}
-		nlen = x_walk(qn, win);
+		nlen = zw_ans_split_labels(qn->name, win, qn);
+		if (nlen != 0)
+			memset(qn->name + nlen, 0, 8);
 	} else {
 		nlen = 0;
 	}
@@ -320,9 +295,6 @@ static void x_settle(struct zw_xq *x)
 	}
 	unsigned fl = rec->flags;
 	x->set = NULL;
-	x->sect = 1;
-	x->aa = true;
-	x->rcode = 0;
 	if (fl & ZW_NODE_GLUE) {
 		x->at = ZW_AX_AT_NONE;
 		return;
@@ -330,7 +302,6 @@ static void x_settle(struct zw_xq *x)
 		/* with DNSSEC, only a secure child's: its DS and signatures
 		 * (an unsigned child's needs the proof that there is none) */
 		x->shape = ZW_SHAPE_REFERRAL;
-		x->aa = false;
 		x->set = x_find(rec, ZW_T_NS);
 		x->ds = x->dnssec ? x_find(rec, ZW_T_DS) : NULL;
 		if (x->set == NULL || (x->dnssec && x->ds == NULL))
@@ -342,7 +313,6 @@ static void x_settle(struct zw_xq *x)
 		}
 		x->set = x_find(rec, x->qtype);
 		x->shape = x->set != NULL ? ZW_SHAPE_ANSWER : ZW_SHAPE_NODATA;
-		x->sect = x->set != NULL ? 0 : 1;
 		if (x->set == NULL && x->dnssec)
 			x->at = ZW_AX_AT_NONE; /* NODATA with its proof */
 	} else if (fl & (ZW_NODE_DNAME | ZW_NODE_HAS_WILD)) {
@@ -350,7 +320,6 @@ static void x_settle(struct zw_xq *x)
 		return;
 	} else {
 		x->shape = ZW_SHAPE_NXDOMAIN;
-		x->rcode = 3;
 		if (x->dnssec)
 			x->at = ZW_AX_AT_NONE; /* with its proofs */
 	}
@@ -567,12 +536,17 @@ int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
 			.nlen = x->nlen,
 			.cap = rq->outcap };
 	const struct zw_img_chunk *c = x->chunk;
+	/* the data in the answer section, the rest in the authority; a
+	 * referral is not authoritative */
+	unsigned sect = x->shape != ZW_SHAPE_ANSWER;
+	uint8_t rcode = x->shape == ZW_SHAPE_NXDOMAIN ? 3 : 0;
+	bool aa = x->shape != ZW_SHAPE_REFERRAL;
 
 	/* the one chunk (the data, the SOA, the NS of a cut), then the
 	 * additional data of the data or the cut; what does not fit sets TC,
 	 * as the full way's writers do */
 	unsigned at = r.len;
-	if (!x_put_set(&r, img, x->set, c, x->sect, x->dnssec)) {
+	if (!x_put_set(&r, img, x->set, c, sect, x->dnssec)) {
 		r.tc = true;
 	} else {
 		/* a secure child's DS, signed, after the cut's NS */
@@ -596,12 +570,12 @@ int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
 	put16(p + 9, 0);
 	r.len += x->edns ? 11 : 0;
 	r.count[2] = (uint16_t)(r.count[2] + x->edns);
-	h[2] = (uint8_t)((h[2] & 0xf9) | (x->aa ? 0x04 : 0) | (r.tc ? 0x02 : 0));
-	h[3] = (uint8_t)(h[3] | x->rcode);
+	h[2] = (uint8_t)((h[2] & 0xf9) | (aa ? 0x04 : 0) | (r.tc ? 0x02 : 0));
+	h[3] = (uint8_t)(h[3] | rcode);
 	put16(h + 6, r.count[0]);
 	put16(h + 8, r.count[1]);
 	put16(h + 10, r.count[2]);
-	rq->info = (struct zw_answer_info){ .rcode = x->rcode,
+	rq->info = (struct zw_answer_info){ .rcode = rcode,
 					    .shape = x->shape,
 					    .tc = r.tc,
 					    .edns = x->edns,

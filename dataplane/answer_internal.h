@@ -75,31 +75,43 @@ static inline void zw_ans_lower16(uint8_t *dst, const uint8_t *src)
 }
 #endif
 
+/* Splits the uncompressed name at name (avail octets readable, at most
+ * ZW_NAME_MAX) into qn's labels: lengths of at most 63, ending with the
+ * root inside avail. Returns its length, or 0 if it is malformed or runs
+ * past avail. Only the label lengths are read, which lowering leaves as
+ * they are, so the name may be the query's or its lowered copy. */
+static inline unsigned zw_ans_split_labels(const uint8_t *name, size_t avail, struct zw_qname *qn)
+{
+	unsigned p = 0, n = 0;
+
+	for (;;) {
+		if (p >= avail)
+			return 0;
+		unsigned l = name[p];
+		if (l - 1u >= ZW_LABEL_MAX) { /* the root, or a pointer or extended label */
+			if (l != 0)
+				return 0;
+			break;
+		}
+		qn->off[n++] = (uint8_t)p;
+		p += 1u + l;
+	}
+	qn->off[n] = (uint8_t)p;
+	qn->labels = n;
+	qn->len = p + 1;
+	return p + 1;
+}
+
 /* Reads the uncompressed question name at offset 12 into qn: checked, split into
- * labels and lower-cased in one pass. Returns its length, or 0 if it is
+ * labels and lower-cased. Returns its length, or 0 if it is
  * malformed. */
 static inline unsigned zw_ans_scan_qname(const uint8_t *q, size_t qlen, struct zw_qname *qn)
 {
-	size_t pos = ZW_ANS_HDR;
-	unsigned n = 0;
+	size_t avail = qlen - ZW_ANS_HDR < ZW_NAME_MAX ? qlen - ZW_ANS_HDR : ZW_NAME_MAX;
+	unsigned len = zw_ans_split_labels(q + ZW_ANS_HDR, avail, qn);
 
-	for (;;) {
-		if (pos >= qlen)
-			return 0;
-		uint8_t l = q[pos];
-		if (l == 0)
-			break;
-		if (l > ZW_LABEL_MAX) /* pointers and extended labels */
-			return 0;
-		qn->off[n++] = (uint8_t)(pos - ZW_ANS_HDR);
-		pos += 1u + l;
-		if (pos - ZW_ANS_HDR >= ZW_NAME_MAX)
-			return 0;
-	}
-	unsigned len = (unsigned)(pos + 1 - ZW_ANS_HDR);
-	qn->off[n] = (uint8_t)(len - 1);
-	qn->labels = n;
-	qn->len = len;
+	if (len == 0)
+		return 0;
 	/* label lengths (0-63) are never letters, so the whole name is lowered
 	 * as bytes, sixteen or eight at a time, the last block overlapping the
 	 * one before, so no byte is read outside the name */
@@ -273,9 +285,7 @@ struct zw_xq {
 	uint8_t rel;	/* its labels below the origin */
 	uint8_t at;	/* whose record rec is: enum zw_ax_at */
 	uint8_t shape;	/* enum zw_shape, where settled */
-	uint8_t sect;	/* where chunk goes: 0 answer, 1 authority */
-	uint8_t rcode;
-	bool aa, extra; /* extra: set has additional data */
+	bool extra;	/* set has additional data */
 	bool edns, do_bit;
 	bool dnssec;	     /* DO set and the zone signed: signatures */
 	uint16_t udp;	     /* the OPT's payload size */

@@ -1990,6 +1990,17 @@ static int cmp_hash(const void *a, const void *b)
 	return memcmp(a, b, ZW_SHA1_LEN);
 }
 
+/* A temporary file (its name into path, a mkstemp template), open for
+ * writing. */
+static FILE *tmp_file(char *path)
+{
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	return f;
+}
+
 /* The image of the zone file at path (removed once read) for origin. */
 static struct zw_image *compile_tmp_zone(const char *path, const char *origin)
 {
@@ -2010,10 +2021,7 @@ static struct zw_image *compile_tmp_zone(const char *path, const char *origin)
  * writing, with the apex of an unsalted NSEC3 zone of origin written. */
 static FILE *n3_zone_file(char *path, const char *origin)
 {
-	int fd = mkstemp(path);
-	CU_ASSERT_FATAL(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	CU_ASSERT_FATAL(f != NULL);
+	FILE *f = tmp_file(path);
 	fprintf(f,
 		"$ORIGIN %s\n$TTL 300\n"
 		"@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
@@ -2226,10 +2234,7 @@ static void nsec_far_record(void)
 {
 	static uint8_t q[2][512], out[4][4096];
 	char path[] = "/tmp/zw-nfar-XXXXXX", sig[100], next[32];
-	int fd = mkstemp(path);
-	CU_ASSERT_FATAL(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	CU_ASSERT_FATAL(f != NULL);
+	FILE *f = tmp_file(path);
 	memset(sig, 'A', 86);
 	memcpy(sig + 86, "==", 3);
 	/* single labels under the apex: canonical order is byte order */
@@ -2594,10 +2599,7 @@ static void long_slot_run(void)
 			snprintf(names[found++], sizeof(names[0]), "%s", l);
 	}
 	CU_ASSERT_EQUAL_FATAL(found, RUN_NAMES + 1);
-	int fd = mkstemp(path);
-	CU_ASSERT_FATAL(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	CU_ASSERT_FATAL(f != NULL);
+	FILE *f = tmp_file(path);
 	fprintf(f, "$ORIGIN run.test.\n$TTL 300\n@ SOA ns h 1 7200 3600 1209600 300\n@ NS ns\n"
 		   "ns A 192.0.2.53\n");
 	for (unsigned i = 0; i < RUN_NAMES; i++) /* the last name stays missing */
@@ -2797,9 +2799,22 @@ static void property_burst_matches_single(void)
 									       : MSG_MAX,
 							.flags = rndn(4) == 0 ? ZW_ANS_TCP : 0 };
 		}
+		for (unsigned i = 0; i < n; i++)
+			memset(outs[i], 0xa5, sizeof(outs[i]));
 		zw_answer_burst(&cfg, g.zs, rq, n);
 		for (unsigned i = 0; i < n; i++) {
 			struct zw_answer_info info;
+			/* nothing written past the caller's buffer (the burst may
+			 * write past the response inside it) */
+			for (size_t b = rq[i].outcap; b < sizeof(outs[i]); b++)
+				if (outs[i][b] != 0xa5) {
+					if (++failures <= 5)
+						printf("burst: round %u, query %u: octet %zu "
+						       "written "
+						       "past a buffer of %zu\n",
+						       round, i, b, rq[i].outcap);
+					break;
+				}
 			int r = zw_answer(&cfg, g.zs, rq[i].q, rq[i].qlen, one, rq[i].outcap,
 					  rq[i].flags, &info);
 			compared++;
@@ -2904,6 +2919,67 @@ static void express_takes_common_queries(void)
 	zones_free(&g);
 }
 
+/*
+ * The lane moves short chunks in fixed 64-octet moves and writes an OPT
+ * past the response, inside the caller's buffer. An MX RRset whose targets'
+ * addresses (16-octet chunks) fill the additional section up to the limit,
+ * with limits swept octet by octet and buffers from the smallest the lane
+ * takes (the limit plus 11 octets) up: nothing may be written past the
+ * buffer, and the responses must be zw_answer()'s.
+ */
+static void express_stays_in_buffer(void)
+{
+	char path[] = "/tmp/zw-room-XXXXXX";
+	FILE *f = tmp_file(path);
+	fprintf(f, "$ORIGIN room.test.\n$TTL 300\n@ SOA ns h 1 7200 3600 1209600 300\n@ NS ns\n"
+		   "ns A 192.0.2.53\n");
+	for (unsigned k = 1; k <= 40; k++)
+		fprintf(f, "mx MX %u h%u\nh%u A 192.0.2.%u\n", k, k, k, k);
+	fclose(f);
+	struct zw_image *img = compile_tmp_zone(path, "room.test.");
+	struct zw_zoneset *zs = zw_zoneset_create(&img, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(zs);
+	static uint8_t q[512], out[MSG_MAX], one[MSG_MAX];
+	struct zw_answer_cfg cfg = { .edns_size = 4096 };
+	unsigned bad = 0, near = 0;
+
+	for (unsigned udp = 512; udp <= 1400; udp++) {
+		size_t len = HDR;
+		memset(q, 0, HDR);
+		put16(q + 4, 1);
+		put16(q + 10, 1);
+		CU_ASSERT_FATAL(append_name("mx.room.test.", q, &len, sizeof(q) - 32));
+		put16(q + len, ZW_T_MX);
+		put16(q + len + 2, 1);
+		len += 4;
+		memset(q + len, 0, 11);
+		put16(q + len + 1, ZW_T_OPT);
+		put16(q + len + 3, udp);
+		len += 11;
+		for (size_t cap = udp + 11; cap < udp + 11 + 70; cap += 3) {
+			memset(out, 0xa5, sizeof(out));
+			struct zw_answer_req rq = {
+				.q = q, .qlen = len, .out = out, .outcap = cap
+			};
+			zw_answer_burst(&cfg, zs, &rq, 1);
+			struct zw_answer_info info;
+			int r = zw_answer(&cfg, zs, q, len, one, cap, 0, &info);
+			bool past = false;
+			for (size_t b = cap; b < sizeof(out); b++)
+				past |= out[b] != 0xa5;
+			if (past || r != rq.ret || (r > 0 && memcmp(out, one, (size_t)r) != 0))
+				bad++;
+			near += r > 0 && (size_t)r + 64 > cap;
+		}
+	}
+	printf("\n    %u differ or write past the buffer; %u end within 64 octets of it ", bad,
+	       near);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(near > 0); /* the sweep reaches the ends of the buffers */
+	zw_zoneset_free(zs);
+	zw_image_close(img);
+}
+
 int main(void)
 {
 	static const struct zw_test_case cases[] = {
@@ -2939,6 +3015,7 @@ int main(void)
 		ZW_TEST(property_random_queries),
 		ZW_TEST(property_burst_matches_single),
 		ZW_TEST(express_takes_common_queries),
+		ZW_TEST(express_stays_in_buffer),
 		{ NULL, NULL },
 	};
 
