@@ -885,22 +885,44 @@ static void index_nodes(struct zw_image *img)
 		/* its descendants would follow it (canonical order) */
 		const uint8_t *after = i + 1 < n ? img->names + nd[1].name_off : NULL;
 		bool leaf = after == NULL || !rel_below(nm + 1, nm[0], after + 1, after[0]);
-		r->flags = (uint16_t)((nd->flags & ~ZW_NREC_LEAF) | (leaf ? ZW_NREC_LEAF : 0));
+		r->flags = (uint16_t)((nd->flags & ~(ZW_NREC_LEAF | ZW_NREC_NO_NSEC)) |
+				      (leaf ? ZW_NREC_LEAF : 0));
 		r->aux = nd->aux;
 		r->name_len = nm[0];
-		/* the entries, then one whose chunk bounds the last one's group */
+		/* the name where it fits, even without the entries (a missing
+		 * name's parent needs only its name and flags); then the
+		 * entries, and one whose chunk bounds the last one's group;
+		 * where they do not fit, the NSEC's left out if that is enough */
+		if (nm[0] <= ZW_NREC_NAME_MAX)
+			memcpy(r->data, nm + 1, nm[0]);
+		const struct zw_img_rrset *list = &img->rrsets[nd->rrset_first];
+		unsigned skip = count;
 		if (at + (count + 1u) * sizeof(struct zw_img_rrset) > sizeof(r->data)) {
-			r->nsets = ZW_NREC_FAR;
+			for (unsigned k = 0; k < count && skip == count; k++)
+				if (list[k].type == ZW_T_NSEC)
+					skip = k;
+			if (skip == count ||
+			    at + count * sizeof(struct zw_img_rrset) > sizeof(r->data)) {
+				r->nsets = ZW_NREC_FAR;
+				continue;
+			}
+			r->flags |= ZW_NREC_NO_NSEC;
+		}
+		if (count == 0) {
+			r->nsets = 0;
 			continue;
 		}
-		memcpy(r->data, nm + 1, nm[0]);
-		r->nsets = (uint8_t)count;
-		if (count == 0)
-			continue;
 		struct zw_img_rrset *c = (struct zw_img_rrset *)(void *)(r->data + at);
-		memcpy(c, &img->rrsets[nd->rrset_first], count * sizeof(*c));
-		uint32_t next = nd->rrset_first + count;
-		c[count].chunk = next < img->hdr->rrset_count ? img->rrsets[next].chunk : 0;
+		unsigned kept = 0;
+		for (unsigned k = 0; k < count; k++)
+			if (k != skip)
+				c[kept++] = list[k];
+		r->nsets = (uint8_t)kept;
+		/* the entry after the last kept one in the list bounds its group */
+		uint32_t next = nd->rrset_first + (skip == count - 1 ? count - 1 : count);
+		c[kept].type = 0;
+		c[kept].flags = 0;
+		c[kept].chunk = next < img->hdr->rrset_count ? img->rrsets[next].chunk : 0;
 	}
 	img->nrec = rec;
 	img->nrec_size = size;
@@ -1010,6 +1032,9 @@ const struct zw_img_rrset *zw_image_rrset(const struct zw_image *img, const stru
 					  uint16_t type)
 {
 	const struct zw_img_nrec *r = zw_node_full_rec(img, n);
+
+	if (r != NULL && type == ZW_T_NSEC && (r->flags & ZW_NREC_NO_NSEC))
+		r = NULL; /* left out of the record: in the list */
 	const struct zw_img_rrset *s = r != NULL	? zw_nrec_sets(r)
 				       : n->rrset_count ? img->rrsets + n->rrset_first
 							: img->rrsets;

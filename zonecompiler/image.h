@@ -557,7 +557,9 @@ static inline const uint8_t *zw_nsecproof_data(const struct zw_image *img,
  * name and copies of its RRset entries, followed by one more entry of
  * type 0 whose chunk is the next RRset's in the image (0 after the last):
  * where the last RRset's chunk group ends. A node whose name and entries
- * do not fit in the line (nsets ZW_NREC_FAR) is read the usual way. The
+ * do not fit in the line (nsets ZW_NREC_FAR) is read the usual way,
+ * though its record still has its flags, aux and, where it fits
+ * (name_len at most ZW_NREC_NAME_MAX), its name. The
  * RRset a lookup finds in a record is the copy (same type, flags and
  * chunk): RRset pointers from lookups are only read through, never
  * counted from img->rrsets.
@@ -567,16 +569,21 @@ static inline const uint8_t *zw_nsecproof_data(const struct zw_image *img,
  * missing name below a leaf comes right after the leaf, whose NSEC
  * covers it with no search (RFC 4034 6.1).
  */
-#define ZW_NREC_SIZE 64
-#define ZW_NREC_FAR  0xff
-#define ZW_NREC_LEAF 0x8000 /* in a record's flags only: no node below */
+#define ZW_NREC_SIZE	 64
+#define ZW_NREC_FAR	 0xff
+#define ZW_NREC_NAME_MAX (ZW_NREC_SIZE - 8) /* the longest name a record holds */
+#define ZW_NREC_LEAF	 0x8000		    /* in a record's flags only: no node below */
+/* in a record's flags only: its entries leave out the node's NSEC, to fit
+ * (only denials and queries for NSEC read it: zw_image_rrset() finds it
+ * in the node's list) */
+#define ZW_NREC_NO_NSEC 0x4000
 struct zw_img_nrec {
 	uint16_t flags;	  /* the node's */
 	uint8_t name_len; /* of its name below the origin */
 	uint8_t nsets;	  /* its RRsets, all copied here; ZW_NREC_FAR: not here */
 	uint32_t aux;	  /* the node's */
 	/* name_len octets of name, then, 4-aligned, nsets RRset entries */
-	uint8_t data[ZW_NREC_SIZE - 8];
+	uint8_t data[ZW_NREC_NAME_MAX];
 } __attribute__((aligned(ZW_NREC_SIZE)));
 
 /* The record of node n (img->nrec set). */

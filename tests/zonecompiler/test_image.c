@@ -582,29 +582,52 @@ static unsigned check_node_records(struct zw_image *img)
 		const struct zw_img_nrec *r = &rec[i];
 		const uint8_t *nm = img->names + n->name_off;
 		CU_ASSERT_PTR_EQUAL(zw_image_nrec(img, n), r);
-		CU_ASSERT_EQUAL(r->flags & ~ZW_NREC_LEAF, n->flags);
+		CU_ASSERT_EQUAL(r->flags & ~(ZW_NREC_LEAF | ZW_NREC_NO_NSEC), n->flags);
 		CU_ASSERT_EQUAL(zw_node_leaf(img, n), !has_below(img, i));
 		CU_ASSERT_EQUAL(r->aux, n->aux);
 		CU_ASSERT_EQUAL(r->name_len, nm[0]);
+		/* the node's NSEC, where it has one (not glue) */
+		unsigned nsec = n->rrset_count;
+		for (unsigned k = 0; k < n->rrset_count; k++)
+			if (img->rrsets[n->rrset_first + k].type == ZW_T_NSEC)
+				nsec = k;
+		unsigned at = (nm[0] + 3u) & ~3u;
+		bool fits = at + (n->rrset_count + 1u) * 8u <= sizeof(r->data);
 		if (r->nsets == ZW_NREC_FAR) {
 			far++;
-			/* only where the name and the entries do not fit */
-			CU_ASSERT(((nm[0] + 3u) & ~3u) + (n->rrset_count + 1u) * 8u >
-				  sizeof(r->data));
+			/* only where the name and the entries do not fit, with
+			 * the NSEC's or without */
+			CU_ASSERT_FALSE(fits);
+			CU_ASSERT(nsec == n->rrset_count ||
+				  at + n->rrset_count * 8u > sizeof(r->data));
+			/* the name, where it fits */
+			if (nm[0] <= ZW_NREC_NAME_MAX)
+				CU_ASSERT_EQUAL(memcmp(r->data, nm + 1, nm[0]), 0);
 		} else {
-			CU_ASSERT_EQUAL(r->nsets, n->rrset_count);
+			/* all the entries, or where they do not fit, all but
+			 * the NSEC's (ZW_NREC_NO_NSEC) */
+			bool out = (r->flags & ZW_NREC_NO_NSEC) != 0;
+			CU_ASSERT_EQUAL(out, !fits);
+			CU_ASSERT(!out || nsec < n->rrset_count);
+			CU_ASSERT_EQUAL(r->nsets, n->rrset_count - out);
 			CU_ASSERT_EQUAL(memcmp(r->data, nm + 1, nm[0]), 0);
 			const struct zw_img_rrset *c = zw_nrec_sets(r);
 			CU_ASSERT_EQUAL((uintptr_t)c % 4, 0);
-			CU_ASSERT((const uint8_t *)(c + r->nsets + (r->nsets > 0)) <=
+			CU_ASSERT((const uint8_t *)(c + r->nsets + (r->nsets > 0 || out)) <=
 				  r->data + sizeof(r->data));
-			for (unsigned k = 0; k < r->nsets; k++)
-				CU_ASSERT_EQUAL(
-					memcmp(&c[k], &img->rrsets[n->rrset_first + k], sizeof(*c)),
-					0);
-			/* after the last, the next RRset's chunk: its group's end */
+			unsigned last = n->rrset_count; /* in the list: the last kept */
+			for (unsigned k = 0, j = 0; k < n->rrset_count; k++) {
+				if (out && k == nsec)
+					continue;
+				CU_ASSERT_EQUAL(memcmp(&c[j++], &img->rrsets[n->rrset_first + k],
+						       sizeof(*c)),
+						0);
+				last = k;
+			}
+			/* after the last, the chunk of the RRset after it in the
+			 * list: its group's end */
 			if (r->nsets > 0) {
-				uint32_t next = n->rrset_first + n->rrset_count;
+				uint32_t next = n->rrset_first + last + 1;
 				CU_ASSERT_EQUAL(c[r->nsets].type, 0);
 				CU_ASSERT_EQUAL(c[r->nsets].chunk, next < img->hdr->rrset_count
 									   ? img->rrsets[next].chunk
@@ -627,6 +650,18 @@ static unsigned check_node_records(struct zw_image *img)
 		}
 	}
 	return far;
+}
+
+/* The image of a zone given as text, opened (fatal on failure). */
+static struct zw_image *open_text(const char *origin, const char *text)
+{
+	void *image = NULL;
+	size_t size = 0;
+	struct zw_image *img = NULL;
+
+	CU_ASSERT_FATAL(compile_text(origin, text, &image, &size) == 0);
+	CU_ASSERT_FATAL(zw_image_from_buffer(image, size, &img, NULL) == 0);
+	return img;
 }
 
 /* Names and RRset lists too long for a record: a long name, a node of
@@ -654,12 +689,8 @@ static void test_node_records(void)
 		"m1234567890123456789012345678901 AAAA 2001:db8::7\n"
 		"d NS ns.d\n"
 		"ns.d A 192.0.2.6\n";
-	void *image = NULL;
-	size_t size = 0;
-	struct zw_image *img = NULL;
+	struct zw_image *img = open_text("rec.example.", text);
 
-	CU_ASSERT_FATAL(compile_text("rec.example.", text, &image, &size) == 0);
-	CU_ASSERT_FATAL(zw_image_from_buffer(image, size, &img, NULL) == 0);
 	/* the apex (eight RRsets), the long name and m123... */
 	CU_ASSERT_EQUAL(check_node_records(img), 3);
 	/* a small zone's records take a 4 KiB page, not a 2 MiB huge one */
@@ -676,6 +707,41 @@ static void test_node_records(void)
 	/* the reference images */
 	CU_ASSERT_EQUAL_FATAL(zw_image_from_buffer(fresh(), good_size, &img, NULL), 0);
 	check_node_records(img);
+	zw_image_close(img);
+}
+
+/* In a zone with NSEC records, a record whose entries do not fit with the
+ * NSEC's but do without it leaves it out (ZW_NREC_NO_NSEC): the name of
+ * two RRsets that just fits, now with its NSEC; lookups of NSEC find it in
+ * the node's list. */
+static void test_node_records_nsec(void)
+{
+	static const char text[] =
+		"$TTL 300\n"
+		"@ SOA ns1 h 1 2 3 4 5\n"
+		"@ NS ns1\n"
+		"@ DNSKEY 256 3 13 n8Q/Uw0zyUabhlYnr31m+2hhA2S+HnBTZHfhV+HofmTycpE4D0ysIM7u5ooegDip"
+		"++XXFprPXnn8+/aisFDkJw==\n"
+		"@ NSEC l123456789012345678901234567890 SOA NS DNSKEY NSEC\n"
+		"l123456789012345678901234567890 A 192.0.2.5\n"
+		"l123456789012345678901234567890 AAAA 2001:db8::5\n"
+		"l123456789012345678901234567890 NSEC ns1 A AAAA NSEC\n"
+		"ns1 A 192.0.2.2\n"
+		"ns1 NSEC @ A NSEC\n";
+	struct zw_image *img = open_text("rec.example.", text);
+
+	CU_ASSERT_EQUAL(check_node_records(img), 0);
+	const struct zw_img_node *l = zw_image_find_name(
+		img, (const uint8_t *)"\037l123456789012345678901234567890\003rec\007example", 45);
+	CU_ASSERT_FATAL(l != NULL);
+	const struct zw_img_nrec *r = zw_image_nrec(img, l);
+	CU_ASSERT_EQUAL(r->nsets, 2);
+	CU_ASSERT(r->flags & ZW_NREC_NO_NSEC);
+	const struct zw_img_rrset *s = zw_image_rrset(img, l, ZW_T_NSEC);
+	CU_ASSERT(s != NULL && s >= img->rrsets && s < img->rrsets + img->hdr->rrset_count);
+	/* the apex and ns1 fit with theirs */
+	CU_ASSERT_FALSE(img->nrec[0].flags & ZW_NREC_NO_NSEC);
+	CU_ASSERT_EQUAL(img->nrec[0].nsets, 4);
 	zw_image_close(img);
 }
 
@@ -2533,6 +2599,7 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_good_image),
 	ZW_TEST(test_find_every_node),
 	ZW_TEST(test_node_records),
+	ZW_TEST(test_node_records_nsec),
 	ZW_TEST(test_empty_buffer),
 	ZW_TEST(test_truncated),
 	ZW_TEST(test_bad_magic),
