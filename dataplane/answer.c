@@ -308,17 +308,8 @@ static void put_negative(struct resp *r, const struct zw_image *img, const struc
 		r->tc = true;
 		return;
 	}
-	if (sig != NULL) {
-		uint32_t ttl = img->hdr->neg_ttl;
-		for (unsigned o = sigpos; o + 12 <= r->len;) {
-			uint8_t *p = r->buf + o; /* owner: a 2-byte pointer */
-			p[6] = (uint8_t)(ttl >> 24);
-			p[7] = (uint8_t)(ttl >> 16);
-			p[8] = (uint8_t)(ttl >> 8);
-			p[9] = (uint8_t)ttl;
-			o += 12u + get16(p + 10);
-		}
-	}
+	if (sig != NULL)
+		zw_ans_neg_sig_ttl(r->buf, sigpos, r->len, img->hdr->neg_ttl);
 }
 
 /* Proofs owed by the steps of a chain (wildcard answers), written once

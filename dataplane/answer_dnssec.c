@@ -701,6 +701,33 @@ void zw_ans_deny(struct resp *r, const struct zw_lookup *lk, const uint8_t *lnam
 		deny_nsec(r, lk, lname, len, cx);
 }
 
+void zw_ans_put_proofs(struct resp *r, const struct zw_image *img, const uint32_t *ids, unsigned n,
+		       unsigned walk, const struct ctx *qcx)
+{
+	if (img->hdr->flags & ZW_IMGF_NSEC3) {
+		struct n3 z = { img, img->nsec3, img->hdr->nsec3_count, NULL };
+		uint32_t done[ZW_ANS_PROOFS];
+		unsigned ndone = 0;
+		for (unsigned i = 0; i < n && i < ZW_ANS_PROOFS; i++)
+			if (ids[i] != ZW_NONE)
+				put_n3(r, &z, ids[i], qcx, done, &ndone);
+		return;
+	}
+	const struct zw_img_node *done[ZW_ANS_PROOFS];
+	unsigned ndone = 0;
+	for (unsigned i = 0; i < n && i < ZW_ANS_PROOFS; i++) {
+		const struct zw_img_rrset *s = NULL;
+		const struct zw_img_node *nd = NULL;
+		if (ids[i] == ZW_NONE)
+			continue;
+		if (walk >> i & 1)
+			nd = nsec_back(img, ids[i], &s);
+		else if (nsec_of(img, &img->nodes[ids[i]], &s))
+			nd = &img->nodes[ids[i]];
+		put_node_nsec(r, img, nd, s, qcx, done, &ndone);
+	}
+}
+
 void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_t *lname,
 			unsigned len, const struct ctx *cx)
 {

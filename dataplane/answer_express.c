@@ -275,11 +275,163 @@ static void x_pf_chunk(const struct zw_image *img, const struct zw_img_chunk *c,
 }
 
 /*
+ * The denial of existence an answer with DNSSEC needs (zw_ans_deny(),
+ * zw_ans_referral_ds()), from the node whose record x holds: where the
+ * name is there (NODATA) or is a cut to an unsigned child, that node's
+ * NSEC or NSEC3; where it is missing below its parent (NXDOMAIN), the
+ * parent's NSEC3, the one covering the name's hash and the one denying
+ * the wildcard, or the NSEC of the node before the name and the one
+ * denying the wildcard. What the compiler did not lay out for it (no
+ * places to write from, an NSEC3 missing under opt-out, a wildcard
+ * whose denial was not compiled) goes the full way. walk: for the
+ * first record, the nearest NSEC owner at or before the node.
+ */
+static __attribute__((noinline)) void x_deny_start(struct zw_xq *x, bool missing, unsigned walk)
+{
+	const struct zw_image *img = x->img;
+	uint32_t i = (uint32_t)(x->rec - img->nrec);
+	unsigned fl = img->hdr->flags;
+
+	x->dnode = i;
+	x->walk = (uint8_t)walk;
+	for (unsigned k = 0; k < ZW_ANS_PROOFS; k++)
+		x->proof[k] = ZW_NONE;
+	if (fl & ZW_IMGF_NSEC3) {
+		if (img->nsec3_proof == NULL || img->nsec3_map == NULL || img->wild_cover == NULL ||
+		    img->hdr->nsec3_count == 0) {
+			x->at = ZW_AX_AT_NONE;
+			return;
+		}
+		x->deny = missing ? ZW_AX_DENY_N3_MISSING : ZW_AX_DENY_N3_NODE;
+		pf(&img->nsec3_map[i]);
+		if (missing)
+			pf(&img->wild_cover[i]);
+	} else if ((fl & ZW_IMGF_NSEC) && img->nsec_proof != NULL) {
+		if (!missing || (x->rec->flags & ZW_NREC_LEAF)) {
+			/* nothing below the parent: the name and the wildcard
+			 * both come right after it, its NSEC covers both */
+			x->proof[0] = i;
+			x->deny = ZW_AX_DENY_READY;
+			zw_ans_pf_nsec(img, &img->nodes[i]);
+		} else if (img->canon != NULL && img->wild_cover != NULL) {
+			x->deny = ZW_AX_DENY_NSEC_SEARCH;
+			pf(&img->canon[i]);
+			pf(&img->wild_cover[i]);
+		} else {
+			x->at = ZW_AX_AT_NONE;
+		}
+	} else {
+		x->at = ZW_AX_AT_NONE;
+	}
+}
+
+/* The next step of x's denial: what x_deny_start() asked for read, and
+ * the records found from it asked for. */
+static __attribute__((noinline)) void x_deny_step(struct zw_xq *x)
+{
+	const struct zw_image *img = x->img;
+	uint32_t i = x->dnode, m, w;
+
+	switch (x->deny) {
+	case ZW_AX_DENY_N3_NODE:
+		m = img->nsec3_map[i];
+		if (m == ZW_NONE) {
+			x->at = ZW_AX_AT_NONE; /* opt-out: the closest provable encloser */
+			return;
+		}
+		x->proof[0] = m;
+		x->deny = ZW_AX_DENY_READY;
+		zw_ans_pf_n3(img, m);
+		return;
+	case ZW_AX_DENY_N3_MISSING:
+		/* the parent is the closest encloser, the name the next
+		 * closer name: the parent's record, the name's cover (hashed
+		 * here, searched for in x_deny_cover()), the wildcard's */
+		m = img->nsec3_map[i];
+		w = img->wild_cover[i];
+		if (m == ZW_NONE || w == ZW_NONE ||
+		    !zw_ans_n3_hash(img, x->qn->name, x->qn->len, x->n3hash)) {
+			x->at = ZW_AX_AT_NONE;
+			return;
+		}
+		x->proof[0] = m;
+		x->proof[2] = w;
+		zw_ans_pf_n3(img, m);
+		zw_ans_pf_n3(img, w);
+		if (img->nsec3_idx != NULL)
+			pf(&img->nsec3_idx[zw_load_be64(x->n3hash) >> img->nsec3_idx_shift]);
+		return;
+	case ZW_AX_DENY_NSEC_SEARCH: {
+		struct zw_canon_name q;
+		w = img->wild_cover[i];
+		if (w == ZW_NONE) {
+			x->at = ZW_AX_AT_NONE;
+			return;
+		}
+		zw_canon_prepare(&q, x->qn->name, x->qn->len - img->hdr->origin_len);
+		m = zw_image_canon_pred(img, &q, i);
+		x->proof[0] = m;
+		x->proof[1] = w;
+		x->deny = ZW_AX_DENY_NSEC_OWNER;
+		/* the node's place, and the line of the one before that says
+		 * whether it has an NSEC: the node before a name is often glue,
+		 * right after its cut */
+		zw_ans_pf_nsec(img, &img->nodes[m]);
+		if (m > 0)
+			pf(zw_image_nsecproof(img, m - 1));
+		if (w != m)
+			zw_ans_pf_nsec(img, &img->nodes[w]);
+		return;
+	}
+	default: return;
+	}
+}
+
+/* NSEC, a missing name: where the node before it owns no NSEC (glue,
+ * an empty non-terminal), the nearest before it that does, found in the
+ * places asked for a step before, a few steps back at most (the
+ * answer's walk goes on from there); its place asked for. */
+static __attribute__((noinline)) void x_deny_owner(struct zw_xq *x)
+{
+	const struct zw_image *img = x->img;
+	uint32_t c = x->proof[0];
+
+	for (unsigned k = 0; k < 2 && c > 0 && zw_image_nsecproof(img, c)->len == 0; k++) {
+		c--;
+		zw_ans_pf_nsec(img, &img->nodes[c]);
+	}
+	x->proof[0] = c;
+	x->deny = ZW_AX_DENY_READY;
+}
+
+/* NSEC3, a missing name: the keys where its hash falls asked for
+ * (keys), then the record matching or covering it found. */
+static __attribute__((noinline)) void x_deny_cover(struct zw_xq *x, bool keys)
+{
+	const struct zw_image *img = x->img;
+
+	if (keys) {
+		uint32_t lo, hi;
+		if (img->nsec3_keys != NULL) {
+			zw_image_n3_range(img, zw_load_be64(x->n3hash), &lo, &hi);
+			pf(&img->nsec3_keys[lo]);
+		}
+		return;
+	}
+	bool match;
+	uint32_t c = zw_ans_n3_find(img, x->n3hash, &match);
+	x->proof[1] = match ? ZW_NONE : c;
+	x->deny = ZW_AX_DENY_READY;
+	zw_ans_pf_n3(img, c);
+}
+
+/*
  * The lookup where the record settles it: zw_lookup_at() for the shapes
  * the lane writes (an answer, NODATA, NXDOMAIN, a referral), and ZW_AX_AT_NONE
  * for anything else (glue, a CNAME to follow, a DNAME or a wildcard above
  * a missing name, a record without the node's data, a name that is not
- * the record's).
+ * the record's). A missing name's parent needs only its flags and name,
+ * which a record whose entries do not fit still has (but a cut's NS).
  */
 static void x_settle(struct zw_xq *x)
 {
@@ -288,13 +440,17 @@ static void x_settle(struct zw_xq *x)
 	unsigned rlen = x->nlen - img->hdr->origin_len,
 		 o = x->at == ZW_AX_AT_PARENT ? x->qn->off[1] : 0;
 
-	if (x->at == ZW_AX_AT_NONE || rec->nsets == ZW_NREC_FAR ||
+	if (x->at == ZW_AX_AT_NONE ||
+	    (rec->nsets == ZW_NREC_FAR &&
+	     (x->at == ZW_AX_AT_NAME || rec->name_len > ZW_NREC_NAME_MAX ||
+	      (rec->flags & ZW_NODE_DELEG))) ||
 	    (x->rel > x->at && !x_name_is(rec, x->qn->name + o, rlen - o))) {
 		x->at = ZW_AX_AT_NONE;
 		return;
 	}
 	unsigned fl = rec->flags;
 	x->set = NULL;
+	x->deny = ZW_AX_DENY_NONE;
 	if (fl & ZW_NODE_GLUE) {
 		x->at = ZW_AX_AT_NONE;
 		return;
@@ -304,8 +460,10 @@ static void x_settle(struct zw_xq *x)
 		x->shape = ZW_SHAPE_REFERRAL;
 		x->set = x_find(rec, ZW_T_NS);
 		x->ds = x->dnssec ? x_find(rec, ZW_T_DS) : NULL;
-		if (x->set == NULL || (x->dnssec && x->ds == NULL))
+		if (x->set == NULL)
 			x->at = ZW_AX_AT_NONE;
+		else if (x->dnssec && x->ds == NULL)
+			x_deny_start(x, false, 0); /* the child is unsigned */
 	} else if (x->at == ZW_AX_AT_NAME) {
 		if ((fl & ZW_NODE_CNAME) && x->qtype != ZW_T_CNAME) {
 			x->at = ZW_AX_AT_NONE;
@@ -314,14 +472,14 @@ static void x_settle(struct zw_xq *x)
 		x->set = x_find(rec, x->qtype);
 		x->shape = x->set != NULL ? ZW_SHAPE_ANSWER : ZW_SHAPE_NODATA;
 		if (x->set == NULL && x->dnssec)
-			x->at = ZW_AX_AT_NONE; /* NODATA with its proof */
+			x_deny_start(x, false, 1); /* an empty non-terminal's: the NSEC before */
 	} else if (fl & (ZW_NODE_DNAME | ZW_NODE_HAS_WILD)) {
 		x->at = ZW_AX_AT_NONE;
 		return;
 	} else {
 		x->shape = ZW_SHAPE_NXDOMAIN;
 		if (x->dnssec)
-			x->at = ZW_AX_AT_NONE; /* with its proofs */
+			x_deny_start(x, true, 1);
 	}
 	/* the data, or the NS of the cut; negative answers: the SOA */
 	x->chunk = x->set != NULL ? zw_rrset_chunk(img, x->set)
@@ -379,8 +537,8 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 			pf(x->rec);
 	}
 	/* 4: the record settles the lookup and gives the chunk */
-	uint8_t ex[ZW_BURST_STEP];
-	unsigned nex = 0;
+	uint8_t ex[ZW_BURST_STEP], dn[ZW_BURST_STEP];
+	unsigned nex = 0, ndn = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct zw_xq *x = &xs[i];
 		x_settle(x);
@@ -391,6 +549,24 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 			x_pf_chunk(x->img, zw_rrset_chunk(x->img, x->ds), x->ds);
 		if (x->extra && nex < ZW_BURST_STEP)
 			ex[nex++] = (uint8_t)i;
+		if (x->deny > ZW_AX_DENY_READY)
+			dn[ndn++] = (uint8_t)i;
+	}
+	/* with DNSSEC, denials: what they start from read, the records
+	 * found from it asked for; then for a missing name, NSEC3: its
+	 * hash's keys, then its cover; NSEC: the NSEC owner before it */
+	for (unsigned k = 0; k < ndn; k++)
+		x_deny_step(&xs[dn[k]]);
+	for (unsigned pass = 0; pass < 2; pass++) {
+		for (unsigned k = 0; k < ndn; k++) {
+			struct zw_xq *x = &xs[dn[k]];
+			if (!zw_ax_taken(x))
+				continue;
+			if (x->deny == ZW_AX_DENY_N3_MISSING)
+				x_deny_cover(x, pass == 0);
+			else if (x->deny == ZW_AX_DENY_NSEC_OWNER)
+				x_deny_owner(x);
+		}
 	}
 	/* 5, 6: the additional data: the RRsets its list names (the list is
 	 * in the chunk group asked for in 4), then their chunks */
@@ -523,6 +699,47 @@ x_put_set(struct xr *r, const struct zw_image *img, const struct zw_img_rrset *s
 	return true;
 }
 
+/* x's denial, written by zw_ans_put_proofs() in the response under way. */
+static void x_proofs(struct xr *r, const struct zw_xq *x)
+{
+	struct resp rr = { .buf = r->buf,
+			   .len = r->len,
+			   .limit = r->limit,
+			   .ns = r->count[1],
+			   .tc = r->tc,
+			   .dnssec = true };
+	const struct ctx cx = { .pos = HDR, .len = x->nlen };
+
+	zw_ans_put_proofs(&rr, x->img, x->proof, ZW_ANS_PROOFS, x->walk, &cx);
+	r->len = rr.len;
+	r->count[1] = rr.ns;
+	r->tc = rr.tc;
+}
+
+/* With DNSSEC, an answer that owes a denial (x->deny): a negative
+ * answer's SOA with its signatures, which take its TTL there, then the
+ * denial, written whether or not the SOA was (as put_negative() and
+ * zw_ans_deny()); or the NS of a cut to an unsigned child, then the proof
+ * that it has no DS and the glue, where the NS were written. */
+static __attribute__((noinline)) void x_put_denied(struct xr *r, const struct zw_xq *x,
+						   const struct zw_img_chunk *c, unsigned sect)
+{
+	const struct zw_image *img = x->img;
+	unsigned at = r->len;
+	bool neg = x->set == NULL;
+	const struct zw_img_rrset *s = neg ? &img->rrsets[img->hdr->soa_rrset] : x->set;
+	bool ok = x_put_set(r, img, s, c, sect, true);
+
+	if (!ok)
+		r->tc = true;
+	else if (neg)
+		zw_ans_neg_sig_ttl(r->buf, at + c->len, r->len, img->hdr->neg_ttl);
+	if (ok || neg)
+		x_proofs(r, x);
+	if (ok && x->extra)
+		x_extra(r, img, x->set, at, true);
+}
+
 int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
 {
 	if (x->at == ZW_AX_AT_NONE)
@@ -546,7 +763,9 @@ int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
 	 * additional data of the data or the cut; what does not fit sets TC,
 	 * as the full way's writers do */
 	unsigned at = r.len;
-	if (!x_put_set(&r, img, x->set, c, sect, x->dnssec)) {
+	if (x->deny != ZW_AX_DENY_NONE) {
+		x_put_denied(&r, x, c, sect);
+	} else if (!x_put_set(&r, img, x->set, c, sect, x->dnssec)) {
 		r.tc = true;
 	} else {
 		/* a secure child's DS, signed, after the cut's NS */

@@ -197,6 +197,31 @@ void zw_ans_deny(struct resp *r, const struct zw_lookup *lk, const uint8_t *lnam
 void zw_ans_referral_ds(struct resp *r, const struct zw_lookup *lk, const uint8_t *lname,
 			unsigned len, const struct ctx *cx);
 
+/* The records of a denial of existence worked out ahead (the express
+ * lane), written in order, each once, with their signatures: NSEC zones,
+ * the NSEC of nodes ids (bit k of walk set: of the nearest NSEC owner at
+ * or before ids[k], as for a missing name or an empty non-terminal);
+ * NSEC3 zones, records ids. ZW_NONE entries are skipped. What does not
+ * fit sets TC, as zw_ans_deny() does. */
+#define ZW_ANS_PROOFS 3
+void zw_ans_put_proofs(struct resp *r, const struct zw_image *img, const uint32_t *ids, unsigned n,
+		       unsigned walk, const struct ctx *qcx);
+
+/* The signatures of a negative answer's SOA, the RRs written from o to
+ * end, take the SOA's TTL there, the negative one (RFC 4034 3: an
+ * RRSIG's TTL is its RRset's). */
+static inline void zw_ans_neg_sig_ttl(uint8_t *buf, unsigned o, unsigned end, uint32_t ttl)
+{
+	while (o + 12 <= end) {
+		uint8_t *p = buf + o; /* owner: a 2-octet pointer */
+		p[6] = (uint8_t)(ttl >> 24);
+		p[7] = (uint8_t)(ttl >> 16);
+		p[8] = (uint8_t)(ttl >> 8);
+		p[9] = (uint8_t)ttl;
+		o += 12u + (unsigned)(p[10] << 8 | p[11]);
+	}
+}
+
 /* What zw_ans_prefetch() knows of a query whose name is to be looked up. */
 #define ZW_PROBES 2 /* the name, and the name without its first label */
 struct zw_probe {
@@ -290,6 +315,24 @@ struct zw_xq {
 	bool dnssec;	     /* DO set and the zone signed: signatures */
 	uint16_t udp;	     /* the OPT's payload size */
 	struct zw_qname *qn; /* the name, in the caller's buffer */
+	/* with DNSSEC, a negative answer's or an unsigned child's denial:
+	 * its records for zw_ans_put_proofs() once deny is ZW_AX_DENY_READY,
+	 * worked out from node dnode (the name's, the cut's, or the
+	 * missing name's parent) a step at a time */
+	uint8_t deny; /* enum zw_ax_deny */
+	uint8_t walk; /* zw_ans_put_proofs()'s */
+	uint32_t dnode;
+	uint32_t proof[ZW_ANS_PROOFS];
+	uint8_t n3hash[20]; /* NSEC3: the missing name's hash */
+};
+
+enum zw_ax_deny {
+	ZW_AX_DENY_NONE = 0,	/* no denial to write */
+	ZW_AX_DENY_READY,	/* its records are in proof */
+	ZW_AX_DENY_N3_NODE,	/* NSEC3: the node's record, from nsec3map */
+	ZW_AX_DENY_N3_MISSING,	/* NSEC3: the parent's, the wildcard's, the name's */
+	ZW_AX_DENY_NSEC_SEARCH, /* NSEC: the node before the name, and the wildcard's */
+	ZW_AX_DENY_NSEC_OWNER,	/* NSEC: the nearest NSEC owner at or before that node */
 };
 
 #define ZW_AX_FULL (-2) /* zw_ax_write(): answer this query the full way */

@@ -1823,6 +1823,18 @@ static const char *const prop_names[] = {
 	"x.insecure.nsec3.test.",
 	"insecure.nsec3.test.",
 	"b.a.optent.nsec3.test.",
+	"far.test.",
+	"nx.far.test.",
+	"x.a-cut-whose-name-fits-in-its-record-but-not-with-the-ns.far.test.",
+	"ent.nsec.test.",
+	"x.insecure.nsec.test.",
+	"nx.www.nsec.test.",
+	"nsec3-noopt.test.",
+	"nx.nsec3-noopt.test.",
+	"www.nsec3-noopt.test.",
+	"ent.nsec3-noopt.test.",
+	"x.insecure.nsec3-noopt.test.",
+	"nx.www.nsec3-noopt.test.",
 };
 
 static const uint16_t prop_types[] = { 1, 2, 5, 6, 15, 16, 28, 33, 39, 43, 255, 251, 252, 65280 };
@@ -1923,10 +1935,12 @@ static void prop_zones(struct gfile *g, bool with_signed)
 		{ "example.net.", "zones/example.net.zone" },
 		{ "wild.test.", "zones/wild.test.zone" },
 		{ "neg.test.", "zones/neg.test.zone" },
+		{ "far.test.", "zones/far.test.zone" },
 		{ "nsec.test.", "zones/nsec.test.zone" },
 		{ "nsec3.test.", "zones/nsec3.test.zone" },
+		{ "nsec3-noopt.test.", "zones/nsec3-noopt.test.zone" },
 	};
-	size_t n = sizeof(zones) / sizeof(zones[0]) - (with_signed ? 0 : 2);
+	size_t n = sizeof(zones) / sizeof(zones[0]) - (with_signed ? 0 : 3);
 	char err[512];
 
 	memset(g, 0, sizeof(*g));
@@ -2856,10 +2870,29 @@ static void express_takes_common_queries(void)
 		{ "host.sub.example.com.", ZW_T_A, 1, 0, 1 }, /* referral, glue */
 		{ "www.nsec.test.", ZW_T_A, 2, 0, 1 },	      /* signed */
 		{ "host.secure.nsec.test.", ZW_T_A, 2, 0, 1 }, /* referral, signed DS */
-		{ "nx.nsec.test.", ZW_T_A, 2, 0, 2 },	       /* NXDOMAIN with proofs */
-		{ "www.nsec.test.", ZW_T_MX, 2, 0, 2 },	       /* NODATA with proofs */
-		{ "nx.nsec.test.", ZW_T_A, 1, 0, 1 },	       /* no DO: no proofs */
-		{ "web.example.com.", ZW_T_A, 0, 0, 2 },       /* a CNAME to follow */
+		/* with DO in signed zones: denials, worked out ahead */
+		{ "nx.nsec.test.", ZW_T_A, 2, 0, 1 },		 /* NXDOMAIN: NSEC search */
+		{ "nx.www.nsec.test.", ZW_T_A, 2, 0, 1 },	 /* below a leaf: its NSEC */
+		{ "www.nsec.test.", ZW_T_MX, 2, 0, 1 },		 /* NODATA: the node's */
+		{ "ent.nsec.test.", ZW_T_A, 2, 0, 1 },		 /* an ENT: the NSEC before */
+		{ "host.insecure.nsec.test.", ZW_T_A, 2, 0, 1 }, /* unsigned child */
+		{ "nx.nsec3.test.", ZW_T_A, 2, 0, 1 },		 /* NXDOMAIN: hashed */
+		{ "www.nsec3.test.", ZW_T_MX, 2, 0, 1 },
+		{ "ent.nsec3.test.", ZW_T_A, 2, 0, 1 },
+		{ "host.insecure.nsec3-noopt.test.", ZW_T_A, 2, 0, 1 },
+		{ "nx.mail.nsec3-noopt.test.", ZW_T_A, 2, 0, 1 },
+		{ "host.insecure.nsec3.test.", ZW_T_A, 2, 0, 2 }, /* opt-out: no NSEC3 */
+		{ "optent.nsec3.test.", ZW_T_A, 2, 0, 2 },	  /* the same */
+		{ "nx.wild.nsec.test.", ZW_T_A, 2, 0, 2 },	  /* a wildcard */
+		/* a missing name's parent whose entries do not fit its record:
+		 * its flags and name do */
+		{ "nx.far.test.", ZW_T_A, 1, 0, 1 },
+		{ "nx.a-name-that-is-long-enough-not-to-fit.in-the-record-of-its-node.far.test.",
+		  ZW_T_A, 1, 0, 2 }, /* nor does its name */
+		{ "x.a-cut-whose-name-fits-in-its-record-but-not-with-the-ns.far.test.", ZW_T_A, 1,
+		  0, 2 },				 /* a cut: its NS are needed */
+		{ "nx.nsec.test.", ZW_T_A, 1, 0, 1 },	 /* no DO: no proofs */
+		{ "web.example.com.", ZW_T_A, 0, 0, 2 }, /* a CNAME to follow */
 		{ "www.example.com.", ZW_T_ANY, 0, 0, 0 },
 		{ "www.example.com.", ZW_T_DS, 0, 0, 0 },
 		{ "www.example.com.", ZW_T_A, 0, ZW_ANS_TCP, 0 },

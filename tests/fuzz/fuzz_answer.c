@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fuzzes the answer path: query messages through zw_answer() and
- * zw_answer_burst(), which must agree (UDP and TCP semantics), and whole Ethernet frames through zw_pkt_handle(), over the
- * bundled example zones. The engine promises to read nothing outside the
+ * zw_answer_burst(), which must agree (UDP and TCP semantics), and whole
+ * Ethernet frames through zw_pkt_handle(), over the bundled example zones
+ * and signed test zones. The engine promises to read nothing outside the
  * query and write nothing outside the buffer; the sanitizers check it, and
  * the harness checks that responses never exceed the buffer or the UDP limit.
  *
  * The first input byte chooses the mode; the rest is the message or frame.
- * Zones: docs/examples/*.zone, compiled once (ZW_SRCDIR, else the current
- * directory is the source tree).
+ * Zones: docs/examples/*.zone and three signed test zones, compiled once
+ * (ZW_SRCDIR, else the current directory is the source tree).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,25 +24,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct zw_zoneset *zs;
-static struct zw_image *imgs[3];
+static struct zw_image *imgs[6];
 static struct zw_answer_cfg cfg = { .nsid_len = 4, .nsid = "fuzz", .version_bind = "fuzz" };
 static struct zw_pkt_service svc;
 static uint8_t out[65536], out2[65536], frame[65536], scratch[ZW_PKT_SCRATCH];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char *const zones[] = { "example.com", "example.net", "2.0.192.in-addr.arpa" };
+	/* the examples, and signed test zones: NSEC, NSEC3 with opt-out,
+	 * NSEC3 without, whose denials the burst's express lane writes */
+	static const char *const zones[][2] = {
+		{ "example.com", "docs/examples" },
+		{ "example.net", "docs/examples" },
+		{ "2.0.192.in-addr.arpa", "docs/examples" },
+		{ "nsec.test", "tests/dataplane/zones" },
+		{ "nsec3.test", "tests/dataplane/zones" },
+		{ "nsec3-noopt.test", "tests/dataplane/zones" },
+	};
 	const char *src = getenv("ZW_SRCDIR");
 	unsigned n = 0;
 
 	(void)argc;
 	(void)argv;
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
 		char path[4096];
 		void *buf;
 		size_t len;
-		snprintf(path, sizeof(path), "%s/docs/examples/%s.zone", src ? src : ".", zones[i]);
-		struct zw_compile_opts o = { .origin = zones[i] };
+		snprintf(path, sizeof(path), "%s/%s/%s.zone", src ? src : ".", zones[i][1],
+			 zones[i][0]);
+		struct zw_compile_opts o = { .origin = zones[i][0] };
 		if (zw_compile_file(path, &o, &buf, &len, NULL) != 0 ||
 		    zw_image_from_buffer(buf, len, &imgs[n], NULL) != 0) {
 			fprintf(stderr, "fuzz_answer: cannot load %s\n", path);
