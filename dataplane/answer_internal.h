@@ -314,13 +314,14 @@ struct zw_xq {
 	bool edns, do_bit;
 	bool dnssec;	     /* DO set and the zone signed: signatures */
 	uint16_t udp;	     /* the OPT's payload size */
+	uint8_t deny;	     /* enum zw_ax_deny (below) */
+	uint8_t walk;	     /* zw_ans_put_proofs()'s */
 	struct zw_qname *qn; /* the name, in the caller's buffer */
 	/* with DNSSEC, a negative answer's or an unsigned child's denial:
 	 * its records for zw_ans_put_proofs() once deny is ZW_AX_DENY_READY,
 	 * worked out from node dnode (the name's, the cut's, or the
-	 * missing name's parent) a step at a time */
-	uint8_t deny; /* enum zw_ax_deny */
-	uint8_t walk; /* zw_ans_put_proofs()'s */
+	 * missing name's parent) a step at a time (what every query reads,
+	 * deny among it, is in the first 80 octets) */
 	uint32_t dnode;
 	uint32_t proof[ZW_ANS_PROOFS];
 	uint8_t n3hash[20]; /* NSEC3: the missing name's hash */
