@@ -274,6 +274,12 @@ static void x_pf_chunk(const struct zw_image *img, const struct zw_img_chunk *c,
 		pf((const void *)line);
 }
 
+/* The index of the node whose record x holds. */
+static inline uint32_t x_node(const struct zw_xq *x)
+{
+	return (uint32_t)(x->rec - x->img->nrec);
+}
+
 /*
  * The denial of existence an answer with DNSSEC needs (zw_ans_deny(),
  * zw_ans_referral_ds()), from the node whose record x holds: where the
@@ -283,17 +289,14 @@ static void x_pf_chunk(const struct zw_image *img, const struct zw_img_chunk *c,
  * the wildcard, or the NSEC of the node before the name and the one
  * denying the wildcard. What the compiler did not lay out for it (no
  * places to write from, an NSEC3 missing under opt-out, a wildcard
- * whose denial was not compiled) goes the full way. walk: for the
- * first record, the nearest NSEC owner at or before the node.
+ * whose denial was not compiled) goes the full way.
  */
-static __attribute__((noinline)) void x_deny_start(struct zw_xq *x, bool missing, unsigned walk)
+static __attribute__((noinline)) void x_deny_start(struct zw_xq *x, bool missing)
 {
 	const struct zw_image *img = x->img;
-	uint32_t i = (uint32_t)(x->rec - img->nrec);
+	uint32_t i = x_node(x);
 	unsigned fl = img->hdr->flags;
 
-	x->dnode = i;
-	x->walk = (uint8_t)walk;
 	for (unsigned k = 0; k < ZW_ANS_PROOFS; k++)
 		x->proof[k] = ZW_NONE;
 	if (fl & ZW_IMGF_NSEC3) {
@@ -330,7 +333,7 @@ static __attribute__((noinline)) void x_deny_start(struct zw_xq *x, bool missing
 static __attribute__((noinline)) void x_deny_step(struct zw_xq *x)
 {
 	const struct zw_image *img = x->img;
-	uint32_t i = x->dnode, m, w;
+	uint32_t i = x_node(x), m, w;
 
 	switch (x->deny) {
 	case ZW_AX_DENY_N3_NODE:
@@ -372,36 +375,14 @@ static __attribute__((noinline)) void x_deny_step(struct zw_xq *x)
 		m = zw_image_canon_pred(img, &q, i);
 		x->proof[0] = m;
 		x->proof[1] = w;
-		x->deny = ZW_AX_DENY_NSEC_OWNER;
-		/* the node's place, and the line of the one before that says
-		 * whether it has an NSEC: the node before a name is often glue,
-		 * right after its cut */
+		x->deny = ZW_AX_DENY_READY;
 		zw_ans_pf_nsec(img, &img->nodes[m]);
-		if (m > 0)
-			pf(zw_image_nsecproof(img, m - 1));
 		if (w != m)
 			zw_ans_pf_nsec(img, &img->nodes[w]);
 		return;
 	}
 	default: return;
 	}
-}
-
-/* NSEC, a missing name: where the node before it owns no NSEC (glue,
- * an empty non-terminal), the nearest before it that does, found in the
- * places asked for a step before, a few steps back at most (the
- * answer's walk goes on from there); its place asked for. */
-static __attribute__((noinline)) void x_deny_owner(struct zw_xq *x)
-{
-	const struct zw_image *img = x->img;
-	uint32_t c = x->proof[0];
-
-	for (unsigned k = 0; k < 2 && c > 0 && zw_image_nsecproof(img, c)->len == 0; k++) {
-		c--;
-		zw_ans_pf_nsec(img, &img->nodes[c]);
-	}
-	x->proof[0] = c;
-	x->deny = ZW_AX_DENY_READY;
 }
 
 /* NSEC3, a missing name: the keys where its hash falls asked for
@@ -463,7 +444,7 @@ static void x_settle(struct zw_xq *x)
 		if (x->set == NULL)
 			x->at = ZW_AX_AT_NONE;
 		else if (x->dnssec && x->ds == NULL)
-			x_deny_start(x, false, 0); /* the child is unsigned */
+			x_deny_start(x, false); /* the child is unsigned */
 	} else if (x->at == ZW_AX_AT_NAME) {
 		if ((fl & ZW_NODE_CNAME) && x->qtype != ZW_T_CNAME) {
 			x->at = ZW_AX_AT_NONE;
@@ -472,14 +453,14 @@ static void x_settle(struct zw_xq *x)
 		x->set = x_find(rec, x->qtype);
 		x->shape = x->set != NULL ? ZW_SHAPE_ANSWER : ZW_SHAPE_NODATA;
 		if (x->set == NULL && x->dnssec)
-			x_deny_start(x, false, 1); /* an empty non-terminal's: the NSEC before */
+			x_deny_start(x, false);
 	} else if (fl & (ZW_NODE_DNAME | ZW_NODE_HAS_WILD)) {
 		x->at = ZW_AX_AT_NONE;
 		return;
 	} else {
 		x->shape = ZW_SHAPE_NXDOMAIN;
 		if (x->dnssec)
-			x_deny_start(x, true, 1);
+			x_deny_start(x, true);
 	}
 	/* the data, or the NS of the cut; negative answers: the SOA */
 	x->chunk = x->set != NULL ? zw_rrset_chunk(img, x->set)
@@ -553,21 +534,14 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 			dn[ndn++] = (uint8_t)i;
 	}
 	/* with DNSSEC, denials: what they start from read, the records
-	 * found from it asked for; then for a missing name, NSEC3: its
-	 * hash's keys, then its cover; NSEC: the NSEC owner before it */
+	 * found from it asked for; then for a missing name in an NSEC3
+	 * zone, its hash's keys, then its cover */
 	for (unsigned k = 0; k < ndn; k++)
 		x_deny_step(&xs[dn[k]]);
-	for (unsigned pass = 0; pass < 2; pass++) {
-		for (unsigned k = 0; k < ndn; k++) {
-			struct zw_xq *x = &xs[dn[k]];
-			if (!zw_ax_taken(x))
-				continue;
-			if (x->deny == ZW_AX_DENY_N3_MISSING)
-				x_deny_cover(x, pass == 0);
-			else if (x->deny == ZW_AX_DENY_NSEC_OWNER)
-				x_deny_owner(x);
-		}
-	}
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned k = 0; k < ndn; k++)
+			if (xs[dn[k]].deny == ZW_AX_DENY_N3_MISSING && zw_ax_taken(&xs[dn[k]]))
+				x_deny_cover(&xs[dn[k]], pass == 0);
 	/* 5, 6: the additional data: the RRsets its list names (the list is
 	 * in the chunk group asked for in 4), then their chunks */
 	for (unsigned pass = 0; pass < 2; pass++) {
@@ -710,7 +684,10 @@ static void x_proofs(struct xr *r, const struct zw_xq *x)
 			   .dnssec = true };
 	const struct ctx cx = { .pos = HDR, .len = x->nlen };
 
-	zw_ans_put_proofs(&rr, x->img, x->proof, ZW_ANS_PROOFS, x->walk, &cx);
+	/* NSEC: a negative answer's first record is the nearest owner at or
+	 * before its node (an empty non-terminal has none); a cut's is its own */
+	zw_ans_put_proofs(&rr, x->img, x->proof, ZW_ANS_PROOFS,
+			  x->shape == ZW_SHAPE_REFERRAL ? 0 : 1, &cx);
 	r->len = rr.len;
 	r->count[1] = rr.ns;
 	r->tc = rr.tc;

@@ -315,14 +315,12 @@ struct zw_xq {
 	bool dnssec;	     /* DO set and the zone signed: signatures */
 	uint16_t udp;	     /* the OPT's payload size */
 	uint8_t deny;	     /* enum zw_ax_deny (below) */
-	uint8_t walk;	     /* zw_ans_put_proofs()'s */
 	struct zw_qname *qn; /* the name, in the caller's buffer */
 	/* with DNSSEC, a negative answer's or an unsigned child's denial:
 	 * its records for zw_ans_put_proofs() once deny is ZW_AX_DENY_READY,
-	 * worked out from node dnode (the name's, the cut's, or the
+	 * worked out from the node of rec (the name's, the cut's, or the
 	 * missing name's parent) a step at a time (what every query reads,
 	 * deny among it, is in the first 80 octets) */
-	uint32_t dnode;
 	uint32_t proof[ZW_ANS_PROOFS];
 	uint8_t n3hash[20]; /* NSEC3: the missing name's hash */
 };
@@ -333,7 +331,6 @@ enum zw_ax_deny {
 	ZW_AX_DENY_N3_NODE,	/* NSEC3: the node's record, from nsec3map */
 	ZW_AX_DENY_N3_MISSING,	/* NSEC3: the parent's, the wildcard's, the name's */
 	ZW_AX_DENY_NSEC_SEARCH, /* NSEC: the node before the name, and the wildcard's */
-	ZW_AX_DENY_NSEC_OWNER,	/* NSEC: the nearest NSEC owner at or before that node */
 };
 
 #define ZW_AX_FULL (-2) /* zw_ax_write(): answer this query the full way */

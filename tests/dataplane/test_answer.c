@@ -2845,6 +2845,51 @@ static void property_burst_matches_single(void)
 	zones_free(&g);
 }
 
+/* A query for name and type into q (cap octets): RD set, with an OPT of
+ * payload udp where edns is 1, and the DO bit too where it is 2; its
+ * length. */
+static size_t x_query(uint8_t *q, size_t cap, uint16_t id, const char *name, uint16_t type,
+		      int edns, unsigned udp)
+{
+	size_t len = HDR;
+
+	memset(q, 0, HDR);
+	put16(q, id);
+	q[2] = 0x01; /* RD */
+	put16(q + 4, 1);
+	CU_ASSERT_FATAL(append_name(name, q, &len, cap - 15));
+	put16(q + len, type);
+	put16(q + len + 2, 1);
+	len += 4;
+	if (edns) {
+		put16(q + 10, 1);
+		memset(q + len, 0, 11);
+		put16(q + len + 1, ZW_T_OPT);
+		put16(q + len + 3, udp);
+		q[len + 7] = edns == 2 ? 0x80 : 0;
+		len += 11;
+	}
+	return len;
+}
+
+/* rq through the express lane alone: 0 where its parse refuses it, 1
+ * where it writes the response (rq->ret), 2 where it hands it back. */
+static int x_lane(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs,
+		  struct zw_answer_req *rq)
+{
+	static struct zw_xq x;
+	static struct zw_qname xqn;
+	static uint32_t xh[ZW_LABELS_MAX];
+
+	x.qn = &xqn;
+	x.h = xh;
+	if (!zw_ax_parse(cfg, zs, &x, rq))
+		return 0;
+	zw_ax_prefetch(&x, 1);
+	rq->ret = zw_ax_write(cfg, &x);
+	return rq->ret == ZW_AX_FULL ? 2 : 1;
+}
+
 /*
  * The express lane (dataplane/answer_express.c) takes the common queries
  * and leaves the rest to the full way: each case says which, and where it
@@ -2905,39 +2950,14 @@ static void express_takes_common_queries(void)
 	prop_zones(&g, true);
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		static uint8_t q[512], out[MSG_MAX], one[MSG_MAX];
-		static struct zw_xq x;
-		static struct zw_qname xqn;
-		static uint32_t xh[ZW_LABELS_MAX];
-		size_t len = HDR;
-		memset(q, 0, HDR);
-		put16(q, 0x1234 + i);
-		q[2] = 0x01; /* RD */
-		put16(q + 4, 1);
-		CU_ASSERT_FATAL(append_name(cases[i].name, q, &len, sizeof(q) - 32));
-		put16(q + len, cases[i].type);
-		put16(q + len + 2, 1);
-		len += 4;
-		if (cases[i].edns) {
-			put16(q + 10, 1);
-			memset(q + len, 0, 11);
-			put16(q + len + 1, ZW_T_OPT);
-			put16(q + len + 3, 1232);
-			q[len + 7] = cases[i].edns == 2 ? 0x80 : 0;
-			len += 11;
-		}
+		size_t len = x_query(q, sizeof(q), (uint16_t)(0x1234 + i), cases[i].name,
+				     cases[i].type, cases[i].edns, 1232);
 		struct zw_answer_req rq = { .q = q,
 					    .qlen = len,
 					    .out = out,
 					    .outcap = sizeof(out),
 					    .flags = cases[i].flags };
-		int taken = 0, r = 0;
-		x.qn = &xqn;
-		x.h = xh;
-		if (zw_ax_parse(&cfg, g.zs, &x, &rq)) {
-			zw_ax_prefetch(&x, 1);
-			r = zw_ax_write(&cfg, &x);
-			taken = r == ZW_AX_FULL ? 2 : 1;
-		}
+		int taken = x_lane(&cfg, g.zs, &rq), r = rq.ret;
 		struct zw_answer_info info;
 		int r1 = zw_answer(&cfg, g.zs, q, len, one, sizeof(one), cases[i].flags, &info);
 		bool same = taken != 1 || (r == r1 && memcmp(out, one, (size_t)r1) == 0 &&
@@ -2977,18 +2997,7 @@ static void express_stays_in_buffer(void)
 	unsigned bad = 0, near = 0;
 
 	for (unsigned udp = 512; udp <= 1400; udp++) {
-		size_t len = HDR;
-		memset(q, 0, HDR);
-		put16(q + 4, 1);
-		put16(q + 10, 1);
-		CU_ASSERT_FATAL(append_name("mx.room.test.", q, &len, sizeof(q) - 32));
-		put16(q + len, ZW_T_MX);
-		put16(q + len + 2, 1);
-		len += 4;
-		memset(q + len, 0, 11);
-		put16(q + len + 1, ZW_T_OPT);
-		put16(q + len + 3, udp);
-		len += 11;
+		size_t len = x_query(q, sizeof(q), 0, "mx.room.test.", ZW_T_MX, 1, udp);
 		for (size_t cap = udp + 11; cap < udp + 11 + 70; cap += 3) {
 			memset(out, 0xa5, sizeof(out));
 			struct zw_answer_req rq = {
@@ -3011,6 +3020,59 @@ static void express_stays_in_buffer(void)
 	CU_ASSERT(near > 0); /* the sweep reaches the ends of the buffers */
 	zw_zoneset_free(zs);
 	zw_image_close(img);
+}
+
+/*
+ * Denials with DNSSEC, which the lane works out ahead, at every client
+ * limit from 512 to 1232: its responses must be zw_answer()'s, the lane
+ * must take every one, and some of them must be cut short by their
+ * proofs (TC), so that its truncation of the denials is what is checked.
+ */
+static void express_denials_at_every_limit(void)
+{
+	static const struct {
+		const char *name;
+		uint16_t type;
+	} cases[] = {
+		{ "nx.nsec.test.", ZW_T_A },		       /* NXDOMAIN, two NSECs */
+		{ "www.nsec.test.", ZW_T_MX },		       /* NODATA */
+		{ "host.insecure.nsec.test.", ZW_T_A },	       /* an unsigned child */
+		{ "nx.nsec3-noopt.test.", ZW_T_A },	       /* NXDOMAIN, three NSEC3s */
+		{ "www.nsec3-noopt.test.", ZW_T_MX },	       /* NODATA */
+		{ "host.insecure.nsec3-noopt.test.", ZW_T_A }, /* an unsigned child */
+	};
+	struct zw_answer_cfg cfg = { .edns_size = 1232 };
+	struct gfile g;
+	unsigned bad = 0, tc = 0, whole = 0;
+
+	prop_zones(&g, true);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (unsigned udp = 512; udp <= 1232; udp++) {
+			static uint8_t q[512], out[MSG_MAX], one[MSG_MAX];
+			size_t len = x_query(q, sizeof(q), (uint16_t)udp, cases[i].name,
+					     cases[i].type, 2, udp);
+			struct zw_answer_req rq = {
+				.q = q, .qlen = len, .out = out, .outcap = sizeof(out)
+			};
+			struct zw_answer_info info;
+			int taken = x_lane(&cfg, g.zs, &rq);
+			int r = zw_answer(&cfg, g.zs, q, len, one, sizeof(one), 0, &info);
+			if (taken != 1 || r != rq.ret ||
+			    (r > 0 && memcmp(out, one, (size_t)r) != 0) ||
+			    memcmp(&info, &rq.info, sizeof(info)) != 0) {
+				if (++bad <= 5)
+					printf("\n    %s at %u: taken %d, %d against %d",
+					       cases[i].name, udp, taken, rq.ret, r);
+				continue;
+			}
+			tc += info.tc;
+			whole += !info.tc;
+		}
+	}
+	printf("\n    %u differ; %u truncated, %u whole ", bad, tc, whole);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(tc > 0 && whole > 0);
+	zones_free(&g);
 }
 
 int main(void)
@@ -3049,6 +3111,7 @@ int main(void)
 		ZW_TEST(property_burst_matches_single),
 		ZW_TEST(express_takes_common_queries),
 		ZW_TEST(express_stays_in_buffer),
+		ZW_TEST(express_denials_at_every_limit),
 		{ NULL, NULL },
 	};
 
