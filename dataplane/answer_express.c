@@ -219,29 +219,24 @@ static const struct zw_img_nrec *x_probe(const struct zw_image *img, uint32_t h,
 
 /* The name of a record (its first n octets) is rel (n octets of a
  * query name, in a buffer of ZW_NAME_MAX + 9): where n is at most 32,
- * both are read as four words whatever n is, the octets past n masked
- * off (a record's data holds 56 octets), so the comparison does not
+ * both are read as 32 octets whatever n is (a record's data holds 56;
+ * rel starts at most a label into the buffer), compared at once, and the
+ * octets past n left out of the result, so the comparison does not
  * branch on the length. */
 static inline bool x_name_is(const struct zw_img_nrec *rec, const uint8_t *rel, unsigned n)
 {
 	if (rec->name_len != n)
 		return false;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef __SSE2__
 	if (n <= 32) {
-		uint64_t d = 0, a, b;
-		static const uint64_t mask[9] = {
-			0,	    0xff,	  0xffff,	  0xffffff,
-			0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff,
-			~0ull
-		};
-		for (unsigned i = 0; i < 4; i++) {
-			int left = (int)n - 8 * (int)i;
-			uint64_t m = mask[left < 0 ? 0 : left > 8 ? 8 : left];
-			memcpy(&a, rec->data + 8 * i, 8);
-			memcpy(&b, rel + 8 * i, 8);
-			d |= (a ^ b) & m;
-		}
-		return d == 0;
+		const __m128i *a = (const __m128i *)(const void *)rec->data;
+		const __m128i *b = (const __m128i *)(const void *)rel;
+		unsigned lo = (unsigned)_mm_movemask_epi8(
+				 _mm_cmpeq_epi8(_mm_loadu_si128(a), _mm_loadu_si128(b))),
+			 hi = (unsigned)_mm_movemask_epi8(
+				 _mm_cmpeq_epi8(_mm_loadu_si128(a + 1), _mm_loadu_si128(b + 1)));
+		uint64_t ne = ~((uint64_t)hi << 16 | lo);
+		return (ne & ((1ull << n) - 1)) == 0;
 	}
 #endif
 	return zw_bytes_eq(rec->data, rel, n);
