@@ -93,7 +93,8 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 	const uint8_t *q = rq->q;
 	size_t qlen = rq->qlen;
 
-	if (qlen < HDR + 5 || (q[2] & 0xf8) != 0 || (rq->flags & ZW_ANS_TCP) || zs == NULL)
+	if (qlen < HDR + 5 || (q[2] & 0xf8) != 0 || (rq->flags & ZW_ANS_TCP) || zs == NULL ||
+	    rq->outcap < HDR + X_WIN)
 		return false;
 	/* QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 0 or 1 */
 	uint64_t counts = zw_load_be64(q + 4);
@@ -101,13 +102,17 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 		return false;
 	/* the name, lowered: a window of up to X_WIN octets of the query
 	 * after the header, in four moves that cover it whatever its length
-	 * (the last ones overlapping), then the labels walked in the copy */
+	 * (the last ones overlapping), then the labels walked in the copy;
+	 * the same moves copy the window as it came to the response, where
+	 * the question goes (what they write past it is overwritten) */
 	struct zw_qname *qn = x->qn;
+	uint8_t *out = rq->out;
 	size_t win = qlen - HDR < X_WIN ? qlen - HDR : X_WIN;
 	unsigned nlen;
 	if (win >= 16) {
 		for (unsigned k = 0; k < X_WIN / 16; k++) {
 			size_t at = 16 * k < win - 16 ? 16 * k : win - 16;
+			memcpy(out + HDR + at, q + HDR + at, 16);
 			zw_ans_lower16(qn->name + at, q + HDR + at);
 		}
 		nlen = zw_ans_split_labels(qn->name, win, qn);
@@ -154,27 +159,19 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 	unsigned optlen = 11 * edns;
 	/* room for an OPT past the limit (zw_ax_write() writes one anyway),
 	 * and for the window */
-	if (limit < HDR + nlen + 4 + optlen || limit > PTR_MAX + 1 || rq->outcap < limit + 11 ||
-	    rq->outcap < HDR + X_WIN)
+	if (limit < HDR + nlen + 4 + optlen || limit > PTR_MAX + 1 || rq->outcap < limit + 11)
 		return false;
 
-	/* the header; the question as it came, in the window's moves where
-	 * it is in the window (what they write past it is overwritten) */
-	uint8_t *out = rq->out;
+	/* the header; the question as it came, copied above where it is in
+	 * the window */
 	out[0] = q[0];
 	out[1] = q[1];
 	out[2] = (uint8_t)(0x80 | (q[2] & 0x79));
 	out[3] = (uint8_t)(q[3] & 0x10);
 	put16(out + 4, 1);
 	memset(out + 6, 0, 6);
-	if (win >= 16 && nlen + 4u <= win) {
-		for (unsigned k = 0; k < X_WIN / 16; k++) {
-			size_t at = 16 * k < win - 16 ? 16 * k : win - 16;
-			memcpy(out + HDR + at, q + HDR + at, 16);
-		}
-	} else {
+	if (win < 16 || nlen + 4u > win)
 		x_copy(out + HDR, q + HDR, nlen + 4u);
-	}
 
 	/* the hashes of every suffix below the origin, from the rightmost
 	 * label: the lane's probes read the name's and its parent's, the
