@@ -157,8 +157,8 @@ bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, s
 	size_t limit = 512 + (want - 512) * edns;
 	limit = limit < rq->outcap ? limit : rq->outcap;
 	unsigned optlen = 11 * edns;
-	/* room for an OPT past the limit (zw_ax_write() writes one anyway),
-	 * and for the window */
+	/* room for an OPT past the limit (zw_ax_write() writes one anyway);
+	 * the room for the window was checked first */
 	if (limit < HDR + nlen + 4 + optlen || limit > PTR_MAX + 1 || rq->outcap < limit + 11)
 		return false;
 
