@@ -664,6 +664,14 @@ static struct zw_image *open_text(const char *origin, const char *text)
 	return img;
 }
 
+/* The node of l123456789012345678901234567890.rec.example., a name of
+ * 31 octets below the origin that the record tests put two RRsets at. */
+static const struct zw_img_node *rec_node_l(const struct zw_image *img)
+{
+	return zw_image_find_name(
+		img, (const uint8_t *)"\037l123456789012345678901234567890\003rec\007example", 45);
+}
+
 /* Names and RRset lists too long for a record: a long name, a node of
  * eight RRsets (the apex); a name of two RRsets that just fits (31
  * octets: 32 with its length, then three entries of 8: 56), and one that
@@ -696,8 +704,7 @@ static void test_node_records(void)
 	/* a small zone's records take a 4 KiB page, not a 2 MiB huge one */
 	CU_ASSERT_EQUAL(img->nrec_size, 4096);
 	CU_ASSERT_EQUAL(img->nrec[0].nsets, ZW_NREC_FAR);
-	const struct zw_img_node *l = zw_image_find_name(
-		img, (const uint8_t *)"\037l123456789012345678901234567890\003rec\007example", 45);
+	const struct zw_img_node *l = rec_node_l(img);
 	const struct zw_img_node *m = zw_image_find_name(
 		img, (const uint8_t *)"\040m1234567890123456789012345678901\003rec\007example", 46);
 	CU_ASSERT_FATAL(l != NULL && m != NULL);
@@ -731,8 +738,7 @@ static void test_node_records_nsec(void)
 	struct zw_image *img = open_text("rec.example.", text);
 
 	CU_ASSERT_EQUAL(check_node_records(img), 0);
-	const struct zw_img_node *l = zw_image_find_name(
-		img, (const uint8_t *)"\037l123456789012345678901234567890\003rec\007example", 45);
+	const struct zw_img_node *l = rec_node_l(img);
 	CU_ASSERT_FATAL(l != NULL);
 	const struct zw_img_nrec *r = zw_image_nrec(img, l);
 	CU_ASSERT_EQUAL(r->nsets, 2);
