@@ -41,7 +41,6 @@
 
 #define HDR	 ZW_ANS_HDR
 #define SLOT_RUN 8  /* slots a probe looks at before it leaves the name to the full way */
-#define X_MOVE	 64 /* a chunk this short is copied in four fixed moves */
 #define X_WIN	 64 /* the query's octets after the header read at once */
 
 static inline uint16_t get16(const uint8_t *p)
@@ -249,9 +248,10 @@ static const struct zw_img_rrset *x_find(const struct zw_img_nrec *rec, uint16_t
 	return NULL;
 }
 
-/* Asks for what writing chunk c reads: two lines, and where c is RRset
- * s's (a copy in a node's record), up to the chunk of the entry after it
- * in the record, which bounds its group. */
+/* Asks for what writing chunk c reads: where c is RRset s's (a copy in a
+ * node's record), the lines up to the chunk of the entry after it in the
+ * record, which bounds its group (a line less where the group ends in
+ * c's first line); else two lines. */
 static void x_pf_chunk(const struct zw_image *img, const struct zw_img_chunk *c,
 		       const struct zw_img_rrset *s)
 {
@@ -259,10 +259,7 @@ static void x_pf_chunk(const struct zw_image *img, const struct zw_img_chunk *c,
 	uintptr_t end = s != NULL && s[1].chunk > s->chunk ? (uintptr_t)(img->chunks + s[1].chunk)
 							   : at + 128;
 
-	pf(c);
-	pf((const void *)(at + 64));
-	for (uintptr_t line = (at & ~(uintptr_t)63) + 128; line < end && line < at + 512;
-	     line += 64)
+	for (uintptr_t line = at & ~(uintptr_t)63; line < end && line < at + 512; line += 64)
 		pf((const void *)line);
 }
 
@@ -554,9 +551,7 @@ void zw_ax_prefetch(struct zw_xq *xs, unsigned n)
 /* A response under way: what zw_ans_put_chunk() keeps in struct resp. */
 struct xr {
 	uint8_t *buf;
-	const uint8_t *img_end; /* the end of the image's bytes */
 	unsigned len, limit, nlen;
-	size_t cap;	   /* the buffer's size */
 	uint16_t count[3]; /* answer, authority, additional */
 	bool tc;
 };
@@ -578,13 +573,7 @@ static bool x_put(struct xr *r, const struct zw_img_chunk *c, unsigned optr, uns
 		return false;
 	uint8_t *dst = r->buf + pos;
 	const uint8_t *src = zw_chunk_data(c);
-	if (c->len <= X_MOVE && src + X_MOVE <= r->img_end && pos + X_MOVE <= r->cap) {
-		/* what is written past the chunk is not part of the response */
-		for (unsigned i = 0; i < X_MOVE; i += 16)
-			memcpy(dst + i, src + i, 16);
-	} else {
-		x_copy(dst, src, c->len);
-	}
+	x_copy(dst, src, c->len);
 	const uint32_t *rel = zw_chunk_relocs(c);
 	for (unsigned i = 0; i < c->nreloc; i++) {
 		unsigned v = ZW_RELOC_VAL(rel[i]), kind = ZW_RELOC_KIND(rel[i]);
@@ -715,12 +704,9 @@ int zw_ax_write(const struct zw_answer_cfg *cfg, struct zw_xq *x)
 		return ZW_AX_FULL;
 	const struct zw_image *img = x->img;
 	struct zw_answer_req *rq = x->rq;
-	struct xr r = { .buf = rq->out,
-			.img_end = img->base + img->size,
-			.len = HDR + x->nlen + 4u,
-			.limit = x->limit,
-			.nlen = x->nlen,
-			.cap = rq->outcap };
+	struct xr r = {
+		.buf = rq->out, .len = HDR + x->nlen + 4u, .limit = x->limit, .nlen = x->nlen
+	};
 	const struct zw_img_chunk *c = x->chunk;
 	/* the data in the answer section, the rest in the authority; a
 	 * referral is not authoritative */
