@@ -1387,6 +1387,26 @@ static int emit_chunk(struct buf *chunks, const struct zw_chunk_builder *cb, uns
 	return 0;
 }
 
+/* Pads the chunks so that the next sz octets, where they fit in a cache
+ * line and would start in its last 16 octets, start on the next line
+ * instead: writing a short RRset then reads one line, not two. Further
+ * into a line, the padding would cost more of the image than the line
+ * it saves is worth (docs/benchmarks.md, Answer engine). */
+static int line_pad(struct buf *chunks, size_t sz)
+{
+	size_t in = chunks->len % 64;
+
+	if (sz > 64 || in + sz <= 64 || 64 - in > 16)
+		return 0;
+	if (chunks->len + (64 - in) > UINT32_MAX - 1)
+		return ZW_ETOOBIG;
+	if (buf_reserve(chunks, 64 - in) != 0)
+		return -ENOMEM;
+	memset(chunks->p + chunks->len, 0, 64 - in);
+	chunks->len += 64 - in;
+	return 0;
+}
+
 #define MAX_EXTRA 64
 
 /*
@@ -1509,6 +1529,8 @@ static int build_rrset(struct zw_builder *b, const struct bnode *n, const struct
 		if (extra != ZW_NONE)
 			*flags |= ZW_RRSET_EXTRA;
 	}
+	if ((rc = line_pad(chunks, zw_cb_size(b->cb, *flags))) != 0)
+		return rc;
 	/* the signatures right after the RRset, so that writing both reads
 	 * on in memory */
 	if (*flags & ZW_RRSET_SIGS) {
@@ -2064,7 +2086,8 @@ static int build_image(struct zw_builder *b, void **image, size_t *size)
 	srcs[ZW_SEC_NSECPROOF] = nsecproof;
 	size_t total = (sizeof(hdr) + 7) & ~(size_t)7;
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
-		if ((i == ZW_SEC_NSEC3PROOF || i == ZW_SEC_NSECPROOF) && sizes[i] > 0)
+		if ((i == ZW_SEC_NSEC3PROOF || i == ZW_SEC_NSECPROOF || i == ZW_SEC_CHUNKS) &&
+		    sizes[i] > 0)
 			total = (total + 63) & ~(size_t)63; /* records on line boundaries */
 		hdr.sec[i].off = total;
 		hdr.sec[i].size = sizes[i];

@@ -58,7 +58,8 @@ enum zw_img_section_id {
 	ZW_SEC_NODES,	   /* struct zw_img_node[node_count], canonical order */
 	ZW_SEC_HASH,	   /* struct zw_img_slot[hash_size] */
 	ZW_SEC_RRSETS,	   /* struct zw_img_rrset[rrset_count], grouped by node */
-	ZW_SEC_CHUNKS,	   /* chunks (struct zw_img_chunk + data), 4-aligned */
+	ZW_SEC_CHUNKS,	   /* chunks (struct zw_img_chunk + data), 4-aligned;
+			    * the section starts on a 64-octet line */
 	ZW_SEC_NSEC3,	   /* struct zw_img_nsec3[nsec3_count], hash order */
 	ZW_SEC_NSEC3MAP,   /* uint32_t[node_count]: the NSEC3 matching each
 			   * node, or ZW_NONE; empty unless NSEC3 */
@@ -184,7 +185,10 @@ struct zw_img_rrset {
  * A chunk: struct zw_img_chunk, then len bytes of wire RRs padded to 4,
  * then nreloc relocations (uint32_t), then, if the chunk flags say so, the
  * offset (uint32_t, in CHUNKS) of its additional-data list and of its
- * signature chunk, in that order.
+ * signature chunk, in that order. An RRset's chunk of up to 64 octets
+ * that would start in the last 16 octets of a line and run into the next
+ * starts on the next line (zero octets between): writing it then reads
+ * one line. Chunks are only reached through offsets.
  *
  * Owners. When owner_v is not 0, every RR starts with a 2-byte pointer to
  * its owner, stored as 0xC00C: right when the query name is the owner,

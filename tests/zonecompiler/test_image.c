@@ -981,6 +981,46 @@ static void test_bit_flips(void)
 /* ------------------------------------------------------------------------ */
 /* deliberate damage: checksum recomputed                                   */
 
+/* A short RRset's chunk is read in one cache line where that costs at
+ * most 16 octets of padding: the chunks start on a line, and no chunk of
+ * up to 64 octets that starts in the last 16 octets of a line runs into
+ * the next (the compiler starts it on the next line instead). The zone's
+ * TXT lengths and A/AAAA mixes put chunks at every offset of a line:
+ * compiled with no padding, over a hundred of them would. */
+static void test_chunks_on_lines(void)
+{
+	size_t cap = 64 * 1024, len = 0;
+	char *text = malloc(cap);
+	CU_ASSERT_FATAL(text != NULL);
+	len += (size_t)snprintf(text + len, cap - len,
+				"$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n");
+	for (unsigned i = 0; i < 300; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "h%u A 192.0.2.%u\n", i, i % 250);
+		if (i % 3 == 0)
+			len += (size_t)snprintf(text + len, cap - len, "h%u AAAA 2001:db8::%x\n", i,
+						i);
+		len += (size_t)snprintf(text + len, cap - len, "h%u TXT \"%.*s\"\n", i,
+					(int)(i % 37), "abcdefghijklmnopqrstuvwxyz0123456789x");
+	}
+	CU_ASSERT_FATAL(len < cap);
+	struct zw_image *img = open_text("lines.example.", text);
+	free(text);
+
+	CU_ASSERT(img->hdr->sec[ZW_SEC_CHUNKS].off % 64 == 0);
+	unsigned short_ones = 0;
+	for (uint32_t i = 0; i < img->hdr->rrset_count; i++) {
+		uint32_t off = img->rrsets[i].chunk;
+		size_t sz = zw_chunk_size(zw_image_chunk(img, off));
+		if (sz > 64)
+			continue;
+		short_ones++;
+		if (off % 64 >= 48)
+			CU_ASSERT(off % 64 + sz <= 64);
+	}
+	CU_ASSERT(short_ones > 500);
+	zw_image_close(img);
+}
+
 static void test_sections(void)
 {
 	for (int i = 0; i < ZW_SEC_COUNT; i++) {
@@ -2613,6 +2653,7 @@ static const struct zw_test_case cases[] = {
 	ZW_TEST(test_wrong_file_size),
 	ZW_TEST(test_bit_flips),
 	ZW_TEST(test_sections),
+	ZW_TEST(test_chunks_on_lines),
 	ZW_TEST(test_hash_size),
 	ZW_TEST(test_hash_slots),
 	ZW_TEST(test_hash_duplicate_entry),
