@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internals of the answer engine shared by answer.c and answer_dnssec.c.
- * Not for other modules.
+ * Internals of the answer engine shared by answer.c, answer_dnssec.c,
+ * answer_prefetch.c and answer_express.c. Not for other modules.
  */
 #ifndef ZW_ANSWER_INTERNAL_H
 #define ZW_ANSWER_INTERNAL_H
@@ -343,8 +343,9 @@ enum zw_ax_at {
 
 /* Takes the query of rq into the lane (its header and question written,
  * its name read into x->qn and its hashes into x->h, which the caller
- * points at buffers), or
- * returns false, having written nothing, when it is not a common one. */
+ * points at buffers), or returns false when it is not a common one; what
+ * it wrote into the response by then (the question's window), the full
+ * way writes over. */
 bool zw_ax_parse(const struct zw_answer_cfg *cfg, const struct zw_zoneset *zs, struct zw_xq *x,
 		 struct zw_answer_req *rq);
 

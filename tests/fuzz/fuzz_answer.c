@@ -8,7 +8,7 @@
  * the harness checks that responses never exceed the buffer or the UDP limit.
  *
  * The first input byte chooses the mode; the rest is the message or frame.
- * Zones: docs/examples/*.zone and three signed test zones, compiled once
+ * Zones: the .zone files of docs/examples and three signed test zones, compiled once
  * (ZW_SRCDIR, else the current directory is the source tree).
  */
 #include <stdio.h>
@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct zw_zoneset *zs;
-static struct zw_image *imgs[6];
+#define FUZZ_ZONES 6 /* the zones LLVMFuzzerInitialize() loads */
+static struct zw_image *imgs[FUZZ_ZONES];
 static struct zw_answer_cfg cfg = { .nsid_len = 4, .nsid = "fuzz", .version_bind = "fuzz" };
 static struct zw_pkt_service svc;
 static uint8_t out[65536], out2[65536], frame[65536], scratch[ZW_PKT_SCRATCH];
@@ -33,7 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	/* the examples, and signed test zones: NSEC, NSEC3 with opt-out,
 	 * NSEC3 without, whose denials the burst's express lane writes */
-	static const char *const zones[][2] = {
+	static const char *const zones[FUZZ_ZONES][2] = {
 		{ "example.com", "docs/examples" },
 		{ "example.net", "docs/examples" },
 		{ "2.0.192.in-addr.arpa", "docs/examples" },

@@ -986,7 +986,8 @@ static void test_bit_flips(void)
  * up to 64 octets that starts in the last 16 octets of a line runs into
  * the next (the compiler starts it on the next line instead). The zone's
  * TXT lengths and A/AAAA mixes put chunks at every offset of a line:
- * compiled with no padding, over a hundred of them would. */
+ * compiled with no padding, over a hundred of them would, and none would
+ * follow a gap. */
 static void test_chunks_on_lines(void)
 {
 	size_t cap = 64 * 1024, len = 0;
@@ -1007,10 +1008,17 @@ static void test_chunks_on_lines(void)
 	free(text);
 
 	CU_ASSERT(img->hdr->sec[ZW_SEC_CHUNKS].off % 64 == 0);
-	unsigned short_ones = 0;
+	/* the chunks in the order they are laid out: the RRsets' (an unsigned
+	 * zone: nothing else but the apex NS's additional list) */
+	unsigned short_ones = 0, padded = 0;
+	uint32_t end = 0;
 	for (uint32_t i = 0; i < img->hdr->rrset_count; i++) {
 		uint32_t off = img->rrsets[i].chunk;
 		size_t sz = zw_chunk_size(zw_image_chunk(img, off));
+		/* a gap before a chunk on a line: the padding, 16 octets at most */
+		if (off > end && off % 64 == 0 && off - end <= 16)
+			padded++;
+		end = off + (uint32_t)sz;
 		if (sz > 64)
 			continue;
 		short_ones++;
@@ -1018,6 +1026,7 @@ static void test_chunks_on_lines(void)
 			CU_ASSERT(off % 64 + sz <= 64);
 	}
 	CU_ASSERT(short_ones > 500);
+	CU_ASSERT(padded > 50);
 	zw_image_close(img);
 }
 
